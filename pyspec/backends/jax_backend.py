@@ -1,0 +1,147 @@
+"""JAX float64 backend: the namespace is ``jax.numpy`` plus a few ``jax.nn`` / ``jax.scipy`` functions."""
+
+from __future__ import annotations
+
+import contextlib
+
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.linalg
+import jax.scipy.special
+import numpy as np
+
+from pyspec.backends.base import Array
+
+
+_FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+"""XLA options for the checks' programs: each is compiled for one evaluation at a few points, so
+compile time dominates and LLVM optimization does not pay (it halves ``pyspec verify``'s time)."""
+
+
+def _namespace() -> SimpleNamespace:
+    def asarray(x: Any) -> Array:
+        return jnp.asarray(x, dtype=jnp.float64)
+
+    def zeros(shape: Any) -> Array:
+        return jnp.zeros(shape, dtype=jnp.float64)
+
+    def ones(shape: Any) -> Array:
+        return jnp.ones(shape, dtype=jnp.float64)
+
+    def eye(n: int) -> Array:
+        return jnp.eye(n, dtype=jnp.float64)
+
+    return SimpleNamespace(
+        asarray=asarray,
+        zeros=zeros,
+        ones=ones,
+        eye=eye,
+        reshape=jnp.reshape,
+        ravel=jnp.ravel,
+        concatenate=jnp.concatenate,
+        stack=jnp.stack,
+        transpose=jnp.transpose,
+        outer=jnp.outer,
+        sum=jnp.sum,
+        mean=jnp.mean,
+        exp=jnp.exp,
+        log=jnp.log,
+        log1p=jnp.log1p,
+        sqrt=jnp.sqrt,
+        square=jnp.square,
+        tanh=jnp.tanh,
+        sinh=jnp.sinh,
+        cosh=jnp.cosh,
+        asinh=jnp.arcsinh,
+        sin=jnp.sin,
+        cos=jnp.cos,
+        sigmoid=jax.nn.sigmoid,
+        softplus=jax.nn.softplus,
+        relu=jax.nn.relu,
+        logsumexp=jax.scipy.special.logsumexp,
+        softmax=jax.nn.softmax,
+        log_softmax=jax.nn.log_softmax,
+        solve=jnp.linalg.solve,
+        inv=jnp.linalg.inv,
+        expm=jax.scipy.linalg.expm,
+    )
+
+
+class JaxBackend:
+    """Float64 JAX backend (forward-mode derivatives; requires ``jax_enable_x64``).
+
+    Differentiation and everything inside :meth:`compile` run in JAX; methods that act on concrete
+    results (norms, singular values, finiteness, conversion) use NumPy/LAPACK on host arrays, which
+    avoids one XLA compilation per small post-processing operation.
+    """
+
+    name = "jax-float64"
+    digits = 15
+    eps = float(np.finfo(np.float64).eps) / 2
+
+    def __init__(self) -> None:
+        if not jax.config.jax_enable_x64:
+            raise RuntimeError(
+                "pyspec's float64 checks need JAX 64-bit mode: call "
+                "jax.config.update('jax_enable_x64', True) before creating arrays "
+                "(pyspec's command line and test suite do this)."
+            )
+        self.xp = _namespace()
+
+    def context(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
+        jitted = jax.jit(fun)
+        compiled: dict[Any, Any] = {}
+
+        def run(*args: Any) -> Any:
+            leaves, treedef = jax.tree_util.tree_flatten(args)
+            key = (treedef, tuple(np.shape(x) for x in leaves))
+            if key not in compiled:
+                compiled[key] = jitted.lower(*args).compile(_FAST_COMPILE)
+            return compiled[key](*args)
+
+        return run
+
+    def asarray(self, x: Any) -> Array:
+        return np.asarray(x, dtype=np.float64)
+
+    def to_host(self, tree: Any) -> Any:
+        return jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), tree)
+
+    def jvp(self, fun: Callable[[Array], Array], x: Array, tangents: Array) -> tuple[Array, Array]:
+        x = jnp.asarray(x, dtype=jnp.float64)
+        tangents = jnp.asarray(tangents, dtype=jnp.float64)
+
+        def one(t: Array) -> Array:
+            return jax.jvp(fun, (x,), (t,))[1]
+
+        return fun(x), jax.vmap(one, in_axes=1, out_axes=-1)(tangents)
+
+    def jacobian(self, fun: Callable[[Array], Array], x: Array) -> Array:
+        return jax.jacfwd(fun)(jnp.asarray(x, dtype=jnp.float64))
+
+    def solve(self, a: Array, b: Array) -> Array:
+        return jnp.linalg.solve(a, b)
+
+    def eigvalsh(self, a: Array) -> Array:
+        return np.linalg.eigvalsh(np.asarray(a, dtype=np.float64))
+
+    def svdvals(self, a: Array) -> Array:
+        return np.linalg.svd(np.asarray(a, dtype=np.float64), compute_uv=False)
+
+    def norm(self, x: Array) -> Any:
+        return float(np.linalg.norm(np.ravel(np.asarray(x, dtype=np.float64))))
+
+    def to_float(self, x: Any) -> float:
+        return float(x)
+
+    def to_numpy(self, x: Array) -> Any:
+        return np.asarray(x, dtype=np.float64)
+
+    def all_finite(self, x: Array) -> bool:
+        return bool(np.all(np.isfinite(np.asarray(x, dtype=np.float64))))

@@ -1,0 +1,68 @@
+"""Backend-neutral losses ``ℓ(y, *, xp) -> scalar`` used by the catalog and the strategies."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["softmax_cross_entropy", "log_probability_nll", "logistic", "exponential", "squared_error"]
+
+
+def softmax_cross_entropy(labels: np.ndarray, classes: int) -> Callable[..., Any]:
+    """Mean softmax cross-entropy of logits ``y = vec(Z)``, ``Z`` of shape ``(classes, N)`` (row-major).
+
+    ``ℓ(y) = (1/N) Σ_j [logsumexp(Z[:, j]) − Z[c_j, j]]``; its Hessian is ``diag(p) − ppᵀ`` per sample
+    (MATH.md §8).
+    """
+    labels = np.asarray(labels)
+    onehot = np.zeros((classes, labels.size))
+    onehot[labels, np.arange(labels.size)] = 1.0
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        Z = xp.reshape(y, (classes, labels.size))
+        return xp.mean(xp.logsumexp(Z, axis=0) - xp.sum(Z * onehot, axis=0))
+
+    return loss
+
+
+def logistic(signs: np.ndarray) -> Callable[..., Any]:
+    """Mean logistic loss ``(1/N) Σ softplus(−s_i y_i)`` for margins ``s_i y_i``."""
+    signs = np.asarray(signs, dtype=np.float64)
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        return xp.mean(xp.softplus(-(signs * y)))
+
+    return loss
+
+
+def exponential(signs: np.ndarray) -> Callable[..., Any]:
+    """Mean exponential loss ``(1/N) Σ exp(−s_i y_i)``."""
+    signs = np.asarray(signs, dtype=np.float64)
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        return xp.mean(xp.exp(-(signs * y)))
+
+    return loss
+
+
+def squared_error(targets: np.ndarray) -> Callable[..., Any]:
+    """Half mean squared error ``(1/2N) Σ (y_i − t_i)²``."""
+    targets = np.asarray(targets, dtype=np.float64)
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        return 0.5 * xp.mean(xp.square(y - targets))
+
+    return loss
+
+
+def log_probability_nll(labels: np.ndarray, classes: int) -> Callable[..., Any]:
+    """Mean negative log-likelihood of log-probabilities ``y = vec(log p)``, shape ``(classes, N)``."""
+    labels = np.asarray(labels)
+    onehot = np.zeros((classes, labels.size))
+    onehot[labels, np.arange(labels.size)] = 1.0
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        return -xp.sum(xp.reshape(y, (classes, labels.size)) * onehot) / labels.size
+
+    return loss

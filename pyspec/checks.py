@@ -1,0 +1,139 @@
+"""Identity checks: left side, right side (with its named terms), relative residual and tolerance.
+
+Residual (MATH.md "Verified" convention)::
+
+    residual = ‖lhs − rhs‖ / max(‖lhs‖, ‖rhs‖, Σ_i ‖term_i‖, natural)
+
+The denominator includes the norms of the right side's terms, so cancellation between large terms
+is measured against the size of those terms, and the *natural scale*: the product of the norms of
+the factors of the left side (e.g. ``‖G‖‖v‖`` for ``Gv``, ``‖H‖‖v‖`` for ``Hv``), which is what the
+rounding errors are proportional to, and which keeps the residual meaningful when both sides vanish
+(a symmetry has ``w = 0``, so ``Gv = 0`` up to rounding). When every quantity is exactly zero the
+identity holds trivially and the residual is 0 (``trivial=True``).
+
+Tolerance (justified): each entry of either side is a sum of at most ``d`` rounded products computed
+by forward-mode differentiation, whose error is a small multiple of ``d · eps`` relative to the
+terms; solving with ``∂θT`` and ``∂yS`` amplifies relative errors by at most their condition number
+``κ``. Hence ``tolerance = SAFETY · d · κ · eps`` with ``SAFETY = 64`` covering the constants of the
+elementary functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping
+
+from pyspec.backends.base import Array, Backend
+from pyspec.errors import NonFiniteError
+
+__all__ = ["IdentityCheck", "SAFETY", "tolerance", "compare"]
+
+SAFETY = 64.0
+"""Constant in ``tolerance = SAFETY · d · κ · eps`` (see the module docstring)."""
+
+
+def tolerance(backend: Backend, dimension: int, condition: float = 1.0) -> float:
+    """Tolerance for a relative residual: ``SAFETY · dimension · condition · eps``."""
+    return SAFETY * max(dimension, 1) * max(condition, 1.0) * backend.eps
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentityCheck:
+    """One identity evaluated on one instance.
+
+    Attributes
+    ----------
+    identity : str
+        The paper item's id (DESIGN.md §1), e.g. ``"theorem1_hessian_action"``.
+    lhs, rhs : array
+        Both sides, in the backend's precision.
+    terms : mapping of str to array
+        The right side's named terms (summing to ``rhs``), e.g. green/blue/plain for Theorem 1.
+    residual : float
+        Relative residual (module docstring).
+    tolerance : float
+        The justified tolerance the residual is compared with.
+    scale : float
+        The residual's denominator (module docstring).
+    trivial : bool
+        Both sides and every term are exactly zero.
+    backend : str
+        Name of the backend that computed it.
+    """
+
+    identity: str
+    lhs: Array
+    rhs: Array
+    terms: Mapping[str, Array]
+    residual: float
+    tolerance: float
+    scale: float
+    trivial: bool
+    backend: str
+
+    @property
+    def holds(self) -> bool:
+        """Whether ``residual <= tolerance``."""
+        return self.residual <= self.tolerance
+
+    def __repr__(self) -> str:
+        verdict = "holds" if self.holds else "FAILS"
+        return (
+            f"IdentityCheck({self.identity}: residual={self.residual:.3e}, "
+            f"tolerance={self.tolerance:.1e}, {verdict}, backend={self.backend})"
+        )
+
+
+def compare(
+    backend: Backend,
+    identity: str,
+    lhs: Array,
+    terms: Mapping[str, Array],
+    tol: float,
+    natural: float = 0.0,
+) -> IdentityCheck:
+    """Build an :class:`IdentityCheck` for ``lhs = Σ terms``.
+
+    Parameters
+    ----------
+    backend : Backend
+    identity : str
+    lhs : array
+    terms : mapping
+        Named terms of the right side; ``rhs`` is their sum.
+    tol : float
+        Tolerance (see :func:`tolerance`).
+    natural : float
+        Product of the norms of the left side's factors (module docstring).
+    """
+    names = list(terms)
+    if not names:
+        raise ValueError("an identity needs at least one right-hand term")
+    rhs = terms[names[0]]
+    for name in names[1:]:
+        rhs = rhs + terms[name]
+    if tuple(getattr(lhs, "shape", ())) != tuple(getattr(rhs, "shape", ())):
+        raise ValueError(f"{identity}: lhs shape {getattr(lhs, 'shape', ())} != rhs shape {getattr(rhs, 'shape', ())}")
+    for name, value in (("lhs", lhs), ("rhs", rhs)):
+        if not backend.all_finite(value):
+            raise NonFiniteError(f"{identity}: the {name} contains NaN or infinity")
+    diff = backend.to_float(backend.norm(lhs - rhs))
+    scale = max(
+        backend.to_float(backend.norm(lhs)),
+        backend.to_float(backend.norm(rhs)),
+        sum(backend.to_float(backend.norm(t)) for t in terms.values()),
+        natural,
+    )
+    trivial = scale == 0.0
+    residual = 0.0 if trivial else diff / scale
+    return IdentityCheck(
+        identity=identity,
+        lhs=lhs,
+        rhs=rhs,
+        terms=dict(terms),
+        residual=residual,
+        tolerance=tol,
+        scale=scale,
+        trivial=trivial,
+        backend=backend.name,
+    )

@@ -1,0 +1,105 @@
+"""Command line: ``pyspec verify``, ``pyspec claims`` (``python -m pyspec`` works too)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from typing import Sequence
+
+__all__ = ["main"]
+
+
+def _enable_x64() -> None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1e}"
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from pyspec.catalog import CATALOG
+    from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR, summarize, verify
+
+    names = args.entries.split(",") if args.entries else list(CATALOG)
+    unknown = [n for n in names if n not in CATALOG]
+    if unknown:
+        print(f"unknown catalog entries: {', '.join(unknown)}; available: {', '.join(CATALOG)}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+
+    def progress(name: str) -> None:
+        if not args.json:
+            print(f"  checking {name} ...", file=sys.stderr, flush=True)
+
+    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress)
+    summary = summarize(rows)
+    summary["seconds"] = round(time.perf_counter() - start, 2)
+    if args.json:
+        print(json.dumps({"rows": [dataclasses.asdict(r) | {"ok": r.ok} for r in rows], "summary": summary}, indent=1))
+    else:
+        hp = args.precision is not None
+        header = f"{'entry':<30} {'identity':<28} {'form':<4} {'residual':>8} {'tol':>7} {'neg.ctrl':>8} {'dropped':>8}"
+        if hp:
+            header += f" {'res@' + str(args.precision):>8} {'neg@' + str(args.precision):>8} {'lhs agr':>8}"
+        print(header + "  verdict")
+        print("-" * len(header) + "---------")
+        for r in rows:
+            line = (
+                f"{r.entry:<30} {r.identity:<28} {r.form:<4} {r.residual:>8.1e} {r.tolerance:>7.0e} "
+                f"{r.negative_control:>8.1e} {_fmt(r.dropped_term):>8}"
+            )
+            if hp:
+                line += f" {_fmt(r.residual_hp):>8} {_fmt(r.negative_control_hp):>8} {_fmt(r.lhs_agreement):>8}"
+            print(line + ("  ok" if r.ok else "  FAIL"))
+        print()
+        print(
+            f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
+            f"worst residual {summary['worst_residual']:.1e}; weakest negative control "
+            f"{summary['weakest_negative_control']:.1e} (must be >= {NEGATIVE_CONTROL_FLOOR:.0e} and flagged)"
+        )
+        if hp:
+            print(
+                f"{args.precision} digits: worst residual {summary['worst_residual_hp']:.1e}; weakest negative control "
+                f"{summary['weakest_negative_control_hp']:.1e}; float64 vs {args.precision}-digit left sides agree to "
+                f"{summary['worst_lhs_agreement']:.1e} (bound {LHS_AGREEMENT:.0e})"
+            )
+        print(f"{summary['seconds']} s")
+    return 0 if summary["failed"] == 0 else 1
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from pyspec.claims import claims_table, render_claims
+
+    table = claims_table(measure=not args.no_measure, precision=args.precision)
+    print(json.dumps(table, indent=1) if args.json else render_claims(table))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pyspec`` console script."""
+    parser = argparse.ArgumentParser(prog="pyspec", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="every catalog entry x identity with its negative control")
+    v.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md §5)")
+    v.add_argument("--precision", type=int, default=None, help="also check at this many digits (mpmath)")
+    v.add_argument("--entries", default="", help="comma-separated catalog names (default: all)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances")
+    v.set_defaults(run=_verify)
+    c = sub.add_parser("claims", help="paper item -> Lean theorem -> Python check -> tests")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
+    c.add_argument("--precision", type=int, default=None, help="also measure at this many digits")
+    c.set_defaults(run=_claims)
+    args = parser.parse_args(argv)
+    _enable_x64()
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""The equivariance object (MATH.md Definition 1) and its binding to a backend.
+
+``Equivariance(model=f, T=T, S=S)`` states ``f(T(a, θ)) = S(a, f(θ))`` (eq. 1). ``S=None`` states a
+symmetry, ``S(a, y) = y``. Parameters ``θ`` and transformation parameters ``a`` may be arrays or pytrees
+(flattened internally, ``n`` and ``k`` entries); outputs ``y`` are 1-D arrays (``m`` entries).
+
+A callable is *backend-neutral* when it accepts the keyword argument ``xp`` (the array namespace of
+:mod:`pyspec.backends.base`); only backend-neutral callables can run at high precision.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from pyspec.backends.base import Array, Backend
+from pyspec.errors import NonFiniteError, ShapeError
+
+__all__ = ["Equivariance", "Problem", "bind"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivariance:
+    """A ``(T, S)``-equivariance of a model (MATH.md Definition 1, eq. 1).
+
+    Parameters
+    ----------
+    model : callable
+        ``f(theta) -> y`` with ``y`` a 1-D array (data absorbed into ``f``).
+    T : callable
+        ``T(a, theta) -> theta'`` with the structure of ``theta``.
+    S : callable or None
+        ``S(a, y) -> y'``; ``None`` for a symmetry (``S(a, y) = y``).
+    name : str
+        Label used in reports.
+    """
+
+    model: Callable[..., Array]
+    T: Callable[..., Array]
+    S: Callable[..., Array] | None = None
+    name: str = "equivariance"
+
+    @property
+    def is_symmetry(self) -> bool:
+        """Whether ``S`` is the identity (``S=None``)."""
+        return self.S is None
+
+    def replace(self, **changes: Any) -> "Equivariance":
+        """A copy with some fields changed (e.g. a perturbed ``model`` for a negative control)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _accepts_xp(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def _caller(fn: Callable[..., Any], role: str, backend: Backend) -> Callable[..., Any]:
+    """``fn`` called with the backend's namespace when it is backend-neutral."""
+    if _accepts_xp(fn):
+        xp = backend.xp
+        return lambda *args: fn(*args, xp=xp)
+    if backend.name != "jax-float64":
+        raise TypeError(
+            f"the {role} is not backend-neutral, so it cannot run on the {backend.name} backend: "
+            "give it a keyword argument `xp` and write it with that array namespace "
+            "(see pyspec.backends.base)"
+        )
+    return fn
+
+
+class _Flattener:
+    """Flattens a pytree of arrays to a 1-D array and back, with a given namespace."""
+
+    def __init__(self, example: Any, role: str) -> None:
+        leaves, self.treedef = jax.tree_util.tree_flatten(example)
+        if not leaves:
+            raise ShapeError(f"{role} has no array leaves")
+        self.shapes = [tuple(np.shape(leaf)) for leaf in leaves]
+        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.size = sum(self.sizes)
+        self.role = role
+        self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1
+
+    def flatten(self, tree: Any, xp: Any, who: str) -> Array:
+        if self.trivial and not isinstance(tree, (list, tuple, dict)):
+            shape = tuple(np.shape(tree)) if not hasattr(tree, "shape") else tuple(tree.shape)
+            if shape != self.shapes[0]:
+                raise ShapeError(f"{who} returned shape {shape}, expected {self.shapes[0]} like {self.role}")
+            return tree
+        leaves, treedef = jax.tree_util.tree_flatten(tree)
+        if treedef != self.treedef:
+            raise ShapeError(f"{who} returned the structure {treedef}, expected {self.treedef} like {self.role}")
+        parts = []
+        for leaf, shape, size in zip(leaves, self.shapes, self.sizes):
+            got = tuple(leaf.shape) if hasattr(leaf, "shape") else tuple(np.shape(leaf))
+            if got != shape:
+                raise ShapeError(f"{who} returned a leaf of shape {got}, expected {shape} like {self.role}")
+            parts.append(xp.reshape(xp.asarray(leaf) if not hasattr(leaf, "shape") else leaf, (size,)))
+        return parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=0)
+
+    def unflatten(self, flat: Array, xp: Any) -> Any:
+        if self.trivial:
+            return flat
+        leaves, offset = [], 0
+        for shape, size in zip(self.shapes, self.sizes):
+            leaves.append(xp.reshape(flat[offset : offset + size], shape))
+            offset += size
+        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """An equivariance and a loss bound to a backend, on flat 1-D arrays.
+
+    ``f(theta) -> (m,)``, ``T(a, theta) -> (n,)``, ``S(a, y) -> (m,)`` and ``loss(y) -> ()`` act on the
+    flat parameter vector ``theta`` (``n``), transformation parameter ``a`` (``k``) and output ``y``
+    (``m``). ``unflatten_theta`` restores the user's pytree.
+    """
+
+    backend: Backend
+    f: Callable[[Array], Array]
+    T: Callable[[Array, Array], Array]
+    S: Callable[[Array, Array], Array]
+    loss: Callable[[Array], Array]
+    n: int
+    m: int
+    k: int
+    is_symmetry: bool
+    name: str
+    unflatten_theta: Callable[[Array], Any]
+
+    def L(self, theta: Array) -> Array:
+        """The training loss ``L = ℓ ∘ f``."""
+        return self.loss(self.f(theta))
+
+    def with_model(self, f: Callable[[Array], Array]) -> "Problem":
+        """The same problem with another (flat) model, e.g. a perturbed one."""
+        return dataclasses.replace(self, f=f)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+
+
+def _require_finite(backend: Backend, x: Array, what: str) -> None:
+    if not backend.all_finite(x):
+        raise NonFiniteError(f"{what} contains NaN or infinity")
+
+
+def bind(
+    eq: Equivariance,
+    loss: Callable[..., Array] | None,
+    a: Any,
+    theta: Any,
+    backend: Backend,
+) -> tuple[Problem, Array, Array]:
+    """Bind ``eq`` and ``loss`` to ``backend`` and flatten ``a`` and ``theta``.
+
+    Checks shapes and finiteness of the inputs and of ``f(θ)``, ``T(a, θ)``, ``S(a, f(θ))`` and
+    ``ℓ(f(θ))``, naming the function at fault.
+
+    Returns
+    -------
+    problem, a_flat, theta_flat
+    """
+    if not isinstance(eq, Equivariance):
+        raise TypeError(f"expected a pyspec.Equivariance, got {type(eq).__name__}")
+    xp = backend.xp
+    theta_fl = _Flattener(theta, "theta")
+    a_fl = _Flattener(a, "a")
+    model = _caller(eq.model, "model", backend)
+    T_user = _caller(eq.T, "transformation T", backend)
+    S_user = _caller(eq.S, "output transformation S", backend) if eq.S is not None else None
+    loss_user = _caller(loss, "loss", backend) if loss is not None else None
+
+    theta_flat = theta_fl.flatten(_to_backend(theta, backend), xp, "theta")
+    a_flat = a_fl.flatten(_to_backend(a, backend), xp, "a")
+    _require_finite(backend, theta_flat, "theta")
+    _require_finite(backend, a_flat, "a")
+
+    def f(th: Array) -> Array:
+        return model(theta_fl.unflatten(th, xp))
+
+    def T(b: Array, th: Array) -> Array:
+        return theta_fl.flatten(T_user(a_fl.unflatten(b, xp), theta_fl.unflatten(th, xp)), xp, "T")
+
+    def S(b: Array, y: Array) -> Array:
+        if S_user is None:
+            return y
+        return S_user(a_fl.unflatten(b, xp), y)
+
+    y = backend.to_host(backend.compile(f)(theta_flat))
+    if len(_shape(y)) != 1:
+        raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
+    _require_finite(backend, y, "the model output f(theta)")
+    m = _shape(y)[0]
+    Tth, Sy = backend.to_host(backend.compile(lambda b, t, u: (T(b, t), S(b, u)))(a_flat, theta_flat, y))
+    _require_finite(backend, Tth, "T(a, theta)")
+    if _shape(Sy) != (m,):
+        raise ShapeError(f"S(a, y) returned shape {_shape(Sy)}, expected {(m,)} like y = f(theta)")
+    _require_finite(backend, Sy, "S(a, f(theta))")
+    if loss_user is not None:
+        value = backend.to_host(backend.compile(loss_user)(y))
+        if _shape(value) != ():
+            raise ShapeError(f"the loss must return a scalar, got shape {_shape(value)}")
+        _require_finite(backend, value, "the loss l(f(theta))")
+
+    problem = Problem(
+        backend=backend,
+        f=f,
+        T=T,
+        S=S,
+        loss=loss_user if loss_user is not None else _no_loss,
+        n=theta_fl.size,
+        m=m,
+        k=a_fl.size,
+        is_symmetry=eq.is_symmetry,
+        name=eq.name,
+        unflatten_theta=lambda th: theta_fl.unflatten(th, xp),
+    )
+    return problem, a_flat, theta_flat
+
+
+def _no_loss(y: Array) -> Array:
+    raise TypeError("this computation needs a loss: pass loss=ell with ell(y) -> scalar")
+
+
+def _to_backend(tree: Any, backend: Backend) -> Any:
+    return jax.tree_util.tree_map(backend.asarray, tree)

@@ -1,0 +1,45 @@
+"""Named errors for violated hypotheses and bad input.
+
+Every check verifies its hypotheses before it reports anything: a violated hypothesis raises one of
+these errors with the measured quantity in the message, never a silent pass or a wrong number.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PyspecError",
+    "EquivarianceError",
+    "NotGoodPositionError",
+    "NotFixedPointError",
+    "NotStationaryError",
+    "ShapeError",
+    "NonFiniteError",
+]
+
+
+class PyspecError(Exception):
+    """Base class of every error raised by pyspec."""
+
+
+class EquivarianceError(PyspecError):
+    """The equivariance ``f(T(a, θ)) = S(a, f(θ))`` (MATH.md eq. 1) fails at a tested point."""
+
+
+class NotGoodPositionError(PyspecError):
+    """``∂θT(a, θ)`` or ``∂yS(a, f(θ))`` is singular or too ill-conditioned (Definition 1)."""
+
+
+class NotFixedPointError(PyspecError):
+    """``T(a, θ) ≠ θ``: Theorem 2 and eqs. (8)–(9) need a point of the fixed-point set (Definition 3)."""
+
+
+class NotStationaryError(PyspecError):
+    """``∇L(θ) ≠ 0`` where a statement (§5.4) needs a stationary point."""
+
+
+class ShapeError(PyspecError, ValueError):
+    """A model, transformation or loss returned an array of the wrong shape; the message names it."""
+
+
+class NonFiniteError(PyspecError, ValueError):
+    """An input, an output or a derivative contains NaN or infinity; the message names where."""

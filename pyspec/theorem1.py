@@ -1,0 +1,291 @@
+"""Theorem 1 (continuous equivariance): eq. (12) and items 1, 2a, 2b (MATH.md §3).
+
+At a good position ``(a, θ)`` with ``y = f(θ)``, ``G = ∇f(θ)``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``,
+``H = ∇²L(θ)``, ``γ = T_θ⁻ᵀ∇L`` and ``ζ = S_y⁻ᵀ g``:
+
+* (12) ``G v = w``;
+* item 1 ``∇Lᵀ v = gᵀ w``;
+* item 2a ``H v = GᵀK w + Gᵀ[(ζ·S_ya) − (ζ·S_yy) w] + (γ·T_θθ) v − (γ·T_θa)``
+  (green, green, blue, plain), and in the (v, w) form ``H v = Gᵀ(K w + (∂_y w)*g) − (∂_θ v)*∇L``;
+* item 2b ``vᵀHv = wᵀKw + wᵀ(ζ·S_ya) − wᵀ(ζ·S_yy)w + vᵀ(γ·T_θθ)v − vᵀ(γ·T_θa)``, and
+  ``vᵀHv = wᵀKw + wᵀ(∂_y w)*g − vᵀ(∂_θ v)*∇L``.
+
+The (v, w) form differentiates ``θ' ↦ v(a, θ')`` and ``y' ↦ w(a, y')`` through the linear solves
+that define them; the (T, S) form uses second derivatives of ``T`` and ``S``. They are computed
+independently and must agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import numpy as np
+
+from pyspec.backends import get_backend
+from pyspec.backends.base import Array
+from pyspec.characteristic import GoodPositionReport, direction_of, equivariance_report, output_of, position_report
+from pyspec.checks import IdentityCheck, compare, tolerance
+from pyspec.equivariance import Equivariance, Problem, bind
+
+__all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Theorem1Report:
+    """Theorem 1 at one good position.
+
+    Attributes
+    ----------
+    key_identity : IdentityCheck
+        eq. (12), ``G v = w``.
+    first_order : IdentityCheck
+        item 1, ``∇Lᵀv = gᵀw`` (``k`` entries).
+    hessian_action : IdentityCheck
+        item 2a in the (T, S) form; ``terms`` are ``green_K``, ``green_S``, ``blue``, ``plain``.
+    hessian_action_vw : IdentityCheck
+        item 2a in the (v, w) form; ``terms`` are ``output`` (``Gᵀ(Kw + (∂_y w)*g)``) and ``direction``.
+    hessian_quadratic : IdentityCheck
+        item 2b in the (T, S) form (``k × k``).
+    hessian_quadratic_vw : IdentityCheck
+        item 2b in the (v, w) form.
+    position : GoodPositionReport
+    equivariance_residual : float or None
+        Worst residual of eq. (1) at and near ``(a, θ)`` (``None`` when not checked).
+    """
+
+    key_identity: IdentityCheck
+    first_order: IdentityCheck
+    hessian_action: IdentityCheck
+    hessian_action_vw: IdentityCheck
+    hessian_quadratic: IdentityCheck
+    hessian_quadratic_vw: IdentityCheck
+    position: GoodPositionReport
+    equivariance_residual: float | None
+
+    @property
+    def checks(self) -> tuple[IdentityCheck, ...]:
+        """Every identity check of the report."""
+        return (
+            self.key_identity,
+            self.first_order,
+            self.hessian_action,
+            self.hessian_action_vw,
+            self.hessian_quadratic,
+            self.hessian_quadratic_vw,
+        )
+
+    @property
+    def holds(self) -> bool:
+        """Whether every identity holds."""
+        return all(c.holds for c in self.checks)
+
+
+def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]:
+    """Every quantity of Theorem 1 at ``(a, θ)`` for a bound problem (no hypothesis checks).
+
+    Returns a dict with ``y, G, g, K, grad_L, Hv, Hu, v, w, gamma, zeta, T_theta, S_y`` (``Hu``: ``H``
+    along the unit probe of :func:`_probe`) and the
+    contractions ``gamma_Ttt_v = (γ·T_θθ)v``, ``gamma_Tta = γ·T_θa``, ``zeta_Syy_w = (ζ·S_yy)w``,
+    ``zeta_Sya = ζ·S_ya``, ``dv_star = (∂_θv)*∇L`` and ``dw_star = (∂_yw)*g``.
+    """
+    B = problem.backend
+    T, S, f = problem.T, problem.S, problem.f
+
+    def grad_loss(u: Array) -> Array:
+        return B.jacobian(problem.loss, u)
+
+    def grad_L(t: Array) -> Array:
+        return B.jacobian(problem.L, t)
+
+    y = f(theta)
+    G = B.jacobian(f, theta)
+    g = grad_loss(y)
+    K = B.jacobian(grad_loss, y)
+    grad = G.T @ g
+    T_theta = B.jacobian(lambda t: T(a, t), theta)
+    T_a = B.jacobian(lambda b: T(b, theta), a)
+    S_y = B.jacobian(lambda u: S(a, u), y)
+    S_a = B.jacobian(lambda b: S(b, y), a)
+    v = B.solve(T_theta, T_a)
+    w = B.solve(S_y, S_a)
+    # H along v and along a fixed unit probe u; ‖Hu‖·√n estimates ‖H‖_F for the natural scale.
+    xp = B.xp
+    k = v.shape[1]
+    H_vu = B.jvp(grad_L, theta, xp.concatenate([v, xp.reshape(_probe(B, problem.n), (problem.n, 1))], axis=1))[1]
+    Hv = H_vu[:, :k]
+    gamma = B.solve(T_theta.T, grad)
+    zeta = B.solve(S_y.T, g)
+
+    def gamma_T_grad(b: Array, t: Array) -> Array:
+        return B.jacobian(lambda s: gamma @ T(b, s), t)
+
+    def zeta_S_grad(b: Array, u: Array) -> Array:
+        return B.jacobian(lambda s: zeta @ S(b, s), u)
+
+    return {
+        "y": y,
+        "G": G,
+        "g": g,
+        "K": K,
+        "grad_L": grad,
+        "Hv": Hv,
+        "Hu": H_vu[:, k],
+        "v": v,
+        "w": w,
+        "gamma": gamma,
+        "zeta": zeta,
+        "T_theta": T_theta,
+        "S_y": S_y,
+        "gamma_Ttt_v": B.jvp(lambda t: gamma_T_grad(a, t), theta, v)[1],
+        "gamma_Tta": B.jacobian(lambda b: gamma_T_grad(b, theta), a),
+        "zeta_Syy_w": B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
+        "zeta_Sya": B.jacobian(lambda b: zeta_S_grad(b, y), a),
+        "dv_star": B.jacobian(lambda t: grad @ direction_of(problem, a, t), theta).T,
+        "dw_star": B.jacobian(lambda u: g @ output_of(problem, a, u), y).T,
+    }
+
+
+def _probe(backend: Any, n: int) -> Array:
+    """A fixed unit vector with entries of both signs (deterministic, exact in every precision)."""
+    u = np.cos(np.arange(1, n + 1) * 2.399963)  # golden-angle phases: no zero or repeated pattern
+    return backend.asarray(u / np.linalg.norm(u))
+
+
+def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> dict[str, IdentityCheck]:
+    """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`.
+
+    Natural scales (see :mod:`pyspec.checks`): ``‖G‖‖v‖`` for (12), ``‖∇L‖‖v‖ + ‖g‖‖w‖`` for item 1,
+    ``‖H‖‖v‖`` for 2a and ``‖H‖‖v‖²`` for 2b, with ``‖H‖`` estimated by ``√n ‖Hu‖``.
+    """
+    B = problem.backend
+    G, K, v, w = q["G"], q["K"], q["v"], q["w"]
+    d = problem.n + problem.m + problem.k
+    tol = tolerance(B, d, condition)
+    green_S = G.T @ (q["zeta_Sya"] - q["zeta_Syy_w"])
+    vHv = v.T @ q["Hv"]
+
+    def nrm(x: Array) -> float:
+        return B.to_float(B.norm(x))
+
+    norm_v, norm_H = nrm(v), nrm(q["Hu"]) * problem.n**0.5
+    scale_12 = nrm(G) * norm_v
+    scale_1 = nrm(q["grad_L"]) * norm_v + nrm(q["g"]) * nrm(w)
+    scale_2a, scale_2b = norm_H * norm_v, norm_H * norm_v**2
+    return {
+        "theorem1_key_identity": compare(B, "theorem1_key_identity", G @ v, {"w": w}, tol, scale_12),
+        "theorem1_first_order": compare(
+            B, "theorem1_first_order", q["grad_L"] @ v, {"g_w": q["g"] @ w}, tol, scale_1
+        ),
+        "theorem1_hessian_action": compare(
+            B,
+            "theorem1_hessian_action",
+            q["Hv"],
+            {
+                "green_K": G.T @ (K @ w),
+                "green_S": green_S,
+                "blue": q["gamma_Ttt_v"],
+                "plain": -q["gamma_Tta"],
+            },
+            tol,
+            scale_2a,
+        ),
+        "theorem1_hessian_action_vw": compare(
+            B,
+            "theorem1_hessian_action",
+            q["Hv"],
+            {"output": G.T @ (K @ w + q["dw_star"]), "direction": -q["dv_star"]},
+            tol,
+            scale_2a,
+        ),
+        "theorem1_hessian_quadratic": compare(
+            B,
+            "theorem1_hessian_quadratic",
+            vHv,
+            {
+                "green_K": w.T @ (K @ w),
+                "green_Sya": w.T @ q["zeta_Sya"],
+                "green_Syy": -(w.T @ q["zeta_Syy_w"]),
+                "blue": v.T @ q["gamma_Ttt_v"],
+                "plain": -(v.T @ q["gamma_Tta"]),
+            },
+            tol,
+            scale_2b,
+        ),
+        "theorem1_hessian_quadratic_vw": compare(
+            B,
+            "theorem1_hessian_quadratic",
+            vHv,
+            {"output": w.T @ (K @ w) + w.T @ q["dw_star"], "direction": -(v.T @ q["dv_star"])},
+            tol,
+            scale_2b,
+        ),
+    }
+
+
+def theorem1(
+    eq: Equivariance,
+    loss: Callable[..., Array],
+    a: Any,
+    theta: Any,
+    *,
+    precision: int | None = None,
+    check_equivariance: bool = True,
+    max_condition: float | None = None,
+) -> Theorem1Report:
+    """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
+
+    Parameters
+    ----------
+    eq : Equivariance
+        The ``(T, S)``-equivariance of the model.
+    loss : callable
+        ``ℓ(y) -> scalar``.
+    a, theta : array or pytree
+        The transformation parameter and the parameters.
+    precision : int, optional
+        Decimal digits for the mpmath backend (exact derivatives); ``None`` for JAX float64.
+    check_equivariance : bool
+        Verify eq. (1) at and near ``(a, θ)`` first (default). Set ``False`` only to measure how an
+        identity fails for a model that is *not* equivariant (a negative control).
+    max_condition : float, optional
+        Largest condition number of ``∂θT``, ``∂yS`` accepted as invertible (default ``eps^(-1/2)``).
+
+    Returns
+    -------
+    Theorem1Report
+
+    Raises
+    ------
+    NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError
+    """
+    backend = get_backend(precision)
+    with backend.context():
+        problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
+        return theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
+
+
+def theorem1_report(
+    problem: Problem, a: Array, theta: Array, check_equivariance: bool = True, max_condition: float | None = None
+) -> Theorem1Report:
+    """:func:`theorem1` for a bound problem."""
+    position = position_report(problem, a, theta, max_condition)
+    position.require()
+    eq_residual = None
+    if check_equivariance:
+        report = equivariance_report(problem, a, theta, position.condition)
+        report.require(problem.name)
+        eq_residual = max(report.residuals)
+    B = problem.backend
+    q = B.to_host(B.compile(lambda a_, t_: theorem1_terms(problem, a_, t_))(a, theta))
+    c = theorem1_checks(problem, q, position.condition)
+    return Theorem1Report(
+        key_identity=c["theorem1_key_identity"],
+        first_order=c["theorem1_first_order"],
+        hessian_action=c["theorem1_hessian_action"],
+        hessian_action_vw=c["theorem1_hessian_action_vw"],
+        hessian_quadratic=c["theorem1_hessian_quadratic"],
+        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
+        position=position,
+        equivariance_residual=eq_residual,
+    )

@@ -1,0 +1,219 @@
+"""The main job: every catalog entry × every applicable identity, each beside its negative control.
+
+A row is one identity on one entry. Its negative control is the *same check* on input that violates a
+hypothesis, with the hypothesis check turned off so the identity's own residual is measured:
+
+* Theorem 1 rows: the model perturbed by ``ε·c·tanh(Nθ)`` (``ε = 1e-2``, ``c`` the output's RMS), which
+  breaks the equivariance;
+* Theorem 2 rows: a point off the fixed-point set.
+
+A control is *flagged* when its residual exceeds the tolerance and is at least
+:data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows also report ``dropped_term``: the smallest residual
+obtained by dropping one non-zero term of the right side (every term is needed).
+
+With ``precision=D`` each row is recomputed with the mpmath backend at ``D`` digits (``residual_hp``,
+``negative_control_hp``) and the float64 and high-precision left sides are compared
+(``lhs_agreement``, relative to the check's scale: the terms' norms and the natural scale).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from pyspec.backends import get_backend
+from pyspec.backends.base import Array, Backend
+from pyspec.catalog import CATALOG, Entry, Instance
+from pyspec.checks import IdentityCheck, compare
+from pyspec.equivariance import Problem, bind
+from pyspec.theorem1 import theorem1_report
+from pyspec.theorem2 import theorem2_report
+
+__all__ = ["NEGATIVE_CONTROL_FLOOR", "PERTURBATION", "Row", "verify", "summarize", "perturbed"]
+
+NEGATIVE_CONTROL_FLOOR = 1e-6
+"""A negative control must reach at least this residual (and exceed the tolerance) to count as flagged."""
+
+PERTURBATION = 1e-2
+"""Relative size of the equivariance-breaking perturbation of the model in Theorem 1 controls."""
+
+LHS_AGREEMENT = 1e-12
+"""Float64 and high-precision left sides must agree to this relative difference."""
+
+
+@dataclasses.dataclass
+class Row:
+    """One identity on one catalog entry (the stable keys of DESIGN.md §5 plus extras)."""
+
+    entry: str
+    identity: str
+    form: str
+    residual: float
+    tolerance: float
+    holds: bool
+    negative_control: float
+    negative_control_kind: str
+    negative_control_flagged: bool
+    dropped_term: float | None = None
+    dropped_term_flagged: bool | None = None
+    precision: int | None = None
+    residual_hp: float | None = None
+    tolerance_hp: float | None = None
+    holds_hp: bool | None = None
+    negative_control_hp: float | None = None
+    negative_control_hp_flagged: bool | None = None
+    lhs_agreement: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the identity holds, the control is flagged, and (if computed) the same at high
+        precision with agreeing left sides."""
+        good = self.holds and self.negative_control_flagged and self.dropped_term_flagged is not False
+        if self.precision is not None:
+            good = good and bool(self.holds_hp) and bool(self.negative_control_hp_flagged)
+            good = good and self.lhs_agreement is not None and self.lhs_agreement <= LHS_AGREEMENT
+        return good
+
+
+def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
+    """``problem`` with the model ``f + ε·c·tanh(Nθ)``, which is not equivariant (negative control)."""
+    B = problem.backend
+    rng = np.random.default_rng(seed)
+    N = rng.standard_normal((problem.m, problem.n)) / np.sqrt(problem.n)
+    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
+    c = PERTURBATION * max(float(np.sqrt(np.mean(y**2))), 1e-3)
+    f, xp = problem.f, B.xp
+    return problem.with_model(lambda t: f(t) + c * xp.tanh(N @ t))
+
+
+def _flagged(check: IdentityCheck) -> bool:
+    return (not check.holds) and check.residual >= NEGATIVE_CONTROL_FLOOR
+
+
+def _dropped_term(backend: Backend, check: IdentityCheck) -> float | None:
+    """Smallest residual after dropping one non-zero term of the right side (None if < 2 terms)."""
+    nonzero = [name for name, t in check.terms.items() if backend.to_float(backend.norm(t)) > 0.0]
+    if len(check.terms) < 2 or not nonzero:
+        return None
+    worst = None
+    for name in nonzero:
+        rest = {k: v for k, v in check.terms.items() if k != name}
+        r = compare(backend, check.identity, check.lhs, rest, check.tolerance).residual
+        worst = r if worst is None else min(worst, r)
+    return worst
+
+
+@dataclasses.dataclass
+class _Evaluated:
+    checks: list[tuple[str, IdentityCheck]]
+    controls: list[IdentityCheck]
+    control_kind: str
+    backend: Backend
+
+
+def _evaluate(entry: Entry, instance: Instance, backend: Backend) -> _Evaluated:
+    xp = backend.xp
+    with backend.context():
+        problem, a, theta = bind(instance.eq, instance.loss, instance.a(xp), instance.theta(xp), backend)
+        if entry.kind == "continuous":
+            report = theorem1_report(problem, a, theta)
+            control = theorem1_report(perturbed(problem, theta), a, theta, check_equivariance=False)
+            forms = ("", "", "TS", "vw", "TS", "vw")  # order of Theorem1Report.checks
+            return _Evaluated(list(zip(forms, report.checks)), list(control.checks), "broken equivariance", backend)
+        report2 = theorem2_report(problem, a, theta)
+        assert instance.off_fixed is not None, f"{entry.name}: discrete entries define off_fixed"
+        _, _, off = bind(instance.eq, instance.loss, instance.a(xp), instance.off_fixed(xp), backend)
+        control2 = theorem2_report(problem, a, off, check_hypotheses=False)
+        return _Evaluated([("", c) for c in report2.checks], list(control2.checks), "off the fixed set", backend)
+
+
+def _agreement(lhs64: Array, check_hp: IdentityCheck, backend: Backend) -> float:
+    """``‖lhs₆₄ − lhs_hp‖`` relative to the high-precision check's scale (terms and natural scale)."""
+    diff = float(np.linalg.norm(np.asarray(lhs64, dtype=np.float64) - backend.to_numpy(check_hp.lhs)))
+    return 0.0 if check_hp.scale == 0.0 else diff / check_hp.scale
+
+
+def verify_entry(entry: Entry, seed: int = 0, precision: int | None = None) -> list[Row]:
+    """Rows of one catalog entry (float64, and at ``precision`` digits when given)."""
+    instance = entry.build(seed)
+    lo = _evaluate(entry, instance, get_backend(None))
+    rows = []
+    for (form, check), control in zip(lo.checks, lo.controls):
+        dropped = _dropped_term(lo.backend, check)
+        rows.append(
+            Row(
+                entry=entry.name,
+                identity=check.identity,
+                form=form,
+                residual=check.residual,
+                tolerance=check.tolerance,
+                holds=check.holds,
+                negative_control=control.residual,
+                negative_control_kind=lo.control_kind,
+                negative_control_flagged=_flagged(control),
+                dropped_term=dropped,
+                dropped_term_flagged=None if dropped is None else dropped > check.tolerance,
+            )
+        )
+    if precision is not None:
+        hp_backend = get_backend(precision)
+        hi = _evaluate(entry, instance, hp_backend)
+        for row, (_, check64), (_, check), control in zip(rows, lo.checks, hi.checks, hi.controls):
+            row.precision = precision
+            row.residual_hp = check.residual
+            row.tolerance_hp = check.tolerance
+            row.holds_hp = check.holds
+            row.negative_control_hp = control.residual
+            row.negative_control_hp_flagged = _flagged(control)
+            row.lhs_agreement = _agreement(check64.lhs, check, hp_backend)
+    return rows
+
+
+def verify(
+    entries: Iterable[str] | None = None,
+    *,
+    seed: int = 0,
+    precision: int | None = None,
+    progress: Callable[[str], Any] | None = None,
+) -> list[Row]:
+    """Run every identity of every (selected) catalog entry with its negative control.
+
+    Parameters
+    ----------
+    entries : iterable of str, optional
+        Catalog names (default: all).
+    seed : int
+        Seed of the catalog instances.
+    precision : int, optional
+        Also recompute each row with mpmath at this many digits.
+    progress : callable, optional
+        Called with each entry's name before it runs.
+    """
+    names = list(CATALOG) if entries is None else list(entries)
+    rows: list[Row] = []
+    for name in names:
+        if progress is not None:
+            progress(name)
+        rows.extend(verify_entry(CATALOG[name], seed=seed, precision=precision))
+    return rows
+
+
+def summarize(rows: list[Row]) -> dict[str, Any]:
+    """The ``summary`` object of ``verify --json`` (DESIGN.md §5)."""
+    summary: dict[str, Any] = {
+        "entries": len({r.entry for r in rows}),
+        "rows": len(rows),
+        "failed": sum(not r.ok for r in rows),
+        "worst_residual": max((r.residual for r in rows), default=0.0),
+        "weakest_negative_control": min((r.negative_control for r in rows), default=0.0),
+    }
+    if any(r.precision is not None for r in rows):
+        summary["precision"] = rows[0].precision
+        summary["worst_residual_hp"] = max(r.residual_hp or 0.0 for r in rows)
+        summary["weakest_negative_control_hp"] = min(
+            (r.negative_control_hp for r in rows if r.negative_control_hp is not None), default=0.0
+        )
+        summary["worst_lhs_agreement"] = max(r.lhs_agreement or 0.0 for r in rows)
+    return summary
