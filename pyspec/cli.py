@@ -51,13 +51,15 @@ def _verify(args: argparse.Namespace) -> int:
         print("-" * len(header) + "---------")
         for r in rows:
             line = (
-                f"{r.entry:<30} {r.identity:<28} {r.form:<4} {r.residual:>8.1e} {r.tolerance:>7.0e} "
-                f"{r.negative_control:>8.1e} {_fmt(r.dropped_term):>8}"
+                f"{r.entry:<30} {r.identity:<28} {r.form:<4} {_fmt(r.residual):>8} {_fmt(r.tolerance):>7} "
+                f"{_fmt(r.negative_control):>8} {_fmt(r.dropped_term):>8}"
             )
             if hp:
                 line += f" {_fmt(r.residual_hp):>8} {_fmt(r.negative_control_hp):>8} {_fmt(r.lhs_agreement):>8}"
             print(line + ("  ok" if r.ok else "  FAIL"))
         print()
+        for error in summary["errors"]:
+            print(f"ERROR {error}")
         print(
             f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
             f"worst residual {summary['worst_residual']:.1e}; weakest negative control "

@@ -232,6 +232,7 @@ def theorem1(
     precision: int | None = None,
     check_equivariance: bool = True,
     max_condition: float | None = None,
+    jit: bool = True,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -250,6 +251,9 @@ def theorem1(
         identity fails for a model that is *not* equivariant (a negative control).
     max_condition : float, optional
         Largest condition number of ``∂θT``, ``∂yS`` accepted as invertible (default ``eps^(-1/2)``).
+    jit : bool
+        Float64 only: compile the check with XLA (default); ``False`` is faster when many models of
+        the same shapes are checked in one process (see :func:`pyspec.backends.get_backend`).
 
     Returns
     -------
@@ -259,7 +263,7 @@ def theorem1(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError
     """
-    backend = get_backend(precision)
+    backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         return theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)

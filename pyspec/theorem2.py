@@ -76,6 +76,7 @@ def theorem2(
     *,
     precision: int | None = None,
     check_hypotheses: bool = True,
+    jit: bool = True,
 ) -> Theorem2Report:
     """Check Theorem 2 (items 1 and 2) at a fixed point ``θ`` of ``T(a, ·)``.
 
@@ -92,6 +93,8 @@ def theorem2(
     check_hypotheses : bool
         Verify the symmetry near ``θ`` and ``T(a, θ) = θ`` first (default). ``False`` only for
         negative controls.
+    jit : bool
+        Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
 
     Raises
     ------
@@ -99,7 +102,7 @@ def theorem2(
     """
     if not eq.is_symmetry:
         raise ValueError(f"{eq.name}: Theorem 2 is about a symmetry; construct the Equivariance with S=None")
-    backend = get_backend(precision)
+    backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         return theorem2_report(problem, a_flat, theta_flat, check_hypotheses)

@@ -28,6 +28,7 @@ from pyspec.backends.base import Array, Backend
 from pyspec.catalog import CATALOG, Entry, Instance
 from pyspec.checks import IdentityCheck, compare
 from pyspec.equivariance import Problem, bind
+from pyspec.errors import PyspecError
 from pyspec.theorem1 import theorem1_report
 from pyspec.theorem2 import theorem2_report
 
@@ -45,15 +46,18 @@ LHS_AGREEMENT = 1e-12
 
 @dataclasses.dataclass
 class Row:
-    """One identity on one catalog entry (the stable keys of DESIGN.md §5 plus extras)."""
+    """One identity on one catalog entry (the stable keys of DESIGN.md §5 plus extras).
+
+    Numeric fields are ``None`` only on failed rows whose hypothesis check raised (``error`` set).
+    """
 
     entry: str
     identity: str
     form: str
-    residual: float
-    tolerance: float
+    residual: float | None
+    tolerance: float | None
     holds: bool
-    negative_control: float
+    negative_control: float | None
     negative_control_kind: str
     negative_control_flagged: bool
     dropped_term: float | None = None
@@ -65,11 +69,14 @@ class Row:
     negative_control_hp: float | None = None
     negative_control_hp_flagged: bool | None = None
     lhs_agreement: float | None = None
+    error: str | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the identity holds, the control is flagged, and (if computed) the same at high
         precision with agreeing left sides."""
+        if self.error is not None:
+            return False
         good = self.holds and self.negative_control_flagged and self.dropped_term_flagged is not False
         if self.precision is not None:
             good = good and bool(self.holds_hp) and bool(self.negative_control_hp_flagged)
@@ -135,9 +142,29 @@ def _agreement(lhs64: Array, check_hp: IdentityCheck, backend: Backend) -> float
     return 0.0 if check_hp.scale == 0.0 else diff / check_hp.scale
 
 
+def _failed(entry: Entry, error: PyspecError, precision: int | None) -> list[Row]:
+    """One failed row per identity when a hypothesis check of the entry raised."""
+    return [
+        Row(entry=entry.name, identity=identity, form="", residual=None, tolerance=None, holds=False,
+            negative_control=None, negative_control_kind="", negative_control_flagged=False,
+            precision=precision, error=f"{type(error).__name__}: {error}")
+        for identity in entry.identities
+    ]
+
+
 def verify_entry(entry: Entry, seed: int = 0, precision: int | None = None) -> list[Row]:
-    """Rows of one catalog entry (float64, and at ``precision`` digits when given)."""
+    """Rows of one catalog entry (float64, and at ``precision`` digits when given).
+
+    A violated hypothesis (:class:`~pyspec.errors.PyspecError`) gives failed rows carrying the error.
+    """
     instance = entry.build(seed)
+    try:
+        return _rows(entry, instance, precision)
+    except PyspecError as error:
+        return _failed(entry, error, precision)
+
+
+def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
     lo = _evaluate(entry, instance, get_backend(None))
     rows = []
     for (form, check), control in zip(lo.checks, lo.controls):
@@ -206,8 +233,9 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "entries": len({r.entry for r in rows}),
         "rows": len(rows),
         "failed": sum(not r.ok for r in rows),
-        "worst_residual": max((r.residual for r in rows), default=0.0),
-        "weakest_negative_control": min((r.negative_control for r in rows), default=0.0),
+        "errors": sorted({f"{r.entry}: {r.error}" for r in rows if r.error is not None}),
+        "worst_residual": max((r.residual for r in rows if r.error is None), default=0.0),
+        "weakest_negative_control": min((r.negative_control for r in rows if r.error is None), default=0.0),
     }
     if any(r.precision is not None for r in rows):
         summary["precision"] = rows[0].precision

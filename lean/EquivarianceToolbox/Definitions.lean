@@ -126,8 +126,8 @@ i.e. `Fix_a(T) = ker (M - I)`. -/
 theorem mem_fixedPointSet_linear_iff (M : E →L[ℝ] E) (a : G) (θ : E) :
     θ ∈ fixedPointSet (fun (_ : G) (ϑ : E) => M ϑ) a ↔
       (M - ContinuousLinearMap.id ℝ E) θ = 0 := by
+  show M θ = θ ↔ (M - ContinuousLinearMap.id ℝ E) θ = 0
   rw [sub_apply, ContinuousLinearMap.id_apply, sub_eq_zero]
-  exact Iff.rfl
 
 /-- **Definition 2**: at an invertible `∂θT = e`, the characteristic direction is
 `v = e⁻¹ ∘ ∂aT`. -/

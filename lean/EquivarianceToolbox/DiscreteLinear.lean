@@ -48,7 +48,7 @@ output space `F` is an arbitrary real normed space.
 
 noncomputable section
 
-open scoped Topology ContDiff
+open scoped Topology
 
 namespace EquivarianceToolbox
 
@@ -140,7 +140,7 @@ theorem corollary4_mirror {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L
     intro u
     rw [hM, hQ, smul_zero, sub_zero]
   have hgrad : L' θ ∘L M = L' θ :=
-    discrete_linear_gradient (Filter.Eventually.of_forall hinv) hfix (hL θ)
+    discrete_linear_gradient (L := L) (θ := θ) (Filter.Eventually.of_forall hinv) hfix (hL θ)
   refine ⟨ContinuousLinearMap.ext fun x => ?_, fun x y => ⟨?_, ?_⟩⟩
   · -- item 1
     have k : L' θ (M (P x)) = L' θ (P x) := DFunLike.congr_fun hgrad (P x)

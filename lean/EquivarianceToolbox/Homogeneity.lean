@@ -85,7 +85,7 @@ If `f (a • θ) = a ^ p • f θ` for all `a > 0` and `HasFDerivAt f f' θ`, th
 theorem homogeneity_euler_of_pos {f : E → F} {f' : E →L[ℝ] F} {θ : E} {p : ℕ}
     (hhom : ∀ a : ℝ, 0 < a → f (a • θ) = a ^ p • f θ) (hf : HasFDerivAt f f' θ) :
     f' θ = (p : ℝ) • f θ :=
-  homogeneity_euler
+  homogeneity_euler (f := f) (θ := θ) (p := p)
     (Filter.Eventually.mono (eventually_gt_nhds (zero_lt_one : (0 : ℝ) < 1)) fun a ha =>
       hhom a ha) hf
 
@@ -101,8 +101,9 @@ theorem homogeneity_euler_loss {ℓ : F → ℝ} {f : E → F} {ℓ' : F →L[�
     L' θ = (p : ℝ) * ℓ' (f θ) := by
   have hcomp : HasFDerivAt (fun ϑ => ℓ (f ϑ)) (ℓ' ∘L f') θ := hℓ.comp θ hf
   have hL' : L' = ℓ' ∘L f' := hL.unique hcomp
-  rw [hL', ContinuousLinearMap.comp_apply, homogeneity_euler hhom hf,
-    ContinuousLinearMap.map_smul, smul_eq_mul]
+  rw [hL', ContinuousLinearMap.comp_apply, homogeneity_euler hhom hf]
+  -- `ℓ' (p • f θ) = p • ℓ' (f θ)`, and `p • r = p * r` holds by `rfl` in `ℝ`
+  exact ℓ'.map_smul (p : ℝ) (f θ)
 
 /-- **Eq. (3) of arXiv:2512.21447 (Hessian action along `θ` for a homogeneous model).**
 Let `f` be `p`-homogeneous near `a = 1` at every point, with derivative field `f'`; let `ℓ` have
@@ -135,10 +136,13 @@ theorem homogeneity_hessian_action {ℓ : F → ℝ} {f : E → F} {ℓ' : F →
   have hEq : (fun ϑ => L' ϑ ϑ) =ᶠ[𝓝 θ] fun ϑ => (p : ℝ) * ℓ' (f ϑ) (f ϑ) :=
     Filter.Eventually.of_forall heuler
   have key := hB.unique (hC.congr_of_eventuallyEq hEq)
-  have h := DFunLike.congr_fun key δ
-  simp only [add_apply, smul_apply, ContinuousLinearMap.comp_apply,
-    ContinuousLinearMap.id_apply, ContinuousLinearMap.flip_apply, smul_eq_mul] at h
-  -- `h : L' θ δ + L'' δ θ = p * (ℓ' (f θ) (f' θ δ) + ℓ'' (f' θ δ) (f θ))`
+  -- evaluate at `δ`; every rewrite below is a `rfl` lemma, so the final `exact` also checks the
+  -- stated form by definitional unfolding
+  have h : L' θ δ + L'' δ θ = (p : ℝ) * (ℓ' (f θ) (f' θ δ) + ℓ'' (f' θ δ) (f θ)) := by
+    have h0 := DFunLike.congr_fun key δ
+    simp only [add_apply, smul_apply, ContinuousLinearMap.comp_apply,
+      ContinuousLinearMap.id_apply, ContinuousLinearMap.flip_apply, smul_eq_mul] at h0
+    exact h0
   -- first-order chain rule: `L' θ = ℓ' (f θ) ∘L f' θ`
   have hchain : L' θ = ℓ' (f θ) ∘L f' θ := (hL θ).unique ((hℓ (f θ)).comp θ (hf θ))
   have hc : L' θ δ = ℓ' (f θ) (f' θ δ) := by
@@ -164,7 +168,9 @@ theorem homogeneity_hessian_quadratic {ℓ : F → ℝ} {f : E → F} {ℓ' : F 
   have hl : L' θ θ = (p : ℝ) * ℓ' (f θ) (f θ) :=
     homogeneity_euler_loss (hhom θ) (hℓ (f θ)) (hf θ) (hL θ)
   have hK : ℓ'' (f' θ θ) (f θ) = (p : ℝ) * ℓ'' (f θ) (f θ) := by
-    rw [he, ContinuousLinearMap.map_smul, smul_apply, smul_eq_mul]
+    rw [he]
+    -- `(p • ℓ'' (f θ)) (f θ) = p * ℓ'' (f θ) (f θ)` holds by `rfl`
+    exact DFunLike.congr_fun (ℓ''.map_smul (p : ℝ) (f θ)) (f θ)
   rw [hl, hK] at h3
   -- `h3 : L'' θ θ = (p - 1) * (p * ℓ' (f θ) (f θ)) + p * (p * ℓ'' (f θ) (f θ))`
   linear_combination h3

@@ -49,7 +49,7 @@ the evaluation at `h φ`. Both derivative fields along the slice, `L' (V, φ) �
 
 noncomputable section
 
-open scoped Topology ContDiff
+open scoped Topology
 
 namespace EquivarianceToolbox
 

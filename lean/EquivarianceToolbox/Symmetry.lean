@@ -103,7 +103,8 @@ theorem symmetry_orthogonality_of_forall {L : E → F} {T : G → E → E} {a : 
     (hL : HasFDerivAt L L' θ) (hLT : HasFDerivAt L L₁' (T a θ))
     (hTθ : HasFDerivAt (T a) (Tθ : E →L[ℝ] E) θ) (hTa : HasFDerivAt (fun b => T b θ) Ta a) :
     L' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = 0 :=
-  symmetry_orthogonality (Filter.Eventually.of_forall fun ϑ => hsymm a ϑ)
+  symmetry_orthogonality (L := L) (T := T) (a := a) (θ := θ)
+    (Filter.Eventually.of_forall fun ϑ => hsymm a ϑ)
     (Filter.Eventually.of_forall fun b => hsymm b θ) hL hLT hTθ hTa
 
 /-- **Section 5.4 of arXiv:2512.21447 (symmetry directions at stationary points).**

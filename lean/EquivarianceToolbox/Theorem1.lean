@@ -211,13 +211,10 @@ theorem theorem1_first_order_fderiv {ℓ : F → ℝ} {f : E → F} {T : G → E
     (hSa : DifferentiableAt ℝ (fun b => S b (f θ)) a) :
     fderiv ℝ (ℓ ∘ f) θ ∘L charDirection T a θ = fderiv ℝ ℓ (f θ) ∘L charOutput S a (f θ) := by
   obtain ⟨⟨eT, heT⟩, ⟨eS, heS⟩⟩ := hgood
-  have hTθ' : HasFDerivAt (T a) (eT : E →L[ℝ] E) θ := by
-    rw [heT]
-    exact hTθ.hasFDerivAt
-  have hSy' : HasFDerivAt (S a) (eS : F →L[ℝ] F) (f θ) := by
-    rw [heS]
-    exact hSy.hasFDerivAt
-  rw [charDirection_eq_of_equiv eT heT, charOutput_eq_of_equiv eS heS]
+  have hTθ' : HasFDerivAt (T a) (eT : E →L[ℝ] E) θ := hTθ.hasFDerivAt.congr_fderiv heT.symm
+  have hSy' : HasFDerivAt (S a) (eS : F →L[ℝ] F) (f θ) := hSy.hasFDerivAt.congr_fderiv heS.symm
+  rw [charDirection_eq_of_equiv (T := T) (a := a) (θ := θ) eT heT,
+    charOutput_eq_of_equiv (S := S) (a := a) (y := f θ) eS heS]
   exact theorem1_first_order hequiv (hℓ.comp θ hf).hasFDerivAt hℓ.hasFDerivAt hf.hasFDerivAt
     hfT.hasFDerivAt hTθ' hTa.hasFDerivAt hSy' hSa.hasFDerivAt
 

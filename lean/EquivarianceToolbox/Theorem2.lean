@@ -76,8 +76,8 @@ theorem theorem2_gradient {ℓ : F → ℝ} {f : E → F} {T : G → E → E} {a
   have hLT : HasFDerivAt (ℓ ∘ f) L' (T a θ) := by
     rw [hfix']
     exact hL
-  exact fderiv_comp_of_invariant (L := ℓ ∘ f) (comp_eventuallyEq_of_invariant (ℓ := ℓ) hinv)
-    hLT hT hL
+  exact fderiv_comp_of_invariant (L := ℓ ∘ f) (τ := T a)
+    (comp_eventuallyEq_of_invariant (ℓ := ℓ) (τ := T a) hinv) hLT hT hL
 
 /-- **Theorem 2, item 2, core** (for any map `τ` with a fixed point `θ` and `f ∘ τ = f` near
 `θ`): `L''(J x)(J y) + L'(τ''(x)(y)) = L''(x)(y)` with `J = τ'(θ)`. -/

@@ -79,7 +79,7 @@ class Backend(Protocol):
         """Convert ``x`` (backend array, NumPy array, nested sequence or scalar) to a backend array."""
 
     def to_host(self, tree: Any) -> Any:
-        """Results of :meth:`compile`\ d functions as arrays for post-processing (NumPy for JAX)."""
+        """Results of compiled functions as arrays for post-processing (NumPy arrays for JAX)."""
 
     def jvp(self, fun: Callable[[Array], Array], x: Array, tangents: Array) -> tuple[Array, Array]:
         """Value and directional derivatives of ``fun`` at the 1-D point ``x``.

@@ -82,7 +82,8 @@ class JaxBackend:
     digits = 15
     eps = float(np.finfo(np.float64).eps) / 2
 
-    def __init__(self) -> None:
+    def __init__(self, jit: bool = True) -> None:
+        self.jit = jit
         if not jax.config.jax_enable_x64:
             raise RuntimeError(
                 "pyspec's float64 checks need JAX 64-bit mode: call "
@@ -95,6 +96,8 @@ class JaxBackend:
         return contextlib.nullcontext()
 
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
+        if not self.jit:
+            return fun
         jitted = jax.jit(fun)
         compiled: dict[Any, Any] = {}
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from pyspec.equivariance import Equivariance
 
-__all__ = ["Instance", "Entry", "unpack", "constant_point", "orthonormal_columns"]
+__all__ = ["Instance", "Entry", "unpack", "constant_point", "orthonormal_columns", "cayley_orthogonal"]
 
 PointFn = Callable[[Any], Any]
 """``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``."""
@@ -105,3 +105,14 @@ def orthonormal_columns(X: Any, xp: Any) -> Any:
                 col = col - xp.sum(q * col) * q
         basis.append(col / xp.sqrt(xp.sum(col * col)))
     return xp.stack(basis, axis=1)
+
+
+def cayley_orthogonal(R: np.ndarray, xp: Any) -> Any:
+    """The orthogonal matrix ``(I − K)⁻¹(I + K)`` of the antisymmetric ``K = (R − Rᵀ)/2``.
+
+    ``K`` is exactly antisymmetric in float64, and one solve at working precision gives ``QᵀQ = I`` to
+    working precision: a cheap random rotation for every backend.
+    """
+    K = (R - R.T) / 2
+    eye = np.eye(R.shape[0])
+    return xp.solve(xp.asarray(eye - K), xp.asarray(eye + K))

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pyspec.catalog.base import Entry, Instance, constant_point, orthonormal_columns, unpack
+from pyspec.catalog.base import Entry, Instance, cayley_orthogonal, constant_point, unpack
 from pyspec.catalog.losses import (
     log_probability_nll,
     logistic,
@@ -16,7 +16,7 @@ from pyspec.catalog.losses import (
 )
 from pyspec.equivariance import Equivariance
 
-__all__ = ["ENTRIES"]
+__all__ = ["ENTRIES", "conjugate", "sinh_diffeo"]
 
 
 def _normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -169,12 +169,12 @@ def _rotation(seed: int) -> Instance:
     W1, W2 = _normal(rng, h, n - 2, scale=0.6), _normal(rng, m, h)
 
     def model(theta: Any, *, xp: Any) -> Any:
-        z = orthonormal_columns(xp.asarray(U0), xp).T @ theta
+        z = cayley_orthogonal(U0, xp).T @ theta
         invariants = xp.concatenate([xp.stack([z[0] ** 2 + z[1] ** 2, z[2] ** 2 + z[3] ** 2]), z[4:]])
         return W2 @ xp.tanh(W1 @ invariants)
 
     def T(a: Any, theta: Any, *, xp: Any) -> Any:
-        U = orthonormal_columns(xp.asarray(U0), xp)
+        U = cayley_orthogonal(U0, xp)
         return xp.expm(a[0] * (U @ J @ U.T)) @ theta
 
     return Instance(
@@ -214,7 +214,7 @@ def _last_layer(seed: int) -> Instance:
 # --- nonlinear (T, S) pairs: conjugation by diffeomorphisms (MATH.md §3 families A, B, D) -------------
 
 
-def _sinh_diffeo(P: np.ndarray) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def sinh_diffeo(P: np.ndarray) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """φ(θ) = sinh(Pθ) and φ⁻¹(z) = P⁻¹ asinh(z), a diffeomorphism of ℝⁿ for invertible P."""
 
     def forward(x: Any, xp: Any) -> Any:
@@ -235,9 +235,25 @@ def _conjugated(
     n: int,
     m: int,
 ) -> Equivariance:
-    """The conjugate (φ⁻¹ ∘ T₀ ∘ φ, ψ ∘ S₀ ∘ ψ⁻¹) of an equivariance of f₀, with f = ψ ∘ f₀ ∘ φ."""
-    phi, phi_inv = _sinh_diffeo(_near_identity(rng, n, 0.4) * 0.8)
-    psi, psi_inv = _sinh_diffeo(_near_identity(rng, m, 0.4) * 0.8)
+    """:func:`conjugate` with random near-identity P, Q."""
+    return conjugate(name, model0, T0, S0, _near_identity(rng, n, 0.4) * 0.8, _near_identity(rng, m, 0.4) * 0.8)
+
+
+def conjugate(
+    name: str,
+    model0: Callable[..., Any],
+    T0: Callable[..., Any],
+    S0: Callable[..., Any] | None,
+    P: np.ndarray,
+    Q: np.ndarray,
+) -> Equivariance:
+    """Conjugate a (T₀, S₀)-equivariance of f₀ by φ(θ) = sinh(Pθ) and ψ(u) = sinh(Qu).
+
+    Returns the (φ⁻¹ ∘ T₀ ∘ φ, ψ ∘ S₀ ∘ ψ⁻¹)-equivariance of f = ψ ∘ f₀ ∘ φ (``ψ`` is omitted for a
+    symmetry, ``S0=None``): f(T(a, θ)) = ψ(f₀(T₀(a, φθ))) = ψ(S₀(a, f₀(φθ))) = S(a, f(θ)).
+    """
+    phi, phi_inv = sinh_diffeo(P)
+    psi, psi_inv = sinh_diffeo(Q)
 
     def model(theta: Any, *, xp: Any) -> Any:
         y0 = model0(phi(theta, xp), xp=xp)

@@ -1,0 +1,357 @@
+"""Hypothesis strategies: random equivariant models *by construction*, with good positions or fixed
+points and losses, for property tests of Theorems 1 and 2 on your own code.
+
+Every strategy draws an :class:`pyspec.catalog.Instance`: an :class:`~pyspec.Equivariance` whose model,
+transformations and loss are backend-neutral (they run in float64 and at any mpmath precision), and
+callables ``a(xp)``, ``theta(xp)`` giving the point (and ``off_fixed(xp)`` for discrete symmetries).
+Shapes are fixed per strategy (a few variants) so that JAX reuses its compiled operations across
+examples; the randomness is in the constants, the degree, the activation, the point and ``a``.
+
+Example::
+
+    from hypothesis import given
+    import pyspec as ps
+    from pyspec.strategies import homogeneous_models
+
+    @given(homogeneous_models())
+    def test_theorem1(case):
+        xp = ps.backends.get_backend().xp
+        assert ps.theorem1(case.eq, case.loss, case.a(xp), case.theta(xp), jit=False).holds
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
+from pyspec.catalog.continuous import conjugate
+from pyspec.catalog.losses import exponential, logistic, softmax_cross_entropy, squared_error
+from pyspec.equivariance import Equivariance
+
+__all__ = [
+    "seeds",
+    "well_conditioned",
+    "losses",
+    "homogeneous_models",
+    "linear_symmetries",
+    "gl_reparameterizations",
+    "last_layer_models",
+    "nonlinear_conjugations",
+    "equivariant_models",
+    "discrete_symmetries",
+]
+
+_ACTIVATIONS = ("tanh", "sigmoid", "softplus")
+
+
+def seeds() -> st.SearchStrategy[np.random.Generator]:
+    """NumPy generators from a drawn 32-bit seed (the randomness of constants and points)."""
+    return st.integers(0, 2**32 - 1).map(np.random.default_rng)
+
+
+def well_conditioned(rng: np.random.Generator, d: int, low: float = 0.6, high: float = 1.6) -> np.ndarray:
+    """A random ``d × d`` matrix ``Q₁ diag(s) Q₂`` with singular values ``s`` in ``[low, high]``."""
+    q1, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    q2, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return q1 @ np.diag(rng.uniform(low, high, d)) @ q2
+
+
+@st.composite
+def losses(draw: st.DrawFn, classes: int, samples: int) -> Callable[..., Any]:
+    """A loss of outputs ``y = vec(Y)``, ``Y`` of shape ``(classes, samples)``: softmax cross-entropy,
+    squared error, logistic or exponential (the last two on every entry as a margin)."""
+    rng = draw(seeds())
+    kind = draw(st.sampled_from(("cross_entropy", "squared", "logistic", "exponential")))
+    m = classes * samples
+    if kind == "cross_entropy":
+        return softmax_cross_entropy(rng.integers(0, classes, samples), classes)
+    if kind == "squared":
+        return squared_error(rng.standard_normal(m))
+    signs = np.sign(rng.standard_normal(m))
+    return logistic(signs) if kind == "logistic" else exponential(0.3 * signs)
+
+
+def _activation(name: str, xp: Any) -> Callable[[Any], Any]:
+    return getattr(xp, name)
+
+
+@st.composite
+def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4)) -> Instance:
+    """p-homogeneous models ``f(aθ) = a^p f(θ)``: bias-free ReLU MLPs with p layers or polynomial
+    nets ``W₂(W₁X)^(p−1)``; ``T = aθ``, ``S = a^p y`` at a random ``a ∈ [0.5, 2]``."""
+    p = draw(st.sampled_from(degrees))
+    family = draw(st.sampled_from(("relu", "polynomial"))) if p > 1 else "relu"
+    rng = draw(seeds())
+    d0, h, m, N = 3, 4, 2, 3
+    X = rng.standard_normal((d0, N))
+    if family == "relu":
+        shapes = [(h, d0)] + [(h, h)] * (p - 2) + [(m, h)] if p > 1 else [(m, d0)]
+
+        def model(theta: Any, *, xp: Any) -> Any:
+            Ws = unpack(theta, shapes, xp)
+            z = Ws[0] @ X
+            for W in Ws[1:]:
+                z = W @ xp.relu(z)
+            return xp.ravel(z)
+
+    else:
+        shapes = [(h, d0), (m, h)]
+
+        def model(theta: Any, *, xp: Any) -> Any:
+            W1, W2 = unpack(theta, shapes, xp)
+            return xp.ravel(W2 @ (W1 @ X) ** (p - 1))
+
+    n = sum(int(np.prod(s)) for s in shapes)
+    eq = Equivariance(
+        model=model,
+        T=lambda a, th, *, xp: a[0] * th,
+        S=lambda a, y, *, xp: a[0] ** p * y,
+        name=f"homogeneous_{family}_p{p}",
+    )
+    return Instance(
+        eq=eq,
+        loss=draw(losses(m, N)),
+        a=constant_point(np.array([draw(st.floats(0.5, 2.0))])),
+        theta=constant_point(rng.standard_normal(n) * 0.8),
+    )
+
+
+@st.composite
+def linear_symmetries(draw: st.DrawFn) -> Instance:
+    """``T(a, θ) = exp(aA)θ`` with ``A = U Λ Uᵀ``: two-plane rotations (``Λ`` antisymmetric) or
+    hyperbolic boosts (``Λ`` symmetric, the Noether setting of §7); ``f = g(invariants)``."""
+    kind = draw(st.sampled_from(("rotation", "boost")))
+    rng = draw(seeds())
+    n, h, m = 6, 4, 2
+    U0 = rng.standard_normal((n, n))
+    w1, w2 = rng.uniform(0.5, 2.0, 2)
+    Lam = np.zeros((n, n))
+    if kind == "rotation":
+        Lam[0, 1], Lam[1, 0], Lam[2, 3], Lam[3, 2] = -w1, w1, -w2, w2
+    else:
+        Lam[0, 0], Lam[1, 1], Lam[2, 2], Lam[3, 3] = w1, -w1, w2, -w2
+    W1, W2 = 0.7 * rng.standard_normal((h, n - 2)), rng.standard_normal((m, h))
+    act = draw(st.sampled_from(_ACTIVATIONS))
+
+    def invariants(z: Any, xp: Any) -> Any:
+        if kind == "rotation":
+            pair = xp.stack([z[0] ** 2 + z[1] ** 2, z[2] ** 2 + z[3] ** 2])
+        else:
+            pair = xp.stack([z[0] * z[1], z[2] * z[3]])
+        return xp.concatenate([pair, z[4:]])
+
+    def model(theta: Any, *, xp: Any) -> Any:
+        z = cayley_orthogonal(U0, xp).T @ theta
+        return W2 @ _activation(act, xp)(W1 @ invariants(z, xp))
+
+    def T(a: Any, theta: Any, *, xp: Any) -> Any:
+        U = cayley_orthogonal(U0, xp)
+        return xp.expm(a[0] * (U @ Lam @ U.T)) @ theta
+
+    return Instance(
+        eq=Equivariance(model=model, T=T, name=f"linear_symmetry_{kind}"),
+        loss=draw(losses(m, 1)),
+        a=constant_point(np.array([draw(st.floats(-1.0, 1.0))])),
+        theta=constant_point(rng.standard_normal(n)),
+    )
+
+
+@st.composite
+def gl_reparameterizations(draw: st.DrawFn) -> Instance:
+    """``f = W₃σ(W₂W₁X)`` with ``T(A, θ) = (AW₁, W₂A⁻¹, W₃)``, ``A ∈ GL(3)`` well conditioned."""
+    rng = draw(seeds())
+    act = draw(st.sampled_from(_ACTIVATIONS))
+    d0, d, d2, m, N = 2, 3, 3, 2, 3
+    shapes = [(d, d0), (d2, d), (m, d2)]
+    X = rng.standard_normal((d0, N))
+
+    def model(theta: Any, *, xp: Any) -> Any:
+        W1, W2, W3 = unpack(theta, shapes, xp)
+        return xp.ravel(W3 @ _activation(act, xp)(W2 @ (W1 @ X)))
+
+    def T(A: Any, theta: Any, *, xp: Any) -> Any:
+        W1, W2, W3 = unpack(theta, shapes, xp)
+        return xp.concatenate([xp.ravel(A @ W1), xp.ravel(W2 @ xp.inv(A)), xp.ravel(W3)])
+
+    n = sum(int(np.prod(s)) for s in shapes)
+    return Instance(
+        eq=Equivariance(model=model, T=T, name=f"gl_reparameterization_{act}"),
+        loss=draw(losses(m, N)),
+        a=constant_point(well_conditioned(rng, d)),
+        theta=constant_point(0.8 * rng.standard_normal(n)),
+    )
+
+
+def _last_layer_parts(
+    rng: np.random.Generator, act: str, m: int, d0: int = 2, d: int = 3, N: int = 3
+) -> tuple[list[tuple[int, int]], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    shapes = [(m, d), (d, d0)]
+    X = rng.standard_normal((d0, N))
+
+    def model(theta: Any, *, xp: Any) -> Any:
+        W, Phi = unpack(theta, shapes, xp)
+        return xp.ravel(W @ _activation(act, xp)(Phi @ X))
+
+    def T(A: Any, theta: Any, *, xp: Any) -> Any:
+        W, Phi = unpack(theta, shapes, xp)
+        return xp.concatenate([xp.ravel(A @ W), xp.ravel(Phi)])
+
+    def S(A: Any, y: Any, *, xp: Any) -> Any:
+        return xp.ravel(A @ xp.reshape(y, (m, N)))
+
+    return shapes, model, T, S
+
+
+@st.composite
+def last_layer_models(draw: st.DrawFn) -> Instance:
+    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned."""
+    rng = draw(seeds())
+    m = draw(st.sampled_from((2, 3)))
+    act = draw(st.sampled_from(_ACTIVATIONS))
+    shapes, model, T, S = _last_layer_parts(rng, act, m)
+    n = sum(int(np.prod(s)) for s in shapes)
+    return Instance(
+        eq=Equivariance(model=model, T=T, S=S, name=f"last_layer_m{m}_{act}"),
+        loss=draw(losses(m, 3)),
+        a=constant_point(well_conditioned(rng, m)),
+        theta=constant_point(rng.standard_normal(n)),
+    )
+
+
+@st.composite
+def nonlinear_conjugations(draw: st.DrawFn) -> Instance:
+    """``T = φ⁻¹∘T₀∘φ`` and ``S = ψ∘S₀∘ψ⁻¹`` with random diffeomorphisms ``φ = sinh(P·)``,
+    ``ψ = sinh(Q·)``, over a homogeneous (degree 2 or 3) or a last-layer equivariance (MATH.md §3)."""
+    rng = draw(seeds())
+    base = draw(st.sampled_from(("homogeneous", "last_layer")))
+    m, N = 2, 2
+    if base == "homogeneous":
+        p = draw(st.sampled_from((2, 3)))
+        shapes = [(3, 2), (m, 3)]
+        X = 0.7 * rng.standard_normal((2, N))
+
+        def model0(theta: Any, *, xp: Any) -> Any:
+            W1, W2 = unpack(theta, shapes, xp)
+            return xp.ravel(W2 @ (W1 @ X) ** (p - 1))
+
+        def T0(a: Any, th: Any, *, xp: Any) -> Any:
+            return a[0] * th
+
+        def S0(a: Any, y: Any, *, xp: Any) -> Any:
+            return a[0] ** p * y
+
+        a = np.array([draw(st.floats(0.6, 1.6))])
+    else:
+        shapes, model0, T0, S0 = _last_layer_parts(rng, draw(st.sampled_from(_ACTIVATIONS)), m, N=N)
+        a = well_conditioned(rng, m, 0.7, 1.4)
+    n = sum(int(np.prod(s)) for s in shapes)
+    P = 0.8 * well_conditioned(rng, n, 0.7, 1.3)
+    Q = 0.8 * well_conditioned(rng, m * N, 0.7, 1.3)
+    return Instance(
+        eq=conjugate(f"conjugated_{base}", model0, T0, S0, P, Q),
+        loss=draw(losses(m, N)),
+        a=constant_point(a),
+        theta=constant_point(0.5 * rng.standard_normal(n)),
+    )
+
+
+def equivariant_models() -> st.SearchStrategy[Instance]:
+    """Any continuous equivariance above (Theorem 1)."""
+    return st.one_of(
+        homogeneous_models(),
+        linear_symmetries(),
+        gl_reparameterizations(),
+        last_layer_models(),
+        nonlinear_conjugations(),
+    )
+
+
+@st.composite
+def discrete_symmetries(draw: st.DrawFn) -> Instance:
+    """Discrete symmetries with a point of the fixed-point set (Theorem 2):
+
+    * ``reflection``: ``f = F(θ) + F(Mθ)``, ``M = I − 2OOᵀ`` with ``O ∈ ℝ^{6×r}``, ``r ∈ {1, 2, 3}``;
+    * ``permutation``: a random permutation of the hidden units of ``W₂ tanh(W₁X)`` (any order; the
+      fixed point is the average over its cyclic group);
+    * ``sign_flip``: sign flips of a random non-empty set of hidden units of ``W₂ tanh(W₁X)``.
+
+    ``off_fixed`` is the unprojected random point.
+    """
+    rng = draw(seeds())
+    kind = draw(st.sampled_from(("reflection", "permutation", "sign_flip")))
+    if kind == "reflection":
+        n, h, m = 6, 4, 2
+        r = draw(st.integers(1, 3))
+        O0 = rng.standard_normal((n, r))
+        C1, C2 = 0.6 * rng.standard_normal((h, n)), rng.standard_normal((m, h))
+
+        def matrix(xp: Any) -> Any:
+            O = orthonormal_columns(xp.asarray(O0), xp)
+            return xp.eye(n) - 2 * (O @ O.T)
+
+        def model(theta: Any, *, xp: Any) -> Any:
+            return C2 @ xp.tanh(C1 @ theta) + C2 @ xp.tanh(C1 @ (matrix(xp) @ theta))
+
+        order, loss = 2, draw(losses(m, 1))
+    else:
+        d0, h, m, N = 2, 4, 2, 3
+        shapes = [(h, d0), (m, h)]
+        X = rng.standard_normal((d0, N))
+        if kind == "permutation":
+            perm = rng.permutation(h)
+            while np.all(perm == np.arange(h)):
+                perm = rng.permutation(h)
+            Ph = np.eye(h)[perm]
+            M = np.block([[np.kron(Ph, np.eye(d0)), np.zeros((h * d0, m * h))],
+                          [np.zeros((m * h, h * d0)), np.kron(np.eye(m), Ph)]])
+            order = int(np.lcm.reduce([len(c) for c in _cycles(perm)]))
+        else:
+            flips = rng.random(h) < 0.5
+            flips[rng.integers(h)] = True
+            s1 = np.repeat(np.where(flips, -1.0, 1.0), d0)
+            s2 = np.tile(np.where(flips, -1.0, 1.0), m)
+            M, order = np.diag(np.concatenate([s1, s2])), 2
+        n = M.shape[0]
+
+        def matrix(xp: Any) -> Any:
+            return xp.asarray(M)
+
+        def model(theta: Any, *, xp: Any) -> Any:
+            W1, W2 = unpack(theta, shapes, xp)
+            return xp.ravel(W2 @ xp.tanh(W1 @ X))
+
+        loss = draw(losses(m, N))
+    theta0 = rng.standard_normal(n)
+
+    def fixed(xp: Any) -> Any:
+        t = xp.asarray(theta0)
+        total, power = t, t
+        for _ in range(order - 1):
+            power = matrix(xp) @ power
+            total = total + power
+        return total / order
+
+    return Instance(
+        eq=Equivariance(model=model, T=lambda a, th, *, xp: matrix(xp) @ th, name=f"discrete_{kind}"),
+        loss=loss,
+        a=constant_point(np.zeros(1)),
+        theta=fixed,
+        off_fixed=constant_point(theta0),
+    )
+
+
+def _cycles(perm: np.ndarray) -> list[list[int]]:
+    seen, cycles = set(), []
+    for start in range(len(perm)):
+        if start in seen:
+            continue
+        cycle, i = [], start
+        while i not in seen:
+            seen.add(i)
+            cycle.append(i)
+            i = int(perm[i])
+        cycles.append(cycle)
+    return cycles

@@ -1,0 +1,90 @@
+"""Definitions 1–2: characteristic direction and output, good positions, the equivariance check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pyspec as ps
+from pyspec.catalog import CATALOG
+from tests.helpers import XP64, broken
+
+POLY = CATALOG["polynomial_homogeneous"].build(0)
+LAST = CATALOG["last_layer_gl"].build(0)
+
+
+def test_homogeneity_v_and_w_closed_forms() -> None:
+    """T = aθ, S = a³y: v = θ/a and w = 3 f(θ)/a (MATH.md §5)."""
+    a, theta = POLY.a(XP64), POLY.theta(XP64)
+    v = ps.characteristic_direction(POLY.eq, a, theta)
+    np.testing.assert_allclose(v[:, 0], theta / a[0], rtol=1e-14)
+    y = np.asarray(POLY.eq.model(theta, xp=XP64))
+    w = ps.characteristic_output(POLY.eq, a, y)
+    np.testing.assert_allclose(w[:, 0], 3 * y / a[0], rtol=1e-14)
+
+
+def test_last_layer_v_and_w_closed_forms() -> None:
+    """v(A, θ)[B] = (A⁻¹BW, 0) and w(A, y)[B] = A⁻¹By (MATH.md §8)."""
+    A, theta = LAST.a(XP64), LAST.theta(XP64)
+    m, d, N = 3, 4, 5
+    W = theta[: m * d].reshape(m, d)
+    y = np.asarray(LAST.eq.model(theta, xp=XP64))
+    v = ps.characteristic_direction(LAST.eq, A, theta)
+    w = ps.characteristic_output(LAST.eq, A, y)
+    Ainv = np.linalg.inv(A)
+    for b in range(m * m):
+        B = np.zeros(m * m)
+        B[b] = 1.0
+        B = B.reshape(m, m)
+        np.testing.assert_allclose(v[: m * d, b], (Ainv @ B @ W).ravel(), atol=1e-14)
+        np.testing.assert_allclose(v[m * d :, b], 0.0, atol=1e-15)
+        np.testing.assert_allclose(w[:, b], (Ainv @ B @ y.reshape(m, N)).ravel(), atol=1e-14)
+
+
+def test_symmetry_has_zero_characteristic_output() -> None:
+    rescale = CATALOG["neuron_rescaling"].build(0)
+    w = ps.characteristic_output(rescale.eq, rescale.a(XP64), np.ones(10))
+    assert w.shape == (10, 4) and np.all(np.asarray(w) == 0.0)
+
+
+def test_good_position_report() -> None:
+    report = ps.good_position(LAST.eq, LAST.a(XP64), LAST.theta(XP64))
+    assert report.ok and report.cond_T == pytest.approx(report.cond_S) and report.cond_T > 1.0
+
+
+def test_not_a_good_position_homogeneity_at_zero() -> None:
+    """a = 0 makes ∂θT = 0·I singular (MATH.md §5: good iff a ≠ 0)."""
+    with pytest.raises(ps.NotGoodPositionError, match=r"cond\(∂θT\)"):
+        ps.theorem1(POLY.eq, POLY.loss, np.array([0.0]), POLY.theta(XP64))
+    assert not ps.good_position(POLY.eq, np.array([0.0]), POLY.theta(XP64)).ok
+    with pytest.raises(ps.NotGoodPositionError):
+        ps.characteristic_direction(POLY.eq, np.array([0.0]), POLY.theta(XP64))
+
+
+def test_not_a_good_position_singular_output_map() -> None:
+    singular = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(ps.NotGoodPositionError, match=r"cond\(∂yS\)"):
+        ps.theorem1(LAST.eq, LAST.loss, singular, LAST.theta(XP64))
+    with pytest.raises(ps.NotGoodPositionError):
+        ps.characteristic_output(LAST.eq, singular, np.ones(15))
+
+
+def test_equivariance_check_passes_and_flags_broken_model() -> None:
+    good = ps.check_equivariance(POLY.eq, POLY.a(XP64), POLY.theta(XP64))
+    assert good.holds and len(good.residuals) == 4 and max(good.residuals) < 1e-14
+    bad_instance = broken(POLY)
+    bad = ps.check_equivariance(bad_instance.eq, POLY.a(XP64), POLY.theta(XP64))
+    assert not bad.holds and max(bad.residuals) > 1e-4
+    with pytest.raises(ps.EquivarianceError, match="relative residual"):
+        ps.theorem1(bad_instance.eq, POLY.loss, POLY.a(XP64), POLY.theta(XP64))
+
+
+def test_equivariance_only_at_the_point_is_rejected() -> None:
+    """A model equivariant at θ but not nearby fails the neighbourhood check."""
+    theta0 = POLY.theta(XP64)
+    eq = POLY.eq.replace(
+        model=lambda th, *, xp: POLY.eq.model(th, xp=xp) + 0.1 * xp.sum((th - theta0) ** 2),
+        name="equivariant_at_one_point",
+    )
+    report = ps.check_equivariance(eq, np.array([1.0]), theta0)
+    assert report.residuals[0] == 0.0 and not report.holds

@@ -1,0 +1,64 @@
+"""`pyspec verify` (the main job) and its JSON contract (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import json
+
+from pyspec import verify as verify_module
+from pyspec.catalog import CATALOG, Entry
+from pyspec.cli import main
+
+SUBSET = "last_layer_gl,mirror_symmetry"
+STABLE_ROW_KEYS = {"entry", "identity", "residual", "tolerance", "holds", "negative_control", "negative_control_flagged"}
+
+
+def test_verify_json_contract(capsys) -> None:
+    assert main(["verify", "--json", "--entries", SUBSET]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"rows", "summary"}
+    assert {"entries", "rows", "failed", "worst_residual"} <= set(out["summary"])
+    assert out["summary"]["entries"] == 2 and out["summary"]["failed"] == 0
+    assert out["summary"]["rows"] == len(out["rows"]) == 6 + 2
+    for row in out["rows"]:
+        assert STABLE_ROW_KEYS <= set(row)
+        assert row["holds"] and row["negative_control_flagged"] and row["residual"] <= 1e-10
+        assert row["negative_control"] >= 1e-6
+
+
+def test_verify_high_precision_json(capsys) -> None:
+    assert main(["verify", "--json", "--precision", "50", "--entries", SUBSET]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["worst_residual_hp"] <= 1e-40
+    assert out["summary"]["worst_lhs_agreement"] <= 1e-12
+    for row in out["rows"]:
+        assert row["precision"] == 50 and row["residual_hp"] <= 1e-40
+        assert row["negative_control_hp"] >= 1e-6 and row["negative_control_hp_flagged"]
+
+
+def test_verify_table_and_exit_code(capsys) -> None:
+    assert main(["verify", "--entries", "mirror_symmetry"]) == 0
+    text = capsys.readouterr().out
+    assert "theorem2_hessian" in text and "0 failed" in text
+
+
+def test_verify_exits_nonzero_when_an_identity_fails(monkeypatch, capsys) -> None:
+    """A catalog entry whose model is not equivariant makes verify fail (exit 1)."""
+    good = CATALOG["polynomial_homogeneous"]
+
+    def build(seed: int):
+        instance = good.build(seed)
+        eq = instance.eq.replace(S=lambda a, y, *, xp: a[0] ** 2 * y)  # wrong degree
+        return type(instance)(eq=eq, loss=instance.loss, a=instance.a, theta=instance.theta)
+
+    monkeypatch.setitem(verify_module.CATALOG, "wrong_degree", Entry("wrong_degree", "p = 2 claimed for a cubic", "continuous", build))
+    assert main(["verify", "--entries", "wrong_degree,mirror_symmetry"]) == 1
+    text = capsys.readouterr().out
+    assert "ERROR wrong_degree: EquivarianceError" in text and "4 failed" in text
+    assert main(["verify", "--json", "--entries", "wrong_degree"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["summary"]["failed"] == 4 and all(not row["ok"] and row["error"] for row in out["rows"])
+
+
+def test_verify_unknown_entry(capsys) -> None:
+    assert main(["verify", "--entries", "nope"]) == 2
+    assert "unknown catalog entries" in capsys.readouterr().err
