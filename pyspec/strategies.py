@@ -133,7 +133,9 @@ def linear_symmetries(draw: st.DrawFn) -> Instance:
         Lam[0, 1], Lam[1, 0], Lam[2, 3], Lam[3, 2] = -w1, w1, -w2, w2
     else:
         Lam[0, 0], Lam[1, 1], Lam[2, 2], Lam[3, 3] = w1, -w1, w2, -w2
-    W1, W2 = 0.7 * rng.standard_normal((h, n - 2)), rng.standard_normal((m, h))
+    # scaled so that outputs are O(1): a saturated loss makes float64 Hessians lose digits
+    W1 = 0.5 * rng.standard_normal((h, n - 2)) / np.sqrt(n - 2)
+    W2 = rng.standard_normal((m, h)) / np.sqrt(h)
     act = draw(st.sampled_from(_ACTIVATIONS))
 
     def invariants(z: Any, xp: Any) -> Any:
@@ -276,7 +278,7 @@ def discrete_symmetries(draw: st.DrawFn) -> Instance:
     * ``reflection``: ``f = F(θ) + F(Mθ)``, ``M = I − 2OOᵀ`` with ``O ∈ ℝ^{6×r}``, ``r ∈ {1, 2, 3}``;
     * ``permutation``: a random permutation of the hidden units of ``W₂ tanh(W₁X)`` (any order; the
       fixed point is the average over its cyclic group);
-    * ``sign_flip``: sign flips of a random non-empty set of hidden units of ``W₂ tanh(W₁X)``.
+    * ``sign_flip``: sign flips of a random proper non-empty set of hidden units of ``W₂ tanh(W₁X)``.
 
     ``off_fixed`` is the unprojected random point.
     """
@@ -309,8 +311,8 @@ def discrete_symmetries(draw: st.DrawFn) -> Instance:
                           [np.zeros((m * h, h * d0)), np.kron(np.eye(m), Ph)]])
             order = int(np.lcm.reduce([len(c) for c in _cycles(perm)]))
         else:
-            flips = rng.random(h) < 0.5
-            flips[rng.integers(h)] = True
+            flips = np.zeros(h, dtype=bool)  # a proper non-empty subset: flipping all units is −I,
+            flips[rng.permutation(h)[: rng.integers(1, h)]] = True  # for which JᵀHJ = H holds everywhere
             s1 = np.repeat(np.where(flips, -1.0, 1.0), d0)
             s2 = np.tile(np.where(flips, -1.0, 1.0), m)
             M, order = np.diag(np.concatenate([s1, s2])), 2

@@ -156,7 +156,9 @@ def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> 
     """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`.
 
     Natural scales (see :mod:`pyspec.checks`): ``‖G‖‖v‖`` for (12), ``‖∇L‖‖v‖ + ‖g‖‖w‖`` for item 1,
-    ``‖H‖‖v‖`` for 2a and ``‖H‖‖v‖²`` for 2b, with ``‖H‖`` estimated by ``√n ‖Hu‖``.
+    ``‖H‖‖v‖`` for 2a and ``max(‖H‖‖v‖², ‖v‖‖Hv‖)`` for 2b. ``‖H‖`` is the magnitude at which ``H``
+    is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe ``u`` (the two parts of eq. 22,
+    which may cancel), and at least ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v``.
     """
     B = problem.backend
     G, K, v, w = q["G"], q["K"], q["v"], q["w"]
@@ -168,10 +170,17 @@ def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> 
     def nrm(x: Array) -> float:
         return B.to_float(B.norm(x))
 
-    norm_v, norm_H = nrm(v), nrm(q["Hu"]) * problem.n**0.5
+    gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
+    norm_H = problem.n**0.5 * (nrm(gauss_newton_u) + nrm(q["Hu"] - gauss_newton_u))
+    for b in range(problem.k):
+        norm_vb = nrm(v[:, b])
+        if norm_vb > 0.0:
+            norm_H = max(norm_H, nrm(q["Hv"][:, b]) / norm_vb)
+    norm_v = nrm(v)
     scale_12 = nrm(G) * norm_v
     scale_1 = nrm(q["grad_L"]) * norm_v + nrm(q["g"]) * nrm(w)
-    scale_2a, scale_2b = norm_H * norm_v, norm_H * norm_v**2
+    scale_2a = norm_H * norm_v
+    scale_2b = max(norm_H * norm_v**2, norm_v * nrm(q["Hv"]))
     return {
         "theorem1_key_identity": compare(B, "theorem1_key_identity", G @ v, {"w": w}, tol, scale_12),
         "theorem1_first_order": compare(

@@ -3,7 +3,7 @@
 A row is one identity on one entry. Its negative control is the *same check* on input that violates a
 hypothesis, with the hypothesis check turned off so the identity's own residual is measured:
 
-* Theorem 1 rows: the model perturbed by ``ε·c·tanh(Nθ)`` (``ε = 1e-2``, ``c`` the output's RMS), which
+* Theorem 1 rows: the model perturbed by ``ε·c·sin(Nθ + φ)`` (:func:`breaking_perturbation`), which
   breaks the equivariance;
 * Theorem 2 rows: a point off the fixed-point set.
 
@@ -32,12 +32,12 @@ from pyspec.errors import PyspecError
 from pyspec.theorem1 import theorem1_report
 from pyspec.theorem2 import theorem2_report
 
-__all__ = ["NEGATIVE_CONTROL_FLOOR", "PERTURBATION", "Row", "verify", "summarize", "perturbed"]
+__all__ = ["NEGATIVE_CONTROL_FLOOR", "PERTURBATION", "Row", "breaking_perturbation", "perturbed", "summarize", "verify"]
 
 NEGATIVE_CONTROL_FLOOR = 1e-6
 """A negative control must reach at least this residual (and exceed the tolerance) to count as flagged."""
 
-PERTURBATION = 1e-2
+PERTURBATION = 5e-2
 """Relative size of the equivariance-breaking perturbation of the model in Theorem 1 controls."""
 
 LHS_AGREEMENT = 1e-12
@@ -84,15 +84,30 @@ class Row:
         return good
 
 
-def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
-    """``problem`` with the model ``f + ε·c·tanh(Nθ)``, which is not equivariant (negative control)."""
-    B = problem.backend
+def breaking_perturbation(n: int, y: np.ndarray, seed: int = 7) -> Callable[..., Array]:
+    """``δ(θ, *, xp) = ε·c·sin(Nθ + φ)``: added to a model, it breaks any equivariance.
+
+    ``N`` (``m × n``, scaled by ``1/√n``) and the phases ``φ`` are random, ``c`` is the RMS of the
+    outputs ``y`` and ``ε =`` :data:`PERTURBATION`. Each component's first and second derivatives
+    (``cos`` and ``−sin``) cannot both be small, so every identity of Theorems 1–2 is moved.
+    """
     rng = np.random.default_rng(seed)
-    N = rng.standard_normal((problem.m, problem.n)) / np.sqrt(problem.n)
-    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
+    N = rng.standard_normal((y.size, n)) / np.sqrt(n)
+    phase = rng.uniform(0.0, 2.0 * np.pi, y.size)
     c = PERTURBATION * max(float(np.sqrt(np.mean(y**2))), 1e-3)
-    f, xp = problem.f, B.xp
-    return problem.with_model(lambda t: f(t) + c * xp.tanh(N @ t))
+
+    def delta(theta: Array, *, xp: Any) -> Array:
+        return c * xp.sin(N @ theta + phase)
+
+    return delta
+
+
+def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
+    """``problem`` with the model ``f + δ`` (:func:`breaking_perturbation`): not equivariant."""
+    B = problem.backend
+    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
+    delta, f, xp = breaking_perturbation(problem.n, y, seed), problem.f, B.xp
+    return problem.with_model(lambda t: f(t) + delta(t, xp=xp))
 
 
 def _flagged(check: IdentityCheck) -> bool:

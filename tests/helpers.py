@@ -9,6 +9,7 @@ import numpy as np
 import pyspec as ps
 from pyspec.backends import get_backend
 from pyspec.catalog import Instance
+from pyspec.verify import breaking_perturbation
 
 XP64 = get_backend(None, jit=False).xp
 
@@ -22,17 +23,14 @@ def run(instance: Instance, precision: int | None = None, jit: bool = False, **k
     return check(instance.eq, instance.loss, a, theta, precision=precision, jit=jit, **kwargs)
 
 
-def broken(instance: Instance, size: float = 1e-2, seed: int = 3) -> Instance:
-    """The instance with the model perturbed by ``size · tanh(Nθ)``: not equivariant any more."""
+def broken(instance: Instance, seed: int = 7) -> Instance:
+    """The instance with its model plus :func:`pyspec.verify.breaking_perturbation`: not equivariant."""
     model = instance.eq.model
-    theta64 = np.asarray(get_backend(None).to_numpy(instance.theta(XP64)))
-    y64 = np.asarray(model(instance.theta(XP64), xp=XP64))
-    rng = np.random.default_rng(seed)
-    N = rng.standard_normal((y64.size, theta64.size)) / np.sqrt(theta64.size)
-    c = size * max(float(np.sqrt(np.mean(y64**2))), 1e-3)
+    theta64 = np.asarray(instance.theta(XP64))
+    delta = breaking_perturbation(theta64.size, np.asarray(model(instance.theta(XP64), xp=XP64)), seed)
 
     def perturbed(theta: Any, *, xp: Any) -> Any:
-        return model(theta, xp=xp) + c * xp.tanh(N @ theta)
+        return model(theta, xp=xp) + delta(theta, xp=xp)
 
     return Instance(
         eq=instance.eq.replace(model=perturbed, name=instance.eq.name + "_broken"),

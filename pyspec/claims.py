@@ -1,0 +1,184 @@
+"""The claims registry: each paper item's id → Lean declaration → Python check → tests (DESIGN.md §1).
+
+``pyspec claims`` prints the table with the float64 and high-precision residual of each claim measured
+on a representative instance. ``tests/test_claims.py`` fails when an entry points at nothing (an
+undeclared Lean name, a missing Python callable or test).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Claim", "CLAIMS", "claims_table", "render_claims", "lean_status"]
+
+LEAN_NAMESPACE = "EquivarianceToolbox"
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One paper item.
+
+    Attributes
+    ----------
+    id : str
+        The item's id (DESIGN.md §1), also the Lean declaration's last component.
+    paper : str
+        Where it is in the paper.
+    statement : str
+        One line, in the notation of MATH.md.
+    python : str
+        Dotted path of the Python callable that checks it (``module:attribute``).
+    tests : tuple of str
+        Test node ids (``file::function``) that exercise it.
+    measure : callable
+        ``measure(precision) -> residual`` on a representative instance (precision ``None`` = float64).
+    """
+
+    id: str
+    paper: str
+    statement: str
+    python: str
+    tests: tuple[str, ...]
+    measure: Callable[[int | None], float]
+
+    @property
+    def lean(self) -> str:
+        """Full name of the Lean declaration."""
+        return f"{LEAN_NAMESPACE}.{self.id}"
+
+
+def _catalog_check(entry_name: str, attribute: str) -> Callable[[int | None], float]:
+    def measure(precision: int | None) -> float:
+        from pyspec.backends import get_backend
+        from pyspec.catalog import CATALOG
+        from pyspec.theorem1 import theorem1
+        from pyspec.theorem2 import theorem2
+
+        instance = CATALOG[entry_name].build(0)
+        backend = get_backend(precision)
+        with backend.context():
+            a, theta = instance.a(backend.xp), instance.theta(backend.xp)
+        check = theorem1 if CATALOG[entry_name].kind == "continuous" else theorem2
+        report = check(instance.eq, instance.loss, a, theta, precision=precision)
+        return max(getattr(report, name).residual for name in attribute.split(","))
+
+    return measure
+
+
+def _lemma1(item: str) -> Callable[[int | None], float]:
+    def measure(precision: int | None) -> float:
+        from pyspec import tensors
+
+        rng = np.random.default_rng(1)
+        A, B = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((4, 3))
+        x = rng.standard_normal(3)
+        if item == "comp":
+            return tensors.lemma1_comp(A, B, [rng.standard_normal(5), rng.standard_normal(3)], precision=precision).residual
+        if item == "tensor_comp":
+            return max(tensors.lemma1_tensor_comp(A, rng.standard_normal((6 - k, 2)), k, precision=precision).residual
+                       for k in (1, 2, 3))
+        if item == "grad":
+            return tensors.lemma1_grad(rng.standard_normal((2, 4, 3)), x, precision=precision).residual
+        C = rng.standard_normal((4, 3))
+        if item == "chain":
+            checks = tensors.lemma1_chain(lambda u, *, xp: xp.tanh(xp.outer(u, u)), lambda u, *, xp: xp.sin(C @ u),
+                                          x, precision=precision)
+            return max(c.residual for c in checks)
+        return tensors.lemma1_product(lambda u, *, xp: xp.reshape(xp.tanh(C @ u), (2, 2)),
+                                      lambda u, *, xp: xp.reshape(xp.sinh(u[:2] * u[2]), (2, 1)),
+                                      x, precision=precision).residual
+
+    return measure
+
+
+_T1 = "tests/test_theorem1.py::test_every_identity_holds_to_round_off"
+_T1_NEG = "tests/test_theorem1.py::test_negative_control_flags_every_identity"
+_T2 = "tests/test_theorem2.py::test_theorem2_holds_at_fixed_points"
+_T2_NEG = "tests/test_theorem2.py::test_off_the_fixed_set_is_flagged"
+_PROPS1 = "tests/test_strategies.py::test_theorem1_nonlinear_conjugations"
+_PROPS2 = "tests/test_strategies.py::test_theorem2_discrete_symmetries"
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("lemma1_comp", "Lemma 1.1", "(A ∘_k B)(x₁)…(x_k) = A(x₁)…(x_{k−1})(B(x_k))",
+          "pyspec.tensors:lemma1_comp", ("tests/test_tensors.py::test_lemma1_comp",), _lemma1("comp")),
+    Claim("lemma1_tensor_comp", "Lemma 1.2", "A ∘_k B is a tensor of shape (s₁..s_{r−k}) ⊕ t ⊕ (s_{r−k+2}..s_r)",
+          "pyspec.tensors:lemma1_tensor_comp", ("tests/test_tensors.py::test_lemma1_tensor_comp",), _lemma1("tensor_comp")),
+    Claim("lemma1_grad", "Lemma 1.3", "∇F: ℝᵈ → 𝕋^{s⊕(d)}; a tensor A has ∇A(x) = A",
+          "pyspec.tensors:lemma1_grad", ("tests/test_tensors.py::test_lemma1_grad",), _lemma1("grad")),
+    Claim("lemma1_chain", "Lemma 1.4, eq. (22)",
+          "∇(F∘G) = (∇F∘G)∘∇G;  ∇²(F∘G) = (∇²F(G) ∘₂ ∇G) ∘ ∇G + ∇F(G) ∘ ∇²G",
+          "pyspec.tensors:lemma1_chain", ("tests/test_tensors.py::test_lemma1_chain",), _lemma1("chain")),
+    Claim("lemma1_product", "Lemma 1.5", "∇(F∘G) = ∇F ∘₂ G + F ∘ ∇G for H(x) = F(x)∘G(x)",
+          "pyspec.tensors:lemma1_product", ("tests/test_tensors.py::test_lemma1_product",), _lemma1("product")),
+    Claim("theorem1_key_identity", "Theorem 1, eq. (12)", "∇f(θ) v(a, θ) = w(a, f(θ))",
+          "pyspec.theorem1:theorem1", (_T1, _T1_NEG, _PROPS1), _catalog_check("nonlinear_last_layer", "key_identity")),
+    Claim("theorem1_first_order", "Theorem 1.1", "∇L(θ)ᵀ v = ∇ℓ(f(θ))ᵀ w",
+          "pyspec.theorem1:theorem1", (_T1, _T1_NEG, _PROPS1), _catalog_check("nonlinear_last_layer", "first_order")),
+    Claim("theorem1_hessian_action", "Theorem 1.2a",
+          "H v = GᵀKw + Gᵀ[(ζ·S_ya) − (ζ·S_yy)w] + (γ·T_θθ)v − (γ·T_θa) = Gᵀ(Kw + (∂_yw)*g) − (∂_θv)*∇L",
+          "pyspec.theorem1:theorem1", (_T1, _T1_NEG, _PROPS1),
+          _catalog_check("nonlinear_last_layer", "hessian_action,hessian_action_vw")),
+    Claim("theorem1_hessian_quadratic", "Theorem 1.2b",
+          "vᵀHv = wᵀKw + wᵀ(ζ·S_ya) − wᵀ(ζ·S_yy)w + vᵀ(γ·T_θθ)v − vᵀ(γ·T_θa)",
+          "pyspec.theorem1:theorem1", (_T1, _T1_NEG, _PROPS1),
+          _catalog_check("nonlinear_last_layer", "hessian_quadratic,hessian_quadratic_vw")),
+    Claim("theorem2_gradient", "Theorem 2.1", "Jᵀ∇L(θ) = ∇L(θ) at θ ∈ Fix_a(T)",
+          "pyspec.theorem2:theorem2", (_T2, _T2_NEG, _PROPS2), _catalog_check("nonlinear_involution", "gradient")),
+    Claim("theorem2_hessian", "Theorem 2.2", "JᵀHJ + (∇L·T_θθ) = H at θ ∈ Fix_a(T)",
+          "pyspec.theorem2:theorem2", (_T2, _T2_NEG, _PROPS2), _catalog_check("nonlinear_involution", "hessian")),
+)
+"""Every registered claim (Lemma 1, Theorem 1, Theorem 2)."""
+
+
+def _repository_root() -> pathlib.Path:
+    return pathlib.Path(__file__).resolve().parent.parent
+
+
+def lean_status(root: pathlib.Path | None = None) -> str:
+    """``"kernel-checked"`` when a successful ``lake build`` log is present, otherwise ``"not compiled"``.
+
+    ``ci/lean.sh`` writes ``lake-build.log`` only where ``lake`` exists; without it the Lean proofs
+    are written against Mathlib v4.31.0 but have not been checked by Lean's kernel.
+    """
+    log = (root or _repository_root()) / "lake-build.log"
+    if log.is_file() and "error" not in log.read_text(errors="replace").lower():
+        return "kernel-checked"
+    return "not compiled"
+
+
+def claims_table(measure: bool = True, precision: int | None = None) -> list[dict[str, Any]]:
+    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim."""
+    status = lean_status()
+    rows = []
+    for claim in CLAIMS:
+        row: dict[str, Any] = {
+            "id": claim.id,
+            "paper": claim.paper,
+            "statement": claim.statement,
+            "lean": claim.lean,
+            "lean_status": status,
+            "python": claim.python,
+            "tests": list(claim.tests),
+        }
+        if measure:
+            row["residual"] = claim.measure(None)
+            if precision is not None:
+                row["precision"] = precision
+                row["residual_hp"] = claim.measure(precision)
+        rows.append(row)
+    return rows
+
+
+def render_claims(rows: list[dict[str, Any]]) -> str:
+    """The claims table as text."""
+    lines = [f"{'paper item':<22} {'Lean declaration':<50} {'Lean':<14} {'Python check':<30} {'float64':>8} {'high-prec':>9}"]
+    lines.append("-" * len(lines[0]))
+    for row in rows:
+        res = f"{row['residual']:.1e}" if "residual" in row else "-"
+        hp = f"{row['residual_hp']:.1e}" if "residual_hp" in row else "-"
+        lines.append(f"{row['paper']:<22} {row['lean']:<50} {row['lean_status']:<14} {row['python']:<30} {res:>8} {hp:>9}")
+    return "\n".join(lines)
