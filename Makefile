@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: verify test test-fast claims lean clean
+.PHONY: verify test test-fast test-full claims lean clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 ## test-fast: the suite without the slow marker
 test-fast: $(STAMP)
 	bash ci/test.sh -m "not slow"
+
+## test-full: the suite with 200 examples for the slow properties too
+test-full: $(STAMP)
+	PYSPEC_FULL=1 bash ci/test.sh
 
 ## claims: paper item -> Lean theorem -> Python check -> tests
 claims: $(STAMP)
