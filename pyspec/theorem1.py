@@ -157,66 +157,97 @@ def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> 
 
     Natural scales (see :mod:`pyspec.checks`): ``‖G‖‖v‖`` for (12), ``‖∇L‖‖v‖ + ‖g‖‖w‖`` for item 1,
     ``‖H‖‖v‖`` for 2a and ``max(‖H‖‖v‖², ‖v‖‖Hv‖)`` for 2b. ``‖H‖`` is the magnitude at which ``H``
-    is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe ``u`` (the two parts of eq. 22,
-    which may cancel), and at least ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v``.
+    is computed (:func:`hessian_scale`).
     """
     B = problem.backend
-    G, K, v, w = q["G"], q["K"], q["v"], q["w"]
-    d = problem.n + problem.m + problem.k
-    tol = tolerance(B, d, condition)
-    green_S = G.T @ (q["zeta_Sya"] - q["zeta_Syy_w"])
-    vHv = v.T @ q["Hv"]
+    G, K, w = q["G"], q["K"], q["w"]
+    Kw = K @ w
+    c = {
+        "Gv": G @ q["v"],
+        "Kw": Kw,
+        "green_K": G.T @ Kw,
+        "green_S": G.T @ (q["zeta_Sya"] - q["zeta_Syy_w"]),
+        "output": G.T @ (Kw + q["dw_star"]),
+    }
+    c |= {key: q[key] for key in CONTRACTION_KEYS if key not in c}
+    gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
+    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q["Hu"], q["Hv"], q["v"])
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition)
+    return identity_checks(B, c, tol, B.to_float(B.norm(G)), norm_H)
+
+
+CONTRACTION_KEYS = (
+    "v", "w", "g", "grad_L", "Gv", "Kw", "Hv", "green_K", "green_S", "gamma_Ttt_v", "gamma_Tta", "output",
+    "dv_star", "zeta_Sya", "zeta_Syy_w", "dw_star",
+)
+"""What :func:`identity_checks` needs: ``v, w``; ``g, ∇L``; ``Gv, Kw`` (``m × k``); ``Hv``, ``GᵀKw``,
+``Gᵀ(ζ·S_ya − (ζ·S_yy)w)``, ``(γ·T_θθ)v``, ``γ·T_θa``, ``Gᵀ(Kw + (∂_y w)*g)``, ``(∂_θ v)*∇L``
+(``n × k``); ``ζ·S_ya``, ``(ζ·S_yy)w``, ``(∂_y w)*g`` (``m × k``). No ``n × n`` or ``m × m`` matrix."""
+
+
+def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:
+    """The magnitude at which ``H`` is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe
+    ``u`` of :func:`_probe` (the two parts of eq. 22, which may cancel), and at least
+    ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v``."""
+    B = backend
 
     def nrm(x: Array) -> float:
         return B.to_float(B.norm(x))
 
-    gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
-    norm_H = problem.n**0.5 * (nrm(gauss_newton_u) + nrm(q["Hu"] - gauss_newton_u))
-    for b in range(problem.k):
+    norm_H = n**0.5 * (nrm(gauss_newton_u) + nrm(Hu - gauss_newton_u))
+    for b in range(v.shape[1]):
         norm_vb = nrm(v[:, b])
         if norm_vb > 0.0:
-            norm_H = max(norm_H, nrm(q["Hv"][:, b]) / norm_vb)
+            norm_H = max(norm_H, nrm(Hv[:, b]) / norm_vb)
+    return norm_H
+
+
+def identity_checks(backend: Any, c: dict[str, Array], tol: float, norm_G: float, norm_H: float) -> dict[str, IdentityCheck]:
+    """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only
+    (:data:`CONTRACTION_KEYS`), shared by the dense and the matrix-free paths.
+
+    ``norm_G`` and ``norm_H`` are the magnitudes of ``G`` and ``H`` in the natural scales
+    (:func:`theorem1_checks`).
+    """
+    B = backend
+    v, w, Hv = c["v"], c["w"], c["Hv"]
+
+    def nrm(x: Array) -> float:
+        return B.to_float(B.norm(x))
+
     norm_v = nrm(v)
-    scale_12 = nrm(G) * norm_v
-    scale_1 = nrm(q["grad_L"]) * norm_v + nrm(q["g"]) * nrm(w)
+    scale_12 = norm_G * norm_v
+    scale_1 = nrm(c["grad_L"]) * norm_v + nrm(c["g"]) * nrm(w)
     scale_2a = norm_H * norm_v
-    scale_2b = max(norm_H * norm_v**2, norm_v * nrm(q["Hv"]))
+    scale_2b = max(norm_H * norm_v**2, norm_v * nrm(Hv))
+    vHv = v.T @ Hv
+    wKw = w.T @ c["Kw"]
     return {
-        "theorem1_key_identity": compare(B, "theorem1_key_identity", G @ v, {"w": w}, tol, scale_12),
+        "theorem1_key_identity": compare(B, "theorem1_key_identity", c["Gv"], {"w": w}, tol, scale_12),
         "theorem1_first_order": compare(
-            B, "theorem1_first_order", q["grad_L"] @ v, {"g_w": q["g"] @ w}, tol, scale_1
+            B, "theorem1_first_order", c["grad_L"] @ v, {"g_w": c["g"] @ w}, tol, scale_1
         ),
         "theorem1_hessian_action": compare(
             B,
             "theorem1_hessian_action",
-            q["Hv"],
-            {
-                "green_K": G.T @ (K @ w),
-                "green_S": green_S,
-                "blue": q["gamma_Ttt_v"],
-                "plain": -q["gamma_Tta"],
-            },
+            Hv,
+            {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]},
             tol,
             scale_2a,
         ),
         "theorem1_hessian_action_vw": compare(
-            B,
-            "theorem1_hessian_action",
-            q["Hv"],
-            {"output": G.T @ (K @ w + q["dw_star"]), "direction": -q["dv_star"]},
-            tol,
-            scale_2a,
+            B, "theorem1_hessian_action", Hv, {"output": c["output"], "direction": -c["dv_star"]}, tol, scale_2a
         ),
         "theorem1_hessian_quadratic": compare(
             B,
             "theorem1_hessian_quadratic",
             vHv,
             {
-                "green_K": w.T @ (K @ w),
-                "green_Sya": w.T @ q["zeta_Sya"],
-                "green_Syy": -(w.T @ q["zeta_Syy_w"]),
-                "blue": v.T @ q["gamma_Ttt_v"],
-                "plain": -(v.T @ q["gamma_Tta"]),
+                "green_K": wKw,
+                "green_Sya": w.T @ c["zeta_Sya"],
+                "green_Syy": -(w.T @ c["zeta_Syy_w"]),
+                "blue": v.T @ c["gamma_Ttt_v"],
+                "plain": -(v.T @ c["gamma_Tta"]),
             },
             tol,
             scale_2b,
@@ -225,7 +256,7 @@ def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> 
             B,
             "theorem1_hessian_quadratic",
             vHv,
-            {"output": w.T @ (K @ w) + w.T @ q["dw_star"], "direction": -(v.T @ q["dv_star"])},
+            {"output": wKw + w.T @ c["dw_star"], "direction": -(v.T @ c["dv_star"])},
             tol,
             scale_2b,
         ),

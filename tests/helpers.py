@@ -39,3 +39,24 @@ def broken(instance: Instance, seed: int = 7) -> Instance:
         theta=instance.theta,
         off_fixed=instance.off_fixed,
     )
+
+
+def off_fixed_instance(instance: Instance) -> Instance:
+    """The discrete instance evaluated at its point off the fixed-point set."""
+    assert instance.off_fixed is not None
+    return Instance(eq=instance.eq, loss=instance.loss, a=instance.a, theta=instance.off_fixed,
+                    off_fixed=instance.off_fixed)
+
+
+def holds_and_control_flagged(instance: Instance, precision: int | None = None) -> None:
+    """The identities hold (to 10^-(D-10) at D digits) and the same checks flag the negative control:
+    the model broken (Theorem 1) or a point off the fixed set (Theorem 2)."""
+    report = run(instance, precision=precision)
+    assert report.holds, (instance.eq.name, report.checks)
+    if precision is not None:
+        assert max(c.residual for c in report.checks) <= 10.0 ** -(precision - 10), report.checks
+    if instance.off_fixed is None:
+        bad = run(broken(instance), precision=precision, check_equivariance=False)
+    else:
+        bad = run(off_fixed_instance(instance), precision=precision, check_hypotheses=False)
+    assert all(not c.holds and c.residual >= 1e-6 for c in bad.checks), (instance.eq.name, bad.checks)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 
 from pyspec import strategies
 from pyspec.catalog import CATALOG, Instance
-from tests.helpers import broken, run
+from tests.helpers import holds_and_control_flagged, run
 
 HP_EXAMPLES = 25
 """Examples per high-precision property (each example costs ~0.1–1 s of mpmath arithmetic)."""
@@ -47,24 +47,13 @@ def test_float64_and_high_precision_agree() -> None:
         assert np.linalg.norm(lhs64 - lhshp) <= 1e-12 * chp.scale
 
 
-def _hp_holds_and_control_flagged(case: Instance, digits: int = 50) -> None:
-    report = run(case, precision=digits)
-    assert report.holds and max(c.residual for c in report.checks) <= 10.0 ** -(digits - 10), report.checks
-    if case.off_fixed is None:
-        bad = run(broken(case), precision=digits, check_equivariance=False)
-    else:
-        off = Instance(eq=case.eq, loss=case.loss, a=case.a, theta=case.off_fixed, off_fixed=case.off_fixed)
-        bad = run(off, precision=digits, check_hypotheses=False)
-    assert all(not c.holds and c.residual >= 1e-6 for c in bad.checks), bad.checks
-
-
 @settings(max_examples=HP_EXAMPLES)
 @given(strategies.equivariant_models())
 def test_high_precision_continuous_properties(case: Instance) -> None:
-    _hp_holds_and_control_flagged(case)
+    holds_and_control_flagged(case, precision=50)
 
 
 @settings(max_examples=HP_EXAMPLES)
 @given(strategies.discrete_symmetries())
 def test_high_precision_discrete_properties(case: Instance) -> None:
-    _hp_holds_and_control_flagged(case)
+    holds_and_control_flagged(case, precision=50)

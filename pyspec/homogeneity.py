@@ -1,0 +1,289 @@
+"""Homogeneity: §4.2 (Euler relation, norm growth) and §5.1 (eqs. 3–4, Corollary 1, sharpness bound).
+
+``f`` is p-homogeneous when ``f(aθ) = a^p f(θ)`` for ``a > 0``: the ``(T, S)``-equivariance
+``T(a, θ) = aθ``, ``S(a, y) = a^p y`` with ``v = θ/a`` and ``w = p f(θ)/a`` (MATH.md §5). With
+``y = f(θ)``, ``G = ∇f``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``, ``H = ∇²L(θ)``:
+
+* Euler relation ``⟨∇L, θ⟩ = p⟨g, y⟩``; norm growth ``d‖θ_t‖²/dt = −2p⟨g, y⟩`` under gradient flow;
+* (3) ``Hθ = (p−1)∇L + p GᵀK y``; (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``;
+* Corollary 1 (``m = 1``): ``ℓ′ Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``, and ``∇L = c Hθ`` with
+  ``c = ℓ′/κ`` when ``κ ≠ 0`` (MATH.md §6 [C]);
+* sharpness: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² yᵀK y + p(p−1)⟨g, y⟩)/‖θ‖²``.
+
+Every function checks the homogeneity itself first (:class:`~pyspec.errors.EquivarianceError` when
+``f(aθ) ≠ a^p f(θ)`` at ``a =`` :data:`HOMOGENEITY_SCALE` or at nearby points).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from pyspec.backends import get_backend
+from pyspec.backends.base import Array, Backend
+from pyspec.characteristic import equivariance_report
+from pyspec.checks import compare, tolerance
+from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.errors import ShapeError
+from pyspec.report import Report, loss_terms, norm, vanishes
+
+__all__ = [
+    "HOMOGENEITY_SCALE",
+    "homogeneous_problem",
+    "homogeneity_euler",
+    "homogeneity_norm_growth",
+    "homogeneity_hessian_action",
+    "homogeneity_hessian_quadratic",
+    "corollary1_gradient_in_hessian_range",
+    "sharpness_lower_bound",
+]
+
+HOMOGENEITY_SCALE = 1.3
+"""The ``a`` at which ``f(aθ) = a^p f(θ)`` is tested (and at nearby ``a`` and ``θ``)."""
+
+Model = Callable[..., Array]
+
+
+def homogeneous_problem(
+    model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True
+) -> tuple[Problem, Array, dict[str, Array]]:
+    """Bind ``f`` as the ``(aθ, a^p y)``-equivariance, check it (unless ``check=False``) and compute
+    ``y, G, g, K, ∇L, H`` and ``Hθ`` (one HVP).
+
+    Returns
+    -------
+    problem, theta_flat, quantities
+    """
+    eq = Equivariance(
+        model=model,
+        T=lambda a, th, *, xp: a[0] * th,
+        S=lambda a, y, *, xp: a[0] ** degree * y,
+        name=f"{getattr(model, '__name__', 'model')} (degree {degree})",
+    )
+    problem, a, th = bind(eq, loss, np.array([HOMOGENEITY_SCALE]), theta, backend)
+    if check:
+        equivariance_report(problem, a, th, 1.0).require(f"{eq.name} is not homogeneous")
+    q = loss_terms(problem, th, backend.xp.reshape(th, (problem.n, 1)))
+    q["H_theta"] = q.pop("HV")[:, 0]
+    return problem, th, q
+
+
+def _dimension(problem: Problem) -> int:
+    return problem.n + problem.m
+
+
+def euler_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+    """Euler relation ``⟨∇L, θ⟩ = p⟨g, y⟩`` from :func:`homogeneous_problem`'s quantities."""
+    B = problem.backend
+    natural = norm(B, q["grad_L"]) * norm(B, theta) + abs(degree) * norm(B, q["g"]) * norm(B, q["y"])
+    check = compare(B, "homogeneity_euler", q["grad_L"] @ theta, {"output": degree * (q["g"] @ q["y"])},
+                    tolerance(B, _dimension(problem)), natural)
+    return Report("homogeneity_euler", {"euler": check})
+
+
+def norm_growth_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+    """``d‖θ_t‖²/dt = −2p⟨g, y⟩`` under gradient flow; the left side is the JVP of ``‖θ‖²`` along
+    ``−∇L``."""
+    B = problem.backend
+    rate = B.jvp(lambda t: t @ t, theta, B.xp.reshape(-q["grad_L"], (problem.n, 1)))[1][0]
+    natural = 2 * norm(B, theta) * norm(B, q["grad_L"]) + 2 * abs(degree) * norm(B, q["g"]) * norm(B, q["y"])
+    check = compare(B, "homogeneity_norm_growth", rate, {"output": -2 * degree * (q["g"] @ q["y"])},
+                    tolerance(B, _dimension(problem)), natural)
+    return Report("homogeneity_norm_growth", {"norm_growth": check}, {"rate": B.to_float(rate)})
+
+
+def hessian_action_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+    """Eq. (3) ``Hθ = (p−1)∇L + p GᵀK y``; the left side is one HVP."""
+    B = problem.backend
+    G, K, y = q["G"], q["K"], q["y"]
+    natural = norm(B, q["H"]) * norm(B, theta)
+    check = compare(
+        B,
+        "homogeneity_hessian_action",
+        q["H_theta"],
+        {"gradient": (degree - 1) * q["grad_L"], "output_curvature": degree * (G.T @ (K @ y))},
+        tolerance(B, _dimension(problem)),
+        natural,
+    )
+    return Report("homogeneity_hessian_action", {"hessian_action": check})
+
+
+def _quadratic_terms(q: dict[str, Array], degree: float) -> dict[str, Array]:
+    y = q["y"]
+    return {"output_curvature": degree**2 * (y @ (q["K"] @ y)), "gradient": degree * (degree - 1) * (q["g"] @ y)}
+
+
+def hessian_quadratic_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+    """Eq. (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``."""
+    B = problem.backend
+    natural = norm(B, q["H"]) * norm(B, theta) ** 2
+    check = compare(B, "homogeneity_hessian_quadratic", theta @ q["H_theta"], _quadratic_terms(q, degree),
+                    tolerance(B, _dimension(problem)), natural)
+    return Report("homogeneity_hessian_quadratic", {"hessian_quadratic": check})
+
+
+def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+    """Corollary 1: the division-free form always, the ``c``-form when ``κ ≠ 0`` or ``∇L = 0``."""
+    B = problem.backend
+    if problem.m != 1:
+        raise ShapeError(
+            f"{problem.name}: Corollary 1 is stated for a scalar output (m = 1), got m = {problem.m}; for "
+            "m > 1, GᵀKf is in general not parallel to ∇L (MATH.md §6)"
+        )
+    d1, d2, f = q["g"][0], q["K"][0, 0], q["y"][0]
+    kappa_parts = ((degree - 1) * d1, degree * f * d2)
+    kappa = kappa_parts[0] + kappa_parts[1]
+    kappa_scale = sum(abs(B.to_float(x)) for x in kappa_parts)
+    grad, H_theta = q["grad_L"], q["H_theta"]
+    norm_H_theta = norm(B, q["H"]) * norm(B, theta)
+    tol = tolerance(B, _dimension(problem))
+    natural = abs(B.to_float(d1)) * norm_H_theta + kappa_scale * norm(B, grad)
+    parts = {
+        "division_free": compare(B, "corollary1_gradient_in_hessian_range", d1 * H_theta,
+                                 {"kappa_gradient": kappa * grad}, tol, natural)
+    }
+    kappa_zero = abs(B.to_float(kappa)) <= tol * kappa_scale
+    stationary = norm(B, grad) <= tol * norm(B, q["G"]) * abs(B.to_float(d1))
+    details: dict[str, Any] = {"kappa": B.to_float(kappa), "loss_derivative": B.to_float(d1), "c": None}
+    notes: tuple[str, ...] = ()
+    if not kappa_zero:
+        # c = ℓ′/κ amplifies the rounding of κ by the cancellation κ_scale/|κ|
+        c = d1 / kappa
+        details["c"] = B.to_float(c)
+        cond = kappa_scale / abs(B.to_float(kappa))
+        parts["c_form"] = compare(B, "corollary1_gradient_in_hessian_range", grad, {"c_H_theta": c * H_theta},
+                                  tolerance(B, _dimension(problem), cond),
+                                  norm(B, grad) + abs(B.to_float(c)) * norm_H_theta)
+    elif stationary:
+        details["c"] = 0.0
+        parts["c_form"] = vanishes(B, "corollary1_gradient_in_hessian_range", grad, tol,
+                                   norm(B, q["G"]) * abs(B.to_float(d1)))
+    else:
+        notes = (
+            f"kappa = (p-1)l' + p f l'' = {details['kappa']:.3e} vanishes (relative to its terms {kappa_scale:.3e}) "
+            "while grad L != 0: no c with grad L = c H theta exists (MATH.md §6 [C]); only the "
+            "division-free form l' H theta = kappa grad L is reported",
+        )
+    return Report("corollary1_gradient_in_hessian_range", parts, details, notes)
+
+
+def sharpness_report(
+    problem: Problem, theta: Array, q: dict[str, Array], degree: float, extreme: str = "max"
+) -> Report:
+    """Sharpness bound: the Rayleigh quotient formula, and ``λ_max(H) ≥`` it.
+
+    The bound is reported as the check ``max(bound − λ, 0) = 0`` relative to ``‖H‖``, with ``λ`` the
+    largest eigenvalue (``extreme="min"`` uses the smallest: a negative control of the same check).
+    """
+    B = problem.backend
+    sq = norm(B, theta) ** 2
+    if sq == 0.0:
+        raise ValueError(f"{problem.name}: the sharpness bound needs theta != 0")
+    norm_H = norm(B, q["H"])
+    tol = tolerance(B, _dimension(problem))
+    terms = {name: value / sq for name, value in _quadratic_terms(q, degree).items()}
+    rayleigh = compare(B, "sharpness_lower_bound", (theta @ q["H_theta"]) / sq, terms, tol, norm_H)
+    eigenvalues = B.eigvalsh(q["H"])
+    lam = eigenvalues[-1] if extreme == "max" else eigenvalues[0]
+    violation = rayleigh.rhs - lam
+    violation = violation if B.to_float(violation) > 0 else violation * 0
+    bound = vanishes(B, "sharpness_lower_bound", violation, tol, norm_H)
+    details = {f"lambda_{extreme}": B.to_float(lam), "bound": B.to_float(rayleigh.rhs)}
+    return Report("sharpness_lower_bound", {"rayleigh": rayleigh, "bound": bound}, details)
+
+
+ReportFn = Callable[[Problem, Array, dict[str, Array], float], Report]
+
+
+def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
+            check_homogeneity: bool, jit: bool, make: ReportFn) -> Report:
+    backend = get_backend(precision, jit=jit)
+    with backend.context():
+        problem, th, q = homogeneous_problem(model, loss, theta, degree, backend, check_homogeneity)
+        return make(problem, th, q, degree)
+
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    model : callable
+        ``f(theta) -> y`` (1-D), p-homogeneous: ``f(aθ) = a^p f(θ)`` for ``a > 0``.
+    loss : callable
+        ``ℓ(y) -> scalar``.
+    theta : array or pytree
+    degree : float
+        The degree ``p``.
+    precision : int, optional
+        Decimal digits for the mpmath backend; ``None`` for JAX float64.
+    check_homogeneity : bool
+        Verify ``f(aθ) = a^p f(θ)`` first (default); ``False`` only for negative controls.
+    jit : bool
+        Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
+
+    Raises
+    ------
+    EquivarianceError, ShapeError, NonFiniteError"""
+
+
+def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                      precision: int | None = None, check_homogeneity: bool = True, jit: bool = True) -> Report:
+    """Euler relation of §4.2: ``⟨∇L(θ), θ⟩ = p⟨∇ℓ(f(θ)), f(θ)⟩`` (part ``euler``).
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, euler_report)
+
+
+def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                            precision: int | None = None, check_homogeneity: bool = True,
+                            jit: bool = True) -> Report:
+    """Norm growth of §4.2: ``d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩`` under gradient flow (part ``norm_growth``;
+    ``details["rate"]`` is the rate, ``> 0`` for a margin loss with ``ℓ′ < 0`` and ``f > 0``).
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, norm_growth_report)
+
+
+def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                               precision: int | None = None, check_homogeneity: bool = True,
+                               jit: bool = True) -> Report:
+    """Eq. (3) of §5.1: ``Hθ = (p−1)∇L(θ) + p GᵀK f(θ)`` (part ``hessian_action``).
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, hessian_action_report)
+
+
+def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                                  precision: int | None = None, check_homogeneity: bool = True,
+                                  jit: bool = True) -> Report:
+    """Eq. (4) of §5.1: ``θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩`` (part ``hessian_quadratic``).
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, hessian_quadratic_report)
+
+
+def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                                         precision: int | None = None, check_homogeneity: bool = True,
+                                         jit: bool = True) -> Report:
+    """Corollary 1 of §5.1 (scalar output ``m = 1``, MATH.md §6 with the [C] correction).
+
+    Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
+    (``∇L = c Hθ``, hence ``∇L ∈ col H``): with ``c = ℓ′/κ`` when ``κ ≠ 0``, with ``c = 0`` when
+    ``κ = 0`` and ``∇L = 0``. When ``κ = 0`` and ``∇L ≠ 0`` no such ``c`` exists (the paper's proof
+    divides by ``κ``): ``c_form`` is absent, ``details["c"]`` is ``None`` and ``notes`` says why.
+    ``κ`` counts as zero when ``|κ| ≤ tolerance · (|(p−1)ℓ′| + |p f ℓ″|)``.
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, corollary1_report)
+
+
+def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
+                          precision: int | None = None, check_homogeneity: bool = True,
+                          jit: bool = True) -> Report:
+    """Sharpness bound of §5.1: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²``, ``θ ≠ 0``.
+
+    Parts: ``rayleigh`` (the quotient, from one HVP, equals the formula) and ``bound``
+    (``max(formula − λ_max, 0) = 0`` relative to ``‖H‖``; ``λ_max`` by a dense symmetric
+    eigensolver). ``details`` has ``lambda_max`` and ``bound``.
+    """
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, sharpness_report)
+
+
+for _fn in (homogeneity_euler, homogeneity_norm_growth, homogeneity_hessian_action, homogeneity_hessian_quadratic,
+            corollary1_gradient_in_hessian_range, sharpness_lower_bound):
+    _fn.__doc__ = (_fn.__doc__ or "").rstrip() + "\n" + _PARAMETERS + "\n"

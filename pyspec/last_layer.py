@@ -1,0 +1,102 @@
+"""§5.3: last-layer equivariance, Corollary 3, eq. (7) (MATH.md §8).
+
+For ``f(W, φ) = W h(φ)`` with ``T(A, (W, φ)) = (AW, φ)`` and ``S(A, Y) = AY`` (eq. 6), at any good
+position ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` (``k × k``), where ``v[B] = (A⁻¹BW, 0)`` and ``w[B] = A⁻¹BY``
+are the characteristic direction and output (Definition 2). For the mean softmax cross-entropy over
+the ``N`` columns of ``Y``, ``∇²ℓ`` is ``(diag(p_j) − p_j p_jᵀ)/N`` per column, so entry ``(b, c)`` is
+the mean over columns of ``Cov_{i∼p_j}(Z_b[i, j], Z_c[i, j])`` with ``Z_b = w[:, b]`` as ``(m, N)``:
+the variance form ``Var_{i∼p}[(BY)_i]`` on the diagonal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pyspec.backends import get_backend
+from pyspec.backends.base import Array
+from pyspec.characteristic import direction_of, output_of
+from pyspec.checks import compare, tolerance
+from pyspec.equivariance import Equivariance, Problem
+from pyspec.report import Report, bind_checked, loss_terms, norm
+
+__all__ = ["corollary3_last_layer", "last_layer_report", "softmax_covariance"]
+
+
+def softmax_covariance(y: Array, w: Array, classes: int, xp: Any) -> Array:
+    """``(1/N) Σ_j Cov_{i∼p_j}(Z_b[i, j], Z_c[i, j])`` for all ``b, c``: ``(k, k)``.
+
+    ``y = vec(Y)`` and each column of ``w`` are row-major ``(classes, N)`` arrays; ``p_j`` is the
+    softmax of column ``j`` of ``Y``.
+    """
+    m, k = w.shape
+    samples = m // classes
+    p = xp.ravel(xp.softmax(xp.reshape(y, (classes, samples)), axis=0))
+    weighted = xp.reshape(p, (m, 1)) * w
+    second = w.T @ weighted
+    first = xp.sum(xp.reshape(weighted, (classes, samples, k)), axis=0)  # (N, k): E_{p_j}[Z_b[:, j]]
+    return (second - first.T @ first) / samples
+
+
+def last_layer_report(problem: Problem, a: Array, theta: Array, condition: float,
+                      softmax_classes: int | None = None) -> Report:
+    """:func:`corollary3_last_layer` for a bound problem (position and equivariance already checked)."""
+    B = problem.backend
+    q = loss_terms(problem, theta)
+    v, w = B.to_host(B.compile(
+        lambda a_, t_: (direction_of(problem, a_, t_), output_of(problem, a_, problem.f(t_))))(a, theta))
+    K = q["K"]
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition)
+    natural = norm(B, q["H"]) * norm(B, v) ** 2 + norm(B, K) * norm(B, w) ** 2
+    vHv = v.T @ (q["H"] @ v)
+    parts = {"quadratic": compare(B, "corollary3_last_layer", vHv, {"output_curvature": w.T @ (K @ w)}, tol, natural)}
+    if softmax_classes is not None:
+        if problem.m % softmax_classes:
+            raise ValueError(f"{problem.name}: m = {problem.m} outputs are not (classes = {softmax_classes}) x N")
+        covariance = softmax_covariance(q["y"], w, softmax_classes, B.xp)
+        parts["softmax_variance"] = compare(B, "corollary3_last_layer", vHv, {"softmax_covariance": covariance},
+                                            tol, norm(B, q["H"]) * norm(B, v) ** 2 + norm(B, w) ** 2)
+    return Report("corollary3_last_layer", parts)
+
+
+def corollary3_last_layer(
+    eq: Equivariance,
+    loss: Callable[..., Array],
+    a: Any,
+    theta: Any,
+    *,
+    softmax_classes: int | None = None,
+    precision: int | None = None,
+    check_equivariance: bool = True,
+    jit: bool = True,
+) -> Report:
+    """Corollary 3, eq. (7): ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` for a last-layer equivariance.
+
+    Parts: ``quadratic`` (eq. 7, ``k × k``) and, with ``softmax_classes``, ``softmax_variance``
+    (the same left side against the softmax covariance form of the module docstring).
+
+    Parameters
+    ----------
+    eq : Equivariance
+        A last-layer equivariance (eq. 6): ``T(A, (W, φ)) = (AW, φ)``, ``S(A, Y) = AY``.
+    loss : callable
+        ``ℓ(y) -> scalar``; with ``softmax_classes``, the mean softmax cross-entropy over the columns
+        of ``Y`` (``y = vec(Y)`` row-major, ``Y`` of shape ``(classes, N)``).
+    a, theta : array or pytree
+        A good position (``A`` invertible).
+    softmax_classes : int, optional
+        Number of classes ``m``; adds the variance form.
+    precision : int, optional
+        Decimal digits for the mpmath backend; ``None`` for JAX float64.
+    check_equivariance : bool
+        Verify eq. (1) at and near ``(a, θ)`` first (default); ``False`` for negative controls.
+    jit : bool
+        Float64 only: compile with XLA (default).
+
+    Raises
+    ------
+    NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError, ValueError
+    """
+    backend = get_backend(precision, jit=jit)
+    with backend.context():
+        problem, a_flat, th, condition = bind_checked(eq, loss, a, theta, backend, check_equivariance)
+        return last_layer_report(problem, a_flat, th, condition, softmax_classes)

@@ -1,0 +1,127 @@
+"""Reports of the paper's applications (§§4–6) and the quantities they share.
+
+Each application of Theorems 1–2 is a public function returning a :class:`Report`: named
+:class:`~pyspec.checks.IdentityCheck` s (``r.balance``, ``r.flow``, …), measured quantities
+(``r.details``) and notes on parts not reported (``r.notes``). The applications use the *dense*
+evaluation path: they form ``H = ∇²L(θ)`` (small ``n``), which also gives exact natural scales
+``‖H‖`` for the residuals (see :mod:`pyspec.checks`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+from pyspec.backends.base import Array, Backend
+from pyspec.characteristic import equivariance_report, position_report
+from pyspec.checks import IdentityCheck, compare
+from pyspec.equivariance import Equivariance, Problem, bind
+
+__all__ = ["Report", "bind_checked", "loss_terms", "flow_derivative", "vanishes", "norm"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """The checks of one paper item at one point.
+
+    Attributes
+    ----------
+    identity : str
+        The item's id (DESIGN.md §1).
+    parts : mapping of str to IdentityCheck
+        The item's identities by name, also readable as attributes (``report.balance``).
+    details : mapping of str to Any
+        Measured quantities (e.g. ``kappa``, ``lambda_max``, ``rank_v``).
+    notes : tuple of str
+        Parts of the statement that do not apply at this point, and why.
+    """
+
+    identity: str
+    parts: Mapping[str, IdentityCheck]
+    details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> IdentityCheck:
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        raise AttributeError(f"{type(self).__name__} of {self.__dict__.get('identity')!r} has no part {name!r}")
+
+    @property
+    def checks(self) -> tuple[IdentityCheck, ...]:
+        """Every identity check of the report."""
+        return tuple(self.parts.values())
+
+    @property
+    def holds(self) -> bool:
+        """Whether every identity holds."""
+        return all(c.holds for c in self.parts.values())
+
+    def __repr__(self) -> str:
+        verdict = "holds" if self.holds else "FAILS"
+        worst = max((c.residual for c in self.parts.values()), default=0.0)
+        return f"Report({self.identity}: {', '.join(self.parts)}; worst residual {worst:.3e}, {verdict})"
+
+
+def norm(backend: Backend, x: Array) -> float:
+    """Frobenius norm as a float."""
+    return backend.to_float(backend.norm(x))
+
+
+def loss_terms(problem: Problem, theta: Array, along: Array | None = None) -> dict[str, Array]:
+    """``y, G, g, K, grad_L, H`` at ``θ`` (dense ``H``), and ``HV = H @ along`` by HVPs if given.
+
+    ``∇L`` and ``H`` are derivatives of ``L = ℓ∘f`` itself, independent of ``G``, ``g``, ``K``.
+    """
+    B = problem.backend
+
+    def grad_loss(u: Array) -> Array:
+        return B.jacobian(problem.loss, u)
+
+    def grad_L(t: Array) -> Array:
+        return B.jacobian(problem.L, t)
+
+    def body(t: Array, V: Array | None) -> dict[str, Array]:
+        y = problem.f(t)
+        q = {
+            "y": y,
+            "G": B.jacobian(problem.f, t),
+            "g": grad_loss(y),
+            "K": B.jacobian(grad_loss, y),
+            "grad_L": grad_L(t),
+            "H": B.jacobian(grad_L, t),
+        }
+        if V is not None:
+            q["HV"] = B.jvp(grad_L, t, V)[1]
+        return q
+
+    return B.to_host(B.compile(body)(theta, along))
+
+
+def flow_derivative(backend: Backend, charge: Callable[[Array], Array], theta: Array, grad: Array) -> Array:
+    """``d/dt Q(θ_t)`` under gradient flow ``θ̇ = −∇L``: the JVP of ``Q`` along ``−∇L``."""
+    direction = backend.xp.reshape(-grad, (grad.shape[0], 1))
+    return backend.jvp(charge, theta, direction)[1][..., 0]
+
+
+def vanishes(backend: Backend, identity: str, lhs: Array, tol: float, natural: float) -> IdentityCheck:
+    """The check ``lhs = 0``, relative to the natural scale (its rounding level)."""
+    return compare(backend, identity, lhs, {"zero": lhs * 0}, tol, natural)
+
+
+def bind_checked(eq: Equivariance, loss: Callable[..., Array] | None, a: Any, theta: Any, backend: Backend,
+                 check: bool = True) -> tuple[Problem, Array, Array, float]:
+    """:func:`~pyspec.equivariance.bind`, require a good position, and check eq. (1) at and near
+    ``(a, θ)`` unless ``check=False`` (negative controls).
+
+    Returns
+    -------
+    problem, a_flat, theta_flat, condition
+        ``condition`` is ``cond(∂θT) · cond(∂yS)``.
+    """
+    problem, a_flat, th = bind(eq, loss, a, theta, backend)
+    position = position_report(problem, a_flat, th)
+    position.require()
+    if check:
+        equivariance_report(problem, a_flat, th, position.condition).require(eq.name)
+    return problem, a_flat, th, position.condition
