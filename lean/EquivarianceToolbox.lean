@@ -11,6 +11,10 @@ import EquivarianceToolbox.Symmetry
 import EquivarianceToolbox.Homogeneity
 import EquivarianceToolbox.DiscreteLinear
 import EquivarianceToolbox.LastLayer
+import EquivarianceToolbox.Conservation
+import EquivarianceToolbox.HomogeneityFlow
+import EquivarianceToolbox.Sharpness
+import EquivarianceToolbox.Noether
 
 /-!
 # Equivariance toolbox
@@ -18,5 +22,6 @@ import EquivarianceToolbox.LastLayer
 Lean 4 formalization of the calculus in Yang and Ziyin, *An Equivariance Toolbox for Learning
 Dynamics* (arXiv 2512.21447): curried tensors and Lemma 1 (`CurriedTensor`), Definitions 1–3
 (`Definitions`), Theorem 1 (`Theorem1`), Theorem 2 (`Theorem2`) and the consequences of
-Sections 4–6 (`Symmetry`, `Homogeneity`, `DiscreteLinear`, `LastLayer`).
+Sections 4–6 (`Symmetry`, `Homogeneity`, `DiscreteLinear`, `LastLayer`, `Conservation`,
+`HomogeneityFlow`, `Sharpness`, `Noether`).
 -/

@@ -30,6 +30,11 @@ from pyspec.report import Report, bind_checked, flow_derivative, norm, vanishes
 __all__ = [
     "rescaling_symmetry",
     "reparam_symmetry",
+    "rescaling_problem",
+    "reparam_problem",
+    "rescaling_report",
+    "reparam_report",
+    "orthogonality_report",
     "symmetry_orthogonality",
     "rescaling_conservation",
     "reparam_conservation",
@@ -134,6 +139,24 @@ def _conservation_report(problem: Problem, theta: Array, shapes: Shapes, layers:
     return Report(identity, parts)
 
 
+def rescaling_problem(model: Callable[..., Array], loss: Callable[..., Array], theta: Any, shapes: Shapes,
+                      layers: tuple[int, int], backend: Any, check: bool = True) -> tuple[Problem, Array]:
+    """Bind ``model`` with :func:`rescaling_symmetry` at a fixed ``a > 0`` and check the symmetry
+    at and near ``θ`` unless ``check=False``."""
+    eq = rescaling_symmetry(model, shapes, layers)
+    problem, _, th, _ = bind_checked(eq, loss, _rescaling_point(_hidden_width(shapes, layers)), theta, backend, check)
+    return problem, th
+
+
+def reparam_problem(model: Callable[..., Array], loss: Callable[..., Array], theta: Any, shapes: Shapes,
+                    layers: tuple[int, int], backend: Any, check: bool = True) -> tuple[Problem, Array]:
+    """Bind ``model`` with :func:`reparam_symmetry` at a fixed well-conditioned ``A`` and check the
+    symmetry at and near ``θ`` unless ``check=False``."""
+    eq = reparam_symmetry(model, shapes, layers)
+    problem, _, th, _ = bind_checked(eq, loss, _reparam_point(_hidden_width(shapes, layers)), theta, backend, check)
+    return problem, th
+
+
 def rescaling_report(problem: Problem, theta: Array, shapes: Shapes, layers: tuple[int, int],
                      charge: Charge = _difference_of_norms) -> Report:
     """:func:`rescaling_conservation` for a bound problem."""
@@ -196,11 +219,9 @@ def rescaling_conservation(
     ------
     EquivarianceError, ShapeError, NonFiniteError
     """
-    h = _hidden_width(shapes, layers)
     backend = get_backend(precision, jit=jit)
     with backend.context():
-        eq = rescaling_symmetry(model, shapes, layers)
-        problem, _, th, _ = bind_checked(eq, loss, _rescaling_point(h), theta, backend, check_symmetry)
+        problem, th = rescaling_problem(model, loss, theta, shapes, layers, backend, check_symmetry)
         return rescaling_report(problem, th, shapes, layers, charge or _difference_of_norms)
 
 
@@ -227,11 +248,9 @@ def reparam_conservation(
     ------
     EquivarianceError, ShapeError, NonFiniteError
     """
-    h = _hidden_width(shapes, layers)
     backend = get_backend(precision, jit=jit)
     with backend.context():
-        eq = reparam_symmetry(model, shapes, layers)
-        problem, _, th, _ = bind_checked(eq, loss, _reparam_point(h), theta, backend, check_symmetry)
+        problem, th = reparam_problem(model, loss, theta, shapes, layers, backend, check_symmetry)
         return reparam_report(problem, th, shapes, layers, charge or _difference_of_grams)
 
 

@@ -20,7 +20,15 @@ from pyspec.errors import NotFixedPointError
 from pyspec.report import Report, loss_terms, norm, vanishes
 from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual
 
-__all__ = ["discrete_linear_gradient", "discrete_linear_hessian", "corollary4_mirror", "linear_report", "mirror_report"]
+__all__ = [
+    "discrete_linear_gradient",
+    "discrete_linear_hessian",
+    "corollary4_mirror",
+    "linear_map",
+    "linear_reports",
+    "mirror_problem",
+    "mirror_report",
+]
 
 LINEARITY_PROBE_SEED = 20251224
 """Seed of the random point ``x`` at which ``T(a, x) = Mx`` is tested (besides ``θ``)."""
@@ -30,7 +38,7 @@ def _require_symmetry(problem: Problem, a: Array, theta: Array, scale: float) ->
     equivariance_report(problem, a, theta, scale, vary_a=False).require(problem.name)
 
 
-def _linear_map(problem: Problem, a: Array, theta: Array, check: bool) -> Array:
+def linear_map(problem: Problem, a: Array, theta: Array, check: bool) -> Array:
     """``M = ∂θT(a, θ)``; with ``check``, require ``T(a, x) = Mx`` at ``x = θ`` and a random ``x``,
     ``θ ∈ Fix`` and the symmetry near ``θ``."""
     B = problem.backend
@@ -54,24 +62,25 @@ def _linear_map(problem: Problem, a: Array, theta: Array, check: bool) -> Array:
     return M
 
 
-def linear_report(problem: Problem, theta: Array, M: Array, identity: str) -> Report:
-    """(8) (``identity="discrete_linear_gradient"``) or (9) (``"discrete_linear_hessian"``)."""
+def linear_reports(problem: Problem, theta: Array, M: Array) -> dict[str, Report]:
+    """(8) and (9) by id (``discrete_linear_gradient``, ``discrete_linear_hessian``) at ``θ``."""
     B = problem.backend
     q = loss_terms(problem, theta)
     scale = max(B.to_float(B.svdvals(M)[0]), 1.0)
     tol = tolerance(B, problem.n + problem.m, scale**2)
     grad, H = q["grad_L"], q["H"]
-    if identity == "discrete_linear_gradient":
-        check = compare(B, identity, M.T @ grad, {"grad_L": grad}, tol, scale * norm(B, grad))
-        return Report(identity, {"gradient": check})
-    parts = {"conjugation": compare(B, identity, M.T @ H @ M, {"H": H}, tol, scale**2 * norm(B, H))}
+    gradient = compare(B, "discrete_linear_gradient", M.T @ grad, {"grad_L": grad}, tol, scale * norm(B, grad))
+    parts = {"conjugation": compare(B, "discrete_linear_hessian", M.T @ H @ M, {"H": H}, tol, scale**2 * norm(B, H))}
     orthogonal = norm(B, M.T @ M - B.xp.eye(problem.n)) <= tol * scale**2
     notes: tuple[str, ...] = ()
     if orthogonal:
-        parts["commutation"] = compare(B, identity, H @ M, {"MH": M @ H}, tol, scale * norm(B, H))
+        parts["commutation"] = compare(B, "discrete_linear_hessian", H @ M, {"MH": M @ H}, tol, scale * norm(B, H))
     else:
         notes = ("M is not orthogonal: (9) does not imply HM = MH (MATH.md §10)",)
-    return Report(identity, parts, {"orthogonal": orthogonal}, notes)
+    return {
+        "discrete_linear_gradient": Report("discrete_linear_gradient", {"gradient": gradient}),
+        "discrete_linear_hessian": Report("discrete_linear_hessian", parts, {"orthogonal": orthogonal}, notes),
+    }
 
 
 def _linear_public(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, precision: int | None,
@@ -81,8 +90,8 @@ def _linear_public(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: 
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, th = bind(eq, loss, a, theta, backend)
-        M = _linear_map(problem, a_flat, th, check_hypotheses)
-        return linear_report(problem, th, M, identity)
+        M = linear_map(problem, a_flat, th, check_hypotheses)
+        return linear_reports(problem, th, M)[identity]
 
 
 _LINEAR_PARAMETERS = """
@@ -150,6 +159,40 @@ def mirror_report(problem: Problem, theta: Array, O: Array) -> Report:
     return Report("corollary4_mirror", parts)
 
 
+def mirror_problem(model: Callable[..., Array], loss: Callable[..., Array], O: Any, theta: Any, backend: Backend,
+                   check: bool = True) -> tuple[Problem, Array, Array]:
+    """Bind ``model`` with the reflection ``θ ↦ θ − 2O(Oᵀθ)``; with ``check``, require ``OᵀO = I``
+    (``ValueError``), ``Oᵀθ = 0`` (:class:`NotFixedPointError`) and the symmetry near ``θ``.
+
+    Returns
+    -------
+    problem, theta_flat, O
+    """
+    frame = _frame(O, backend)
+    if frame.ndim != 2:
+        raise ValueError(f"O must be an n x r matrix, got shape {frame.shape}")
+    r = frame.shape[1]
+
+    def T(a: Array, th: Array, *, xp: Any) -> Array:
+        return th - 2 * (frame @ (frame.T @ th))
+
+    eq = Equivariance(model=model, T=T, name=f"{getattr(model, '__name__', 'model')} (mirror, r = {r})")
+    problem, a_flat, th = bind(eq, loss, np.zeros(1), theta, backend)
+    if check:
+        tol = tolerance(backend, problem.n)
+        defect = norm(backend, frame.T @ frame - backend.xp.eye(r))
+        if defect > tol:
+            raise ValueError(f"O must have orthonormal columns: |O^T O - I| = {defect:.3e} > {tol:.1e}")
+        offset = norm(backend, frame.T @ th) / max(norm(backend, th), np.finfo(float).tiny)
+        if offset > FIXED_POINT_CANCELLATION * tol:
+            raise NotFixedPointError(
+                f"{eq.name}: theta is not on the mirror: |O^T theta| / |theta| = {offset:.3e} > "
+                f"{FIXED_POINT_CANCELLATION * tol:.1e}"
+            )
+        _require_symmetry(problem, a_flat, th, 1.0)
+    return problem, th, frame
+
+
 def corollary4_mirror(
     model: Callable[..., Array],
     loss: Callable[..., Array],
@@ -190,26 +233,5 @@ def corollary4_mirror(
     """
     backend = get_backend(precision, jit=jit)
     with backend.context():
-        frame = _frame(O, backend)
-        if frame.ndim != 2:
-            raise ValueError(f"O must be an n x r matrix, got shape {frame.shape}")
-        r = frame.shape[1]
-
-        def T(a: Array, th: Array, *, xp: Any) -> Array:
-            return th - 2 * (frame @ (frame.T @ th))
-
-        eq = Equivariance(model=model, T=T, name=f"{getattr(model, '__name__', 'model')} (mirror, r = {r})")
-        problem, a_flat, th = bind(eq, loss, np.zeros(1), theta, backend)
-        if check_hypotheses:
-            tol = tolerance(backend, problem.n)
-            defect = norm(backend, frame.T @ frame - backend.xp.eye(r))
-            if defect > tol:
-                raise ValueError(f"O must have orthonormal columns: |O^T O - I| = {defect:.3e} > {tol:.1e}")
-            offset = norm(backend, frame.T @ th) / max(norm(backend, th), np.finfo(float).tiny)
-            if offset > FIXED_POINT_CANCELLATION * tol:
-                raise NotFixedPointError(
-                    f"{eq.name}: theta is not on the mirror: |O^T theta| / |theta| = {offset:.3e} > "
-                    f"{FIXED_POINT_CANCELLATION * tol:.1e}"
-                )
-            _require_symmetry(problem, a_flat, th, 1.0)
+        problem, th, frame = mirror_problem(model, loss, O, theta, backend, check_hypotheses)
         return mirror_report(problem, th, frame)

@@ -30,6 +30,7 @@ from pyspec.report import Report, loss_terms, norm, vanishes
 
 __all__ = [
     "HOMOGENEITY_SCALE",
+    "REPORTS",
     "homogeneous_problem",
     "homogeneity_euler",
     "homogeneity_norm_growth",
@@ -194,6 +195,16 @@ def sharpness_report(
 
 
 ReportFn = Callable[[Problem, Array, dict[str, Array], float], Report]
+
+REPORTS: dict[str, ReportFn] = {
+    "homogeneity_euler": euler_report,
+    "homogeneity_norm_growth": norm_growth_report,
+    "homogeneity_hessian_action": hessian_action_report,
+    "homogeneity_hessian_quadratic": hessian_quadratic_report,
+    "corollary1_gradient_in_hessian_range": corollary1_report,
+    "sharpness_lower_bound": sharpness_report,
+}
+"""Each id's report from :func:`homogeneous_problem`'s quantities (one evaluation serves all)."""
 
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,

@@ -42,6 +42,10 @@ from pyspec.checks import IdentityCheck, compare, tolerance
 from pyspec.equivariance import Problem
 
 __all__ = [
+    "METHODS",
+    "DENSE_MAX_N",
+    "check_method",
+    "select_method",
     "SolverOptions",
     "SOLVE_SAFETY",
     "SCALAR_OPERATOR",
@@ -51,6 +55,16 @@ __all__ = [
     "theorem1_report_mf",
     "theorem2_report_mf",
 ]
+
+METHODS = ("auto", "dense", "matrix_free")
+"""Evaluation paths of :func:`pyspec.theorem1` and :func:`pyspec.theorem2`."""
+
+DENSE_MAX_N = 1000
+"""``method="auto"`` is dense up to this many parameters. The dense path forms several ``n × n``
+matrices (``∂θT``, ``γ·T_θθ``, the Jacobian of ``θ' ↦ ∇Lᵀv(θ')``) by ``n`` forward tangents and
+factorizes ``∂θT``: ``O(n²)`` memory and ``O(n³)`` time, against ``O(k)`` HVPs plus ``T``-only work for
+the matrix-free path. At ``n = 1000`` the dense path still takes about a second and tens of MB (see
+``benchmarks/RESULTS.md``); beyond, its cost grows cubically while the matrix-free one grows linearly."""
 
 SOLVE_SAFETY = 4.0
 """Factor on ``κ ρ`` in the tolerance (module docstring: ``v`` enters at most quadratically)."""
@@ -78,6 +92,35 @@ class SolverOptions:
     restart: int = 20
     maxiter: int = 50
     condition_iterations: int = 30
+
+
+def check_method(method: str, precision: int | None) -> None:
+    """Raise ``ValueError`` for an unknown method or a matrix-free request at high precision."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
+    if method == "matrix_free" and precision is not None:
+        raise ValueError(
+            f"method='matrix_free' runs in JAX float64 only (iterative solves and HVPs have no mpmath "
+            f"version); got precision={precision}: use method='dense' (or 'auto') for {precision} digits"
+        )
+
+
+def select_method(method: str, n: int, precision: int | None) -> str:
+    """``"dense"`` or ``"matrix_free"``: ``method`` itself, or for ``"auto"`` dense when ``precision``
+    is set or ``n ≤`` :data:`DENSE_MAX_N`."""
+    check_method(method, precision)
+    if method != "auto":
+        return method
+    return "dense" if precision is not None or n <= DENSE_MAX_N else "matrix_free"
+
+
+FAST_COMPILE_MAX_N = 100_000
+"""Up to this ``n`` the programs are compiled with the backend's fast-compile options (compile time
+dominates there, see :mod:`pyspec.backends.jax_backend`); above it with XLA's full optimization."""
+
+
+def _compile(problem: Problem, fun: Callable[..., Any]) -> Callable[..., Any]:
+    return problem.backend.compile(fun) if problem.n <= FAST_COMPILE_MAX_N else jax.jit(fun)
 
 
 def _probe_key() -> jax.Array:
@@ -111,7 +154,7 @@ def _scalar_tests(problem: Problem, a: Array, theta: Array) -> tuple[float | Non
         return (*linalg.scalar_operator(T_op, jax.random.normal(kt, t_.shape)),
                 *linalg.scalar_operator(S_op, jax.random.normal(ks, y.shape)))
 
-    cT, rT, cS, rS = (float(x) for x in jax.jit(tests)(a, theta))
+    cT, rT, cS, rS = (float(x) for x in _compile(problem, tests)(a, theta))
     return (cT if rT <= SCALAR_OPERATOR and cT != 0.0 else None), (cS if rS <= SCALAR_OPERATOR and cS != 0.0 else None)
 
 
@@ -271,7 +314,7 @@ def position_report_mf(
             *_operators(lambda u: problem.S(a_, u), y), problem.m, num_iter=iters)
         return cond_T, cond_S
 
-    cond_T, cond_S = (float(x) for x in jax.jit(conds)(a, theta))
+    cond_T, cond_S = (float(x) for x in _compile(problem, conds)(a, theta))
     limit = default_max_condition(problem.backend) if max_condition is None else max_condition
     return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit)
 
@@ -322,7 +365,7 @@ def theorem1_program(
 ) -> Callable[[Array, Array], dict[str, Array]]:
     """The compiled ``(a, θ) ↦`` :func:`theorem1_terms_mf` for the scalar tests' outcome."""
     cT, cS = scalars
-    return jax.jit(lambda a_, t_: theorem1_terms_mf(problem, a_, t_, cT, cS, opts))
+    return _compile(problem, lambda a_, t_: theorem1_terms_mf(problem, a_, t_, cT, cS, opts))
 
 
 def _column_ratio(B: Any, AX: Array, X: Array) -> float:
@@ -369,10 +412,14 @@ def theorem2_report_mf(
 
     Item 1 is checked exactly. Item 2, an ``n × n`` identity ``D = H − JᵀHJ − (∇L·T_θθ) = 0``, is
     checked on ``p = probes`` random unit directions ``Z`` (:func:`probe_directions`): ``lhs = HZ``,
-    terms ``JᵀHJZ`` and ``(∇L·T_θθ)Z``. Guarantee: for Gaussian directions, ``‖Dz‖ ≥ ‖D‖₂ |⟨u₁, z⟩|``
-    with ``u₁`` the top right singular vector, and ``P(|N(0,1)| ≤ δ) ≤ δ√(2/π)``, so a violation with
-    ``‖D‖₂ ≥ δ⁻¹ ε`` escapes every probe at level ``ε`` with probability at most ``(0.8 δ √n)^p``
-    (normalizing ``z`` costs the ``√n``; e.g. ``n = 10⁶``, ``δ√n = 10⁻³``, ``p = 8``: ``< 10⁻²⁴``).
+    terms ``JᵀHJZ`` and ``(∇L·T_θθ)Z``.
+
+    Guarantee: each probe is ``z = ξ/‖ξ‖`` with ``ξ ~ N(0, Iₙ)``, so ``‖Dz‖ ≥ ‖D‖₂ |⟨u₁, ξ⟩| / ‖ξ‖``
+    with ``u₁`` the top right singular vector of ``D`` and ``⟨u₁, ξ⟩ ~ N(0, 1)``. Since
+    ``P(|N(0, 1)| ≤ t) ≤ t √(2/π)``, a non-zero ``D`` gives ``‖Dz_j‖ ≤ t ‖D‖₂ / ‖ξ_j‖`` on *every*
+    probe with probability at most ``(0.8 t)^p`` (``t = 10⁻³``, ``p = 8``: below ``10⁻²⁴``). With
+    ``‖ξ‖ ≈ √n`` and ``‖Hz‖ ≈ ‖H‖_F / √n``, the probe residual of a violation is of the order of
+    ``‖D‖ / ‖H‖_F``, the dense path's residual.
     """
     from pyspec.errors import NotFixedPointError
     from pyspec.theorem2 import FIXED_POINT_CANCELLATION, Theorem2Report, fixed_point_residual
@@ -385,7 +432,7 @@ def theorem2_report_mf(
         lo, hi = linalg.lanczos_extremes(lambda x: Jt(J(x)), n, num_iter=opts.condition_iterations)
         return jnp.sqrt(jnp.maximum(hi, 0.0))
 
-    scale_J = max(float(jax.jit(norm_J)(a, theta)), 1.0)
+    scale_J = max(float(_compile(problem, norm_J)(a, theta)), 1.0)
     fp = fixed_point_residual(problem, a, theta)
     eq_residual = None
     if check_hypotheses:
@@ -399,7 +446,7 @@ def theorem2_report_mf(
         report.require(problem.name)
         eq_residual = max(report.residuals)
     Z = probe_directions(n, probes, seed)
-    q = B.to_host(jax.jit(lambda a_, t_, z_: theorem2_terms_mf(problem, a_, t_, z_))(a, theta, Z))
+    q = B.to_host(_compile(problem, lambda a_, t_, z_: theorem2_terms_mf(problem, a_, t_, z_))(a, theta, Z))
     tol = tolerance(B, n + problem.m, scale_J**2)
     norm_grad = B.to_float(B.norm(q["grad_L"]))
     gradient = compare(B, "theorem2_gradient", q["Jt_grad"], {"grad_L": q["grad_L"]}, tol, scale_J * norm_grad)

@@ -13,11 +13,12 @@ import dataclasses
 from typing import Any, Callable, Mapping
 
 from pyspec.backends.base import Array, Backend
+from pyspec.catalog.base import breaking_perturbation
 from pyspec.characteristic import equivariance_report, position_report
 from pyspec.checks import IdentityCheck, compare
 from pyspec.equivariance import Equivariance, Problem, bind
 
-__all__ = ["Report", "bind_checked", "loss_terms", "flow_derivative", "vanishes", "norm"]
+__all__ = ["Report", "bind_checked", "loss_terms", "flow_derivative", "vanishes", "norm", "perturbed"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,3 +126,12 @@ def bind_checked(eq: Equivariance, loss: Callable[..., Array] | None, a: Any, th
     if check:
         equivariance_report(problem, a_flat, th, position.condition).require(eq.name)
     return problem, a_flat, th, position.condition
+
+
+def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
+    """``problem`` with the model ``f + δ`` (:func:`~pyspec.catalog.base.breaking_perturbation`, sized
+    at ``θ``): not equivariant; the input of the broken-model negative controls."""
+    B = problem.backend
+    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
+    delta, f, xp = breaking_perturbation(problem.n, y, seed), problem.f, B.xp
+    return problem.with_model(lambda t: f(t) + delta(t, xp=xp))

@@ -273,6 +273,7 @@ def theorem1(
     check_equivariance: bool = True,
     max_condition: float | None = None,
     jit: bool = True,
+    method: str = "auto",
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -294,6 +295,10 @@ def theorem1(
     jit : bool
         Float64 only: compile the check with XLA (default); ``False`` is faster when many models of
         the same shapes are checked in one process (see :func:`pyspec.backends.get_backend`).
+    method : {"auto", "dense", "matrix_free"}
+        ``"dense"`` forms ``G``, ``K``, ``∂θT``, ``∂yS`` (``O(n²)`` memory); ``"matrix_free"`` uses
+        JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only). ``"auto"``
+        picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision``.
 
     Returns
     -------
@@ -302,10 +307,17 @@ def theorem1(
     Raises
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError
+    ValueError
+        For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``.
     """
+    from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
+
+    check_method(method, precision)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
+        if select_method(method, problem.n, precision) == "matrix_free":
+            return theorem1_report_mf(problem, a_flat, theta_flat, check_equivariance, max_condition)
         return theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
 
 

@@ -77,6 +77,8 @@ def theorem2(
     precision: int | None = None,
     check_hypotheses: bool = True,
     jit: bool = True,
+    method: str = "auto",
+    probes: int = 8,
 ) -> Theorem2Report:
     """Check Theorem 2 (items 1 and 2) at a fixed point ``θ`` of ``T(a, ·)``.
 
@@ -95,16 +97,27 @@ def theorem2(
         negative controls.
     jit : bool
         Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
+    method : {"auto", "dense", "matrix_free"}
+        As in :func:`pyspec.theorem1`. Matrix-free checks item 1 exactly and item 2 on ``probes``
+        random directions (``hessian.lhs`` is then ``HZ``, ``n × probes``; the probabilistic
+        guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`).
+    probes : int
+        Number of probe directions of the matrix-free item 2.
 
     Raises
     ------
     NotFixedPointError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
+    from pyspec.matrix_free import check_method, select_method, theorem2_report_mf
+
     if not eq.is_symmetry:
         raise ValueError(f"{eq.name}: Theorem 2 is about a symmetry; construct the Equivariance with S=None")
+    check_method(method, precision)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
+        if select_method(method, problem.n, precision) == "matrix_free":
+            return theorem2_report_mf(problem, a_flat, theta_flat, check_hypotheses, probes)
         return theorem2_report(problem, a_flat, theta_flat, check_hypotheses)
 
 

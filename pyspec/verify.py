@@ -5,7 +5,10 @@ hypothesis, with the hypothesis check turned off so the identity's own residual 
 
 * Theorem 1 rows: the model perturbed by ``ε·c·sin(Nθ + φ)`` (:func:`breaking_perturbation`), which
   breaks the equivariance;
-* Theorem 2 rows: a point off the fixed-point set.
+* Theorem 2 rows: a point off the fixed-point set;
+* application rows (§§4–6, one per part of each report, ``form`` = the part's name): the controls of
+  :mod:`pyspec.applications` (a broken model, a wrong degree, a wrong charge, ``λ_min`` for
+  ``λ_max``, a point that is not stationary or not fixed).
 
 A control is *flagged* when its residual exceeds the tolerance and is at least
 :data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows also report ``dropped_term``: the smallest residual
@@ -23,12 +26,15 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from pyspec.applications import APPLICATIONS, Outcome
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.catalog import CATALOG, Entry, Instance
+from pyspec.catalog.base import PERTURBATION, breaking_perturbation
 from pyspec.checks import IdentityCheck, compare
-from pyspec.equivariance import Problem, bind
+from pyspec.equivariance import bind
 from pyspec.errors import PyspecError
+from pyspec.report import perturbed
 from pyspec.theorem1 import theorem1_report
 from pyspec.theorem2 import theorem2_report
 
@@ -36,9 +42,6 @@ __all__ = ["NEGATIVE_CONTROL_FLOOR", "PERTURBATION", "Row", "breaking_perturbati
 
 NEGATIVE_CONTROL_FLOOR = 1e-6
 """A negative control must reach at least this residual (and exceed the tolerance) to count as flagged."""
-
-PERTURBATION = 5e-2
-"""Relative size of the equivariance-breaking perturbation of the model in Theorem 1 controls."""
 
 LHS_AGREEMENT = 1e-12
 """Float64 and high-precision left sides must agree to this relative difference."""
@@ -84,32 +87,6 @@ class Row:
         return good
 
 
-def breaking_perturbation(n: int, y: np.ndarray, seed: int = 7) -> Callable[..., Array]:
-    """``δ(θ, *, xp) = ε·c·sin(Nθ + φ)``: added to a model, it breaks any equivariance.
-
-    ``N`` (``m × n``, scaled by ``1/√n``) and the phases ``φ`` are random, ``c`` is the RMS of the
-    outputs ``y`` and ``ε =`` :data:`PERTURBATION`. Each component's first and second derivatives
-    (``cos`` and ``−sin``) cannot both be small, so every identity of Theorems 1–2 is moved.
-    """
-    rng = np.random.default_rng(seed)
-    N = rng.standard_normal((y.size, n)) / np.sqrt(n)
-    phase = rng.uniform(0.0, 2.0 * np.pi, y.size)
-    c = PERTURBATION * max(float(np.sqrt(np.mean(y**2))), 1e-3)
-
-    def delta(theta: Array, *, xp: Any) -> Array:
-        return c * xp.sin(N @ theta + phase)
-
-    return delta
-
-
-def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
-    """``problem`` with the model ``f + δ`` (:func:`breaking_perturbation`): not equivariant."""
-    B = problem.backend
-    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
-    delta, f, xp = breaking_perturbation(problem.n, y, seed), problem.f, B.xp
-    return problem.with_model(lambda t: f(t) + delta(t, xp=xp))
-
-
 def _flagged(check: IdentityCheck) -> bool:
     return (not check.holds) and check.residual >= NEGATIVE_CONTROL_FLOOR
 
@@ -127,15 +104,8 @@ def _dropped_term(backend: Backend, check: IdentityCheck) -> float | None:
     return worst
 
 
-@dataclasses.dataclass
-class _Evaluated:
-    checks: list[tuple[str, IdentityCheck]]
-    controls: list[IdentityCheck]
-    control_kind: str
-    backend: Backend
-
-
-def _evaluate(entry: Entry, instance: Instance, backend: Backend) -> _Evaluated:
+def _theorem_outcomes(entry: Entry, instance: Instance, backend: Backend) -> list[Outcome]:
+    """Theorem 1 (continuous entries) or Theorem 2 (discrete entries) beside its control."""
     xp = backend.xp
     with backend.context():
         problem, a, theta = bind(instance.eq, instance.loss, instance.a(xp), instance.theta(xp), backend)
@@ -143,12 +113,25 @@ def _evaluate(entry: Entry, instance: Instance, backend: Backend) -> _Evaluated:
             report = theorem1_report(problem, a, theta)
             control = theorem1_report(perturbed(problem, theta), a, theta, check_equivariance=False)
             forms = ("", "", "TS", "vw", "TS", "vw")  # order of Theorem1Report.checks
-            return _Evaluated(list(zip(forms, report.checks)), list(control.checks), "broken equivariance", backend)
+            return [Outcome(form, c, bad, "broken equivariance")
+                    for form, c, bad in zip(forms, report.checks, control.checks)]
         report2 = theorem2_report(problem, a, theta)
         assert instance.off_fixed is not None, f"{entry.name}: discrete entries define off_fixed"
         _, _, off = bind(instance.eq, instance.loss, instance.a(xp), instance.off_fixed(xp), backend)
         control2 = theorem2_report(problem, a, off, check_hypotheses=False)
-        return _Evaluated([("", c) for c in report2.checks], list(control2.checks), "off the fixed set", backend)
+        return [Outcome("", c, bad, "off the fixed set") for c, bad in zip(report2.checks, control2.checks)]
+
+
+def _evaluate(entry: Entry, instance: Instance, precision: int | None) -> list[Outcome]:
+    """Every row's check and control: the theorem's, then the applications' (``entry.applications``;
+    the ids of one section are evaluated together)."""
+    outcomes = _theorem_outcomes(entry, instance, get_backend(precision))
+    sections: dict[Any, list[str]] = {}
+    for identity in entry.applications:
+        sections.setdefault(APPLICATIONS[identity], []).append(identity)
+    for section, ids in sections.items():
+        outcomes.extend(section(instance, precision, tuple(ids)))
+    return outcomes
 
 
 def _agreement(lhs64: Array, check_hp: IdentityCheck, backend: Backend) -> float:
@@ -180,20 +163,22 @@ def verify_entry(entry: Entry, seed: int = 0, precision: int | None = None) -> l
 
 
 def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
-    lo = _evaluate(entry, instance, get_backend(None))
+    lo_backend = get_backend(None)
+    lo = _evaluate(entry, instance, None)
     rows = []
-    for (form, check), control in zip(lo.checks, lo.controls):
-        dropped = _dropped_term(lo.backend, check)
+    for outcome in lo:
+        check, control = outcome.check, outcome.control
+        dropped = _dropped_term(lo_backend, check)
         rows.append(
             Row(
                 entry=entry.name,
                 identity=check.identity,
-                form=form,
+                form=outcome.form,
                 residual=check.residual,
                 tolerance=check.tolerance,
                 holds=check.holds,
                 negative_control=control.residual,
-                negative_control_kind=lo.control_kind,
+                negative_control_kind=outcome.control_kind,
                 negative_control_flagged=_flagged(control),
                 dropped_term=dropped,
                 dropped_term_flagged=None if dropped is None else dropped > check.tolerance,
@@ -201,15 +186,15 @@ def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
         )
     if precision is not None:
         hp_backend = get_backend(precision)
-        hi = _evaluate(entry, instance, hp_backend)
-        for row, (_, check64), (_, check), control in zip(rows, lo.checks, hi.checks, hi.controls):
+        hi = _evaluate(entry, instance, precision)
+        for row, low, high in zip(rows, lo, hi):
             row.precision = precision
-            row.residual_hp = check.residual
-            row.tolerance_hp = check.tolerance
-            row.holds_hp = check.holds
-            row.negative_control_hp = control.residual
-            row.negative_control_hp_flagged = _flagged(control)
-            row.lhs_agreement = _agreement(check64.lhs, check, hp_backend)
+            row.residual_hp = high.check.residual
+            row.tolerance_hp = high.check.tolerance
+            row.holds_hp = high.check.holds
+            row.negative_control_hp = high.control.residual
+            row.negative_control_hp_flagged = _flagged(high.control)
+            row.lhs_agreement = _agreement(low.check.lhs, high.check, hp_backend)
     return rows
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 import pyspec as ps
 from pyspec.backends import get_backend
 from pyspec.catalog import Instance
-from pyspec.verify import breaking_perturbation
+from pyspec.catalog.base import broken
 
 XP64 = get_backend(None, jit=False).xp
 
@@ -21,24 +19,6 @@ def run(instance: Instance, precision: int | None = None, jit: bool = False, **k
         a, theta = instance.a(xp), instance.theta(xp)
     check = ps.theorem2 if instance.off_fixed is not None else ps.theorem1
     return check(instance.eq, instance.loss, a, theta, precision=precision, jit=jit, **kwargs)
-
-
-def broken(instance: Instance, seed: int = 7) -> Instance:
-    """The instance with its model plus :func:`pyspec.verify.breaking_perturbation`: not equivariant."""
-    model = instance.eq.model
-    theta64 = np.asarray(instance.theta(XP64))
-    delta = breaking_perturbation(theta64.size, np.asarray(model(instance.theta(XP64), xp=XP64)), seed)
-
-    def perturbed(theta: Any, *, xp: Any) -> Any:
-        return model(theta, xp=xp) + delta(theta, xp=xp)
-
-    return Instance(
-        eq=instance.eq.replace(model=perturbed, name=instance.eq.name + "_broken"),
-        loss=instance.loss,
-        a=instance.a,
-        theta=instance.theta,
-        off_fixed=instance.off_fixed,
-    )
 
 
 def off_fixed_instance(instance: Instance) -> Instance:

@@ -74,3 +74,11 @@ def test_lean_status_is_honest(tmp_path) -> None:
     assert lean_status(tmp_path) == "kernel-checked"
     (tmp_path / "lake-build.log").write_text("error: unknown identifier\n")
     assert lean_status(tmp_path) == "not compiled"
+
+
+def test_claims_command(capsys) -> None:
+    from pyspec.cli import main
+
+    assert main(["claims", "--no-measure"]) == 0
+    text = capsys.readouterr().out
+    assert "Theorem 1.2a" in text and "not compiled" in text

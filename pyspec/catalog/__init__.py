@@ -1,14 +1,15 @@
 """The built-in catalog of equivariances (DESIGN.md §4): continuous entries for Theorem 1 and
-discrete entries for Theorem 2, each with a loss and exact points in any precision."""
+discrete entries for Theorem 2, each with a loss and exact points in any precision, and the paper's
+applications (§§4–6) checked on each (``Entry.applications``)."""
 
 from __future__ import annotations
 
-from pyspec.catalog import continuous, discrete
+from pyspec.catalog import applied, continuous, discrete
 from pyspec.catalog.base import Entry, Instance, orthonormal_columns, unpack
 
 __all__ = ["CATALOG", "Entry", "Instance", "entry", "orthonormal_columns", "unpack"]
 
-CATALOG: dict[str, Entry] = {e.name: e for e in continuous.ENTRIES + discrete.ENTRIES}
+CATALOG: dict[str, Entry] = {e.name: e for e in continuous.ENTRIES + applied.ENTRIES + discrete.ENTRIES}
 """Every entry by name."""
 
 

@@ -9,13 +9,35 @@ precision (a float64 projection would be off by ~1e-16, which a 50-digit check r
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from pyspec.backends import get_backend
 from pyspec.equivariance import Equivariance
 
-__all__ = ["Instance", "Entry", "unpack", "constant_point", "orthonormal_columns", "cayley_orthogonal"]
+__all__ = [
+    "PERTURBATION",
+    "THEOREM_IDENTITIES",
+    "Instance",
+    "Entry",
+    "unpack",
+    "constant_point",
+    "orthonormal_columns",
+    "cayley_orthogonal",
+    "breaking_perturbation",
+    "broken",
+]
+
+PERTURBATION = 5e-2
+"""Relative size of the equivariance-breaking perturbation of a model (negative controls)."""
+
+THEOREM_IDENTITIES = {
+    "continuous": ("theorem1_key_identity", "theorem1_first_order", "theorem1_hessian_action",
+                   "theorem1_hessian_quadratic"),
+    "discrete": ("theorem2_gradient", "theorem2_hessian"),
+}
+"""Ids (DESIGN.md §1) of Theorem 1 / Theorem 2 checked on every entry of each kind."""
 
 PointFn = Callable[[Any], Any]
 """``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``."""
@@ -35,6 +57,12 @@ class Instance:
     off_fixed : callable or None
         ``off_fixed(xp)``: a point near ``theta`` *not* on the fixed-point set (discrete entries; the
         negative control of Theorem 2).
+    args : mapping
+        What the entry's applications (:mod:`pyspec.applications`) need besides ``eq``, ``loss`` and
+        the points: ``degree`` (homogeneous models), ``shapes`` and ``layers`` (parameter layout of the
+        rescaling / reparameterization laws), ``generator`` (Noether), ``softmax_classes`` (last layer),
+        ``O`` (``O(xp)``, mirror frame), ``off_stationary`` (``off_stationary(xp)``, a point that is not
+        stationary).
     """
 
     eq: Equivariance
@@ -42,6 +70,7 @@ class Instance:
     a: PointFn
     theta: PointFn
     off_fixed: PointFn | None = None
+    args: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,20 +87,20 @@ class Entry:
         ``"continuous"`` (Theorem 1) or ``"discrete"`` (Theorem 2).
     build : callable
         ``build(seed) -> Instance``; deterministic in ``seed``.
+    applications : tuple of str
+        Ids of the paper's applications (§§4–6) also checked on this entry (:mod:`pyspec.applications`).
     """
 
     name: str
     description: str
     kind: str
     build: Callable[[int], Instance]
+    applications: tuple[str, ...] = ()
 
     @property
     def identities(self) -> tuple[str, ...]:
-        """Ids (DESIGN.md §1) checked on this entry."""
-        if self.kind == "continuous":
-            return ("theorem1_key_identity", "theorem1_first_order", "theorem1_hessian_action",
-                    "theorem1_hessian_quadratic")
-        return ("theorem2_gradient", "theorem2_hessian")
+        """Ids (DESIGN.md §1) checked on this entry: Theorem 1 or 2, then the applications."""
+        return THEOREM_IDENTITIES[self.kind] + self.applications
 
 
 def unpack(theta: Any, shapes: list[tuple[int, ...]], xp: Any) -> list[Any]:
@@ -116,3 +145,34 @@ def cayley_orthogonal(R: np.ndarray, xp: Any) -> Any:
     K = (R - R.T) / 2
     eye = np.eye(R.shape[0])
     return xp.solve(xp.asarray(eye - K), xp.asarray(eye + K))
+
+
+def breaking_perturbation(n: int, y: np.ndarray, seed: int = 7) -> Callable[..., Any]:
+    """``δ(θ, *, xp) = ε·c·sin(Nθ + φ)``: added to a model, it breaks any equivariance.
+
+    ``N`` (``m × n``, scaled by ``1/√n``) and the phases ``φ`` are random, ``c`` is the RMS of the
+    outputs ``y`` and ``ε =`` :data:`PERTURBATION`. Each component's first and second derivatives
+    (``cos`` and ``−sin``) cannot both be small, so every identity of Theorems 1–2 is moved.
+    """
+    rng = np.random.default_rng(seed)
+    N = rng.standard_normal((y.size, n)) / np.sqrt(n)
+    phase = rng.uniform(0.0, 2.0 * np.pi, y.size)
+    c = PERTURBATION * max(float(np.sqrt(np.mean(y**2))), 1e-3)
+
+    def delta(theta: Any, *, xp: Any) -> Any:
+        return c * xp.sin(N @ theta + phase)
+
+    return delta
+
+
+def broken(instance: Instance, seed: int = 7) -> Instance:
+    """The instance with its model plus :func:`breaking_perturbation` (sized at its float64 point):
+    a negative control, not equivariant."""
+    xp = get_backend(None, jit=False).xp
+    model = instance.eq.model
+    delta = breaking_perturbation(np.size(instance.theta(xp)), np.asarray(model(instance.theta(xp), xp=xp)), seed)
+
+    def perturbed(theta: Any, *, xp: Any) -> Any:
+        return model(theta, xp=xp) + delta(theta, xp=xp)
+
+    return dataclasses.replace(instance, eq=instance.eq.replace(model=perturbed, name=instance.eq.name + "_broken"))

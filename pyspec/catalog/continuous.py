@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pyspec.catalog.applied import HOMOGENEITY
 from pyspec.catalog.base import Entry, Instance, cayley_orthogonal, constant_point, unpack
 from pyspec.catalog.losses import (
     log_probability_nll,
@@ -81,6 +82,7 @@ def _polynomial(seed: int) -> Instance:
         loss=logistic(np.sign(rng.standard_normal(N))),
         a=constant_point(np.array([0.8])),
         theta=constant_point(_normal(rng, _size(shapes), scale=0.7)),
+        args={"degree": 3},
     )
 
 
@@ -107,6 +109,7 @@ def _rescaling(seed: int) -> Instance:
         loss=softmax_cross_entropy(rng.integers(0, m, N), m),
         a=constant_point(np.exp(0.3 * rng.standard_normal(h))),
         theta=constant_point(_normal(rng, _size(shapes))),
+        args={"shapes": shapes, "layers": (0, 1)},
     )
 
 
@@ -130,6 +133,7 @@ def _reparameterization(seed: int) -> Instance:
         loss=softmax_cross_entropy(rng.integers(0, m, N), m),
         a=constant_point(_near_identity(rng, d)),
         theta=constant_point(_normal(rng, _size(shapes), scale=0.7)),
+        args={"shapes": shapes, "layers": (0, 1)},
     )
 
 
@@ -208,6 +212,7 @@ def _last_layer(seed: int) -> Instance:
         loss=softmax_cross_entropy(rng.integers(0, m, N), m),
         a=constant_point(_near_identity(rng, m)),
         theta=constant_point(_normal(rng, _size(shapes))),
+        args={"softmax_classes": m},
     )
 
 
@@ -353,12 +358,16 @@ def _conjugated_reparameterization(seed: int) -> Instance:
 
 ENTRIES: tuple[Entry, ...] = (
     Entry("relu_mlp_homogeneous", "bias-free 3-layer ReLU MLP, T = aθ, S = a³y at a = 1.7 (§4.2)", "continuous", _relu_mlp),
-    Entry("polynomial_homogeneous", "polynomial net W₂(W₁X)², T = aθ, S = a³y at a = 0.8 (§5.1)", "continuous", _polynomial),
-    Entry("neuron_rescaling", "ReLU layer, per-neuron (diag(a)W₁, W₂diag(a)⁻¹), k = 4 (§4.1)", "continuous", _rescaling),
-    Entry("gl_reparameterization", "W₃tanh(W₂W₁X), (AW₁, W₂A⁻¹), A ∈ GL(3) (§4.1)", "continuous", _reparameterization),
+    Entry("polynomial_homogeneous", "polynomial net W₂(W₁X)², T = aθ, S = a³y at a = 0.8 (§5.1)", "continuous", _polynomial,
+          HOMOGENEITY + ("sharpness_lower_bound",)),
+    Entry("neuron_rescaling", "ReLU layer, per-neuron (diag(a)W₁, W₂diag(a)⁻¹), k = 4 (§4.1)", "continuous", _rescaling,
+          ("rescaling_conservation", "symmetry_orthogonality")),
+    Entry("gl_reparameterization", "W₃tanh(W₂W₁X), (AW₁, W₂A⁻¹), A ∈ GL(3) (§4.1)", "continuous", _reparameterization,
+          ("reparam_conservation", "symmetry_orthogonality")),
     Entry("softmax_translation", "log-softmax(WX + b), (W + 1cᵀ, b + t1), k = 5", "continuous", _softmax_translation),
     Entry("rotation_expm", "invariants of exp(aA), A a two-plane rotation generator (§3, §7)", "continuous", _rotation),
-    Entry("last_layer_gl", "W tanh(ΦX), (AW, Φ) and Y ↦ AY, A ∈ GL(3) (§8)", "continuous", _last_layer),
+    Entry("last_layer_gl", "W tanh(ΦX), (AW, Φ) and Y ↦ AY, A ∈ GL(3) (§8)", "continuous", _last_layer,
+          ("corollary3_last_layer",)),
     Entry("nonlinear_homogeneous", "family A: degree-3 net conjugated by sinh diffeomorphisms (§3)", "continuous", _conjugated_homogeneous),
     Entry("nonlinear_last_layer", "family B: last-layer GL(2) conjugated by sinh diffeomorphisms (§3)", "continuous", _conjugated_last_layer),
     Entry("nonlinear_reparameterization", "family D: GL(2) symmetry conjugated by a parameter diffeomorphism (§3)", "continuous", _conjugated_reparameterization),

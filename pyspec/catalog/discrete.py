@@ -3,6 +3,7 @@ nonlinear involution with a non-zero blue term (MATH.md §4, §10)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import numpy as np
@@ -11,7 +12,10 @@ from pyspec.catalog.base import Entry, Instance, constant_point, orthonormal_col
 from pyspec.catalog.losses import softmax_cross_entropy, squared_error
 from pyspec.equivariance import Equivariance
 
-__all__ = ["ENTRIES"]
+__all__ = ["ENTRIES", "LINEAR"]
+
+LINEAR = ("discrete_linear_gradient", "discrete_linear_hessian")
+"""The §6 ids that hold for every symmetry with linear ``T``."""
 
 _NO_PARAMETER = np.zeros(1)
 """``a`` of a discrete symmetry: ``T(a, ·)`` is one fixed map, so ``a`` is an unused label."""
@@ -56,7 +60,8 @@ def _mirror(seed: int) -> Instance:
     def model(theta: Any, *, xp: Any) -> Any:
         return C2 @ xp.tanh(C1 @ theta) + C2 @ xp.tanh(C1 @ (M(xp) @ theta))
 
-    return _linear_instance("mirror_symmetry", model, M, squared_error(rng.standard_normal(m)), rng.standard_normal(n))
+    instance = _linear_instance("mirror_symmetry", model, M, squared_error(rng.standard_normal(m)), rng.standard_normal(n))
+    return dataclasses.replace(instance, args={"O": lambda xp: orthonormal_columns(xp.asarray(O0), xp)})
 
 
 def _two_layer(rng: np.random.Generator, d0: int, h: int, m: int, N: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -134,8 +139,9 @@ def _nonlinear_involution(seed: int) -> Instance:
 
 
 ENTRIES: tuple[Entry, ...] = (
-    Entry("mirror_symmetry", "F(θ) + F(Mθ), M = I − 2OOᵀ, r = 2, at Oᵀθ = 0 (Corollary 4)", "discrete", _mirror),
-    Entry("hidden_permutation", "W₂tanh(W₁X), swap of two hidden units, at coinciding units (§6)", "discrete", _permutation),
-    Entry("sign_flip", "W₂tanh(W₁X), sign flip of one hidden unit, at its zero weights (§6)", "discrete", _sign_flip),
+    Entry("mirror_symmetry", "F(θ) + F(Mθ), M = I − 2OOᵀ, r = 2, at Oᵀθ = 0 (Corollary 4)", "discrete", _mirror,
+          LINEAR + ("corollary4_mirror",)),
+    Entry("hidden_permutation", "W₂tanh(W₁X), swap of two hidden units, at coinciding units (§6)", "discrete", _permutation, LINEAR),
+    Entry("sign_flip", "W₂tanh(W₁X), sign flip of one hidden unit, at its zero weights (§6)", "discrete", _sign_flip, LINEAR),
     Entry("nonlinear_involution", "C⁻¹asinh(M sinh Cθ), a nonlinear involution: blue term ≠ 0 (§4)", "discrete", _nonlinear_involution),
 )

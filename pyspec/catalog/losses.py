@@ -6,27 +6,39 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["softmax_cross_entropy", "log_probability_nll", "logistic", "exponential", "squared_error"]
+__all__ = ["softmax_cross_entropy", "softmax_cross_entropies", "log_probability_nll", "logistic", "exponential", "squared_error"]
 
 
-def softmax_cross_entropy(labels: np.ndarray, classes: int) -> Callable[..., Any]:
-    """Mean softmax cross-entropy of logits ``y = vec(Z)``, ``Z`` of shape ``(classes, N)`` (row-major).
+def softmax_cross_entropies(labels: np.ndarray, classes: int) -> Callable[..., Any]:
+    """Per-sample softmax cross-entropies ``(ℓ_1..ℓ_N)`` of logits ``y = vec(Z)``, ``Z`` of shape
+    ``(classes, N)`` (row-major): ``ℓ_j = log(1 + Σ_{i≠c_j} exp(Z[i, j] − Z[c_j, j]))``.
 
-    ``ℓ(y) = (1/N) Σ_j log(1 + Σ_{i≠c_j} exp(Z[i, j] − Z[c_j, j]))``, which equals
-    ``logsumexp(Z[:, j]) − Z[c_j, j]``; its Hessian is ``diag(p) − ppᵀ`` per sample (MATH.md §8).
-    The ``log1p`` form keeps the gradient's ``p_c − 1 = −Σ_{i≠c} p_i`` free of cancellation when the
-    correct class dominates (``logsumexp`` − ``Z_c`` computes it as ``p_c − 1``, losing
-    ``log10(1/(1 − p_c))`` digits in float64).
+    This equals ``logsumexp(Z[:, j]) − Z[c_j, j]``; the ``log1p`` form keeps the gradient's
+    ``p_c − 1 = −Σ_{i≠c} p_i`` free of cancellation when the correct class dominates (``logsumexp`` −
+    ``Z_c`` computes it as ``p_c − 1``, losing ``log10(1/(1 − p_c))`` digits in float64).
     """
     labels = np.asarray(labels)
     onehot = np.zeros((classes, labels.size))
     onehot[labels, np.arange(labels.size)] = 1.0
     others = 1.0 - onehot
 
-    def loss(y: Any, *, xp: Any) -> Any:
+    def losses(y: Any, *, xp: Any) -> Any:
         Z = xp.reshape(y, (classes, labels.size))
         correct = xp.sum(Z * onehot, axis=0)
-        return xp.mean(xp.log1p(xp.sum(others * xp.exp(Z - correct), axis=0)))
+        return xp.log1p(xp.sum(others * xp.exp(Z - correct), axis=0))
+
+    return losses
+
+
+def softmax_cross_entropy(labels: np.ndarray, classes: int) -> Callable[..., Any]:
+    """Mean softmax cross-entropy of logits ``y = vec(Z)``, ``Z`` of shape ``(classes, N)`` (row-major):
+    the mean of :func:`softmax_cross_entropies`. Its Hessian is ``diag(p) − ppᵀ`` per sample, divided by
+    ``N`` (MATH.md §8).
+    """
+    per_sample = softmax_cross_entropies(labels, classes)
+
+    def loss(y: Any, *, xp: Any) -> Any:
+        return xp.mean(per_sample(y, xp=xp))
 
     return loss
 

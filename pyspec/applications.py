@@ -1,0 +1,189 @@
+"""The paper's applications (§§4–6) on catalog instances, each part beside its negative control.
+
+:data:`APPLICATIONS` maps every application id (DESIGN.md §1) to its *section*: a function that binds
+an :class:`~pyspec.catalog.Instance` once (with ``instance.args``), checks the hypotheses, and returns
+every part of the requested ids' reports beside its negative control: the *same* check, on input that
+violates the statement (MATH.md's controls), reusing the bound problem:
+
+* a model broken by :func:`~pyspec.report.perturbed` (eq. 2, the balance laws, Corollaries 2 and 3);
+* a wrong degree ``p + 1`` (homogeneity, Corollary 1, the Rayleigh quotient);
+* a wrong charge: ``‖u‖² + ‖w‖²`` for rescaling, ``W₁ᵀW₁ − W₂ᵀW₂`` (wrong side) for reparameterization;
+* ``λ_min`` in place of ``λ_max`` (the sharpness bound);
+* a point that is not stationary (§5.4) or not on the fixed set (§6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+from pyspec.backends import get_backend
+from pyspec.catalog.base import Instance
+from pyspec.checks import IdentityCheck
+from pyspec.conservation import (
+    orthogonality_report,
+    reparam_problem,
+    reparam_report,
+    rescaling_problem,
+    rescaling_report,
+)
+from pyspec.equivariance import bind
+from pyspec.discrete import linear_map, linear_reports, mirror_problem, mirror_report
+from pyspec.homogeneity import REPORTS, homogeneous_problem, sharpness_report
+from pyspec.last_layer import last_layer_report
+from pyspec.noether import LEARNING_RATE, noether_problem, noether_report
+from pyspec.report import Report, bind_checked, perturbed
+from pyspec.stationary import null_space_report
+
+__all__ = ["APPLICATIONS", "Outcome", "Section"]
+
+BROKEN = "broken equivariance"
+WRONG_DEGREE = "degree p + 1"
+OFF_FIXED = "off the fixed set"
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One part of a report on one instance, beside its negative control."""
+
+    form: str
+    check: IdentityCheck
+    control: IdentityCheck
+    control_kind: str
+
+
+Section = Callable[[Instance, int | None, tuple[str, ...]], list[Outcome]]
+"""``section(instance, precision, ids)``: the outcomes of ``ids`` (all of one section), in order."""
+
+
+def _pair(report: Report, controls: Mapping[str, IdentityCheck], kinds: str | Mapping[str, str]) -> list[Outcome]:
+    return [Outcome(part, check, controls[part], kinds if isinstance(kinds, str) else kinds[part])
+            for part, check in report.parts.items()]
+
+
+def _homogeneity(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+    """§4.2, §5.1: one evaluation of ``H`` serves every id and every control (the degree only enters the
+    formulas)."""
+    backend = get_backend(precision)
+    degree = instance.args["degree"]
+    outcomes = []
+    with backend.context():
+        problem, th, q = homogeneous_problem(instance.eq.model, instance.loss, instance.theta(backend.xp), degree,
+                                             backend)
+        for identity in ids:
+            report, wrong = REPORTS[identity](problem, th, q, degree), REPORTS[identity](problem, th, q, degree + 1)
+            controls, kinds = dict(wrong.parts), {part: WRONG_DEGREE for part in report.parts}
+            if identity == "sharpness_lower_bound":
+                controls["bound"] = sharpness_report(problem, th, q, degree, extreme="min").bound
+                kinds["bound"] = "lambda_min for lambda_max"
+            outcomes += _pair(report, controls, kinds)
+    return outcomes
+
+
+def _conservation(problem_fn: Callable[..., Any], report_fn: Callable[..., Report], wrong_charge: Callable[..., Any],
+                  charge_kind: str) -> Section:
+    """§4.1 balance (control: broken model) and flow (control: a wrong charge)."""
+
+    def section(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+        backend = get_backend(precision)
+        shapes, layers = instance.args["shapes"], instance.args["layers"]
+        with backend.context():
+            problem, th = problem_fn(instance.eq.model, instance.loss, instance.theta(backend.xp), shapes, layers,
+                                     backend)
+            report = report_fn(problem, th, shapes, layers)
+            bad = report_fn(perturbed(problem, th), th, shapes, layers)
+            wrong = report_fn(problem, th, shapes, layers, wrong_charge)
+        return _pair(report, {"balance": bad.balance, "flow": wrong.flow}, {"balance": BROKEN, "flow": charge_kind})
+
+    return section
+
+
+def _sum_of_norms(u: Any, w: Any, *, xp: Any) -> Any:
+    return xp.sum(u * u, axis=1) + xp.sum(w * w, axis=0)
+
+
+def _wrong_side(W1: Any, W2: Any, *, xp: Any) -> Any:
+    return W1.T @ W1 - W2.T @ W2
+
+
+def _on_entry_symmetry(report_fn: Callable[..., Report], kind: str = BROKEN) -> Section:
+    """Sections on the entry's own equivariance (bound and checked once); control: the broken model."""
+
+    def section(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+        backend = get_backend(precision)
+        xp = backend.xp
+        with backend.context():
+            problem, a, th, condition = bind_checked(instance.eq, instance.loss, instance.a(xp), instance.theta(xp),
+                                                     backend)
+            report = report_fn(problem, a, th, condition, instance)
+            control = report_fn(perturbed(problem, th), a, th, condition, instance)
+        return _pair(report, control.parts, kind)
+
+    return section
+
+
+def _null_space(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+    """§5.4 at the entry's stationary point; control: ``args["off_stationary"]``."""
+    backend = get_backend(precision)
+    xp = backend.xp
+    with backend.context():
+        problem, a, th, condition = bind_checked(instance.eq, instance.loss, instance.a(xp), instance.theta(xp), backend)
+        report = null_space_report(problem, a, th, condition)
+        off = null_space_report(problem, a, instance.args["off_stationary"](xp), condition, check_stationary=False)
+    return _pair(report, off.parts, "not stationary")
+
+
+def _noether(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+    """§5.2; control: the per-sample losses broken (no longer invariant)."""
+    backend = get_backend(precision)
+    generator = instance.args["generator"]
+    with backend.context():
+        problem, th = noether_problem(instance.eq.model, generator, instance.theta(backend.xp), backend)
+        report = noether_report(problem, th, generator, LEARNING_RATE)
+        bad = noether_report(perturbed(problem, th), th, generator, LEARNING_RATE)
+    return _pair(report, bad.parts, "broken per-sample symmetry")
+
+
+def _linear(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+    """§6 eqs. (8)–(9) at the entry's fixed point; control: its point off the fixed set."""
+    assert instance.off_fixed is not None
+    backend = get_backend(precision)
+    xp = backend.xp
+    with backend.context():
+        problem, a, th = bind(instance.eq, instance.loss, instance.a(xp), instance.theta(xp), backend)
+        reports = linear_reports(problem, th, linear_map(problem, a, th, check=True))
+        off = instance.off_fixed(xp)
+        controls = linear_reports(problem, off, linear_map(problem, a, off, check=False))
+    return [o for identity in ids for o in _pair(reports[identity], controls[identity].parts, OFF_FIXED)]
+
+
+def _mirror(instance: Instance, precision: int | None, ids: tuple[str, ...]) -> list[Outcome]:
+    """Corollary 4 at the entry's point on the mirror; control: its point off the mirror."""
+    assert instance.off_fixed is not None
+    backend = get_backend(precision)
+    xp = backend.xp
+    with backend.context():
+        problem, th, frame = mirror_problem(instance.eq.model, instance.loss, instance.args["O"], instance.theta(xp),
+                                            backend)
+        report = mirror_report(problem, th, frame)
+        off = mirror_report(problem, instance.off_fixed(xp), frame)
+    return _pair(report, off.parts, OFF_FIXED)
+
+
+_ORTHOGONALITY = _on_entry_symmetry(lambda problem, a, th, condition, _: orthogonality_report(problem, a, th, condition))
+_LAST_LAYER = _on_entry_symmetry(lambda problem, a, th, condition, instance: last_layer_report(
+    problem, a, th, condition, instance.args.get("softmax_classes")))
+
+APPLICATIONS: dict[str, Section] = {
+    "symmetry_orthogonality": _ORTHOGONALITY,
+    "rescaling_conservation": _conservation(rescaling_problem, rescaling_report, _sum_of_norms, "charge |u|^2 + |w|^2"),
+    "reparam_conservation": _conservation(reparam_problem, reparam_report, _wrong_side, "charge W1^T W1 - W2^T W2"),
+    **{identity: _homogeneity for identity in REPORTS},
+    "corollary2_noether_flow": _noether,
+    "corollary3_last_layer": _LAST_LAYER,
+    "symmetry_hessian_null_space": _null_space,
+    "discrete_linear_gradient": _linear,
+    "discrete_linear_hessian": _linear,
+    "corollary4_mirror": _mirror,
+}
+"""Every application id → its section (ids sharing a section are evaluated together)."""
