@@ -191,14 +191,17 @@ theorem reparam_conservation {L : (E₀ →L[ℝ] E) × (E →L[ℝ] F₀) → �
       ContinuousLinearMap.compL ℝ E E F₀ W₂ (Ring.inverse (1 : E →L[ℝ] E))) := by
     rw [hpt]
     exact hL
-  -- chain rule
+  -- chain rule; the inner map is passed by name, so that the point of `hL'` is compared with
+  -- `(fun A => …) 1` by beta reduction instead of by higher-order unification of `?f 1`
   have hΦ : HasFDerivAt
       (fun A : E →L[ℝ] E => L ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁ A,
         ContinuousLinearMap.compL ℝ E E F₀ W₂ (Ring.inverse A)))
       (D ∘L (((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁).prod
         ((ContinuousLinearMap.compL ℝ E E F₀ W₂).comp
           (-ContinuousLinearMap.mulLeftRight ℝ (E →L[ℝ] E) 1 1)))) (1 : E →L[ℝ] E) :=
-    hL'.comp (1 : E →L[ℝ] E) hP
+    HasFDerivAt.comp (f := fun A : E →L[ℝ] E => ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁ A,
+        ContinuousLinearMap.compL ℝ E E F₀ W₂ (Ring.inverse A)))
+      (1 : E →L[ℝ] E) hL' hP
   -- near `1` every `A` is a unit, so the composite is constant near `1`
   have hU₀ : {A : E →L[ℝ] E | IsUnit A} ∈ 𝓝 (1 : E →L[ℝ] E) :=
     IsOpen.mem_nhds Units.isOpen isUnit_one
@@ -217,13 +220,20 @@ theorem reparam_conservation {L : (E₀ →L[ℝ] E) × (E →L[ℝ] F₀) → �
     (hasFDerivAt_const (𝕜 := ℝ) (L (W₁, W₂)) (1 : E →L[ℝ] E)).congr_of_eventuallyEq hEv
   have key := hΦ.unique hconst
   -- evaluate at `B`: `D (B ∘L W₁, -(W₂ ∘L B)) = 0`
-  have hB := DFunLike.congr_fun key B
-  simp only [ContinuousLinearMap.comp_apply, ContinuousLinearMap.prod_apply,
-    ContinuousLinearMap.flip_apply, ContinuousLinearMap.compL_apply, neg_apply,
-    ContinuousLinearMap.mulLeftRight_apply, one_mul, mul_one, ContinuousLinearMap.comp_neg,
-    zero_apply] at hB
+  have hB : D (B ∘L W₁, -(W₂ ∘L B)) = 0 := by
+    have h0 := DFunLike.congr_fun key B
+    -- `h0 : (D ∘L (… .prod …)) B = (0 : _ →L[ℝ] ℝ) B`; the simp set evaluates both sides, and
+    -- `mulLeftRight ℝ _ 1 1 B = 1 * B * 1 = B`
+    simp only [ContinuousLinearMap.comp_apply, ContinuousLinearMap.prod_apply,
+      ContinuousLinearMap.flip_apply, ContinuousLinearMap.compL_apply, neg_apply,
+      ContinuousLinearMap.mulLeftRight_apply, one_mul, mul_one, ContinuousLinearMap.comp_neg,
+      zero_apply] at h0
+    exact h0
+  -- `D (B ∘L W₁, 0) - D (0, W₂ ∘L B) = D (B ∘L W₁, -(W₂ ∘L B))`, by linearity of `D`
   have hsub : D (B ∘L W₁, 0) - D (0, W₂ ∘L B) = D (B ∘L W₁, -(W₂ ∘L B)) := by
-    rw [← ContinuousLinearMap.map_sub, Prod.mk_sub_mk, sub_zero, zero_sub]
+    have h1 := D.map_sub (B ∘L W₁, 0) (0, W₂ ∘L B)
+    rw [Prod.mk_sub_mk, sub_zero, zero_sub] at h1
+    exact h1.symm
   exact sub_eq_zero.mp (hsub.trans hB)
 
 end Reparam
