@@ -1,7 +1,8 @@
 """pyspec: reference implementation of "An Equivariance Toolbox for Learning Dynamics".
 
 Yang & Ziyin, arXiv 2512.21447. Every identity of the paper is a function that returns a residual
-report (:class:`pyspec.checks.IdentityCheck`): left side, right side, named terms, relative residual
+report (:class:`pyspec.checks.IdentityCheck`, grouped in a :class:`pyspec.report.Report` for the
+applications of §§4–6): left side, right side, named terms, relative residual
 and a justified tolerance, in float64 (JAX) or at any precision (mpmath, exact derivatives).
 
 Quick start::
@@ -21,6 +22,14 @@ from pyspec.characteristic import (
     good_position,
 )
 from pyspec.checks import IdentityCheck
+from pyspec.conservation import (
+    reparam_conservation,
+    reparam_symmetry,
+    rescaling_conservation,
+    rescaling_symmetry,
+    symmetry_orthogonality,
+)
+from pyspec.discrete import corollary4_mirror, discrete_linear_gradient, discrete_linear_hessian
 from pyspec.equivariance import Equivariance
 from pyspec.errors import (
     EquivarianceError,
@@ -31,6 +40,18 @@ from pyspec.errors import (
     PyspecError,
     ShapeError,
 )
+from pyspec.homogeneity import (
+    corollary1_gradient_in_hessian_range,
+    homogeneity_euler,
+    homogeneity_hessian_action,
+    homogeneity_hessian_quadratic,
+    homogeneity_norm_growth,
+    sharpness_lower_bound,
+)
+from pyspec.last_layer import corollary3_last_layer
+from pyspec.noether import corollary2_noether_flow
+from pyspec.report import Report
+from pyspec.stationary import symmetry_hessian_null_space
 from pyspec.theorem1 import Theorem1Report, theorem1
 from pyspec.theorem2 import Theorem2Report, theorem2
 
@@ -47,13 +68,31 @@ __all__ = [
     "NotGoodPositionError",
     "NotStationaryError",
     "PyspecError",
+    "Report",
     "ShapeError",
     "Theorem1Report",
     "Theorem2Report",
     "characteristic_direction",
     "characteristic_output",
     "check_equivariance",
+    "corollary1_gradient_in_hessian_range",
+    "corollary2_noether_flow",
+    "corollary3_last_layer",
+    "corollary4_mirror",
+    "discrete_linear_gradient",
+    "discrete_linear_hessian",
     "good_position",
+    "homogeneity_euler",
+    "homogeneity_hessian_action",
+    "homogeneity_hessian_quadratic",
+    "homogeneity_norm_growth",
+    "reparam_conservation",
+    "reparam_symmetry",
+    "rescaling_conservation",
+    "rescaling_symmetry",
+    "sharpness_lower_bound",
+    "symmetry_hessian_null_space",
+    "symmetry_orthogonality",
     "theorem1",
     "theorem2",
 ]

@@ -95,6 +95,17 @@ def _lemma1(item: str) -> Callable[[int | None], float]:
     return measure
 
 
+def _application(entry_name: str, identity: str) -> Callable[[int | None], float]:
+    def measure(precision: int | None) -> float:
+        from pyspec.applications import application_report
+        from pyspec.catalog import CATALOG
+
+        report = application_report(identity, CATALOG[entry_name].build(0), precision)
+        return max(c.residual for c in report.checks)
+
+    return measure
+
+
 _T1 = "tests/test_theorem1.py::test_every_identity_holds_to_round_off"
 _T1_NEG = "tests/test_theorem1.py::test_negative_control_flags_every_identity"
 _T2 = "tests/test_theorem2.py::test_theorem2_holds_at_fixed_points"
@@ -131,7 +142,58 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("theorem2_hessian", "Theorem 2.2", "JᵀHJ + (∇L·T_θθ) = H at θ ∈ Fix_a(T)",
           "pyspec.theorem2:theorem2", (_T2, _T2_NEG, _PROPS2), _catalog_check("nonlinear_involution", "hessian")),
 )
-"""Every registered claim (Lemma 1, Theorem 1, Theorem 2)."""
+"""Every registered claim (Lemma 1, Theorem 1, Theorem 2, applications of §§4–6)."""
+
+_CATALOG_ROWS = "tests/test_applications.py::test_every_application_on_the_catalog"
+_VERIFY_ROWS = "tests/test_applications.py::test_every_control_is_flagged"
+
+
+def _app_claim(identity: str, paper: str, statement: str, module: str, tests: tuple[str, ...], entry: str) -> Claim:
+    return Claim(identity, paper, statement, f"pyspec.{module}:{identity}", tests + (_CATALOG_ROWS, _VERIFY_ROWS),
+                 _application(entry, identity))
+
+
+CLAIMS += (
+    _app_claim("symmetry_orthogonality", "eq. (2), §4", "∇L(θ)ᵀ v(a, θ) = 0 for a symmetry", "conservation",
+               ("tests/test_conservation.py::test_symmetry_orthogonality_properties",), "neuron_rescaling"),
+    _app_claim("rescaling_conservation", "§4.1 rescaling",
+               "⟨∇_uL, u⟩ − ⟨∇_wL, w⟩ = 0 per unit; d/dt(‖u‖² − ‖w‖²) = 0 under GF", "conservation",
+               ("tests/test_conservation.py::test_rescaling_properties",), "neuron_rescaling"),
+    _app_claim("reparam_conservation", "§4.1 reparameterization",
+               "∇_{W₁}L W₁ᵀ = W₂ᵀ∇_{W₂}L; d/dt(W₁W₁ᵀ − W₂ᵀW₂) = 0 under GF", "conservation",
+               ("tests/test_conservation.py::test_reparam_properties",), "gl_reparameterization"),
+    _app_claim("homogeneity_euler", "§4.2 Euler relation", "⟨∇L(θ), θ⟩ = p⟨∇ℓ(f), f⟩", "homogeneity",
+               ("tests/test_homogeneity.py::test_homogeneity_properties",), "polynomial_homogeneous"),
+    _app_claim("homogeneity_norm_growth", "§4.2 norm growth", "d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩ under GF", "homogeneity",
+               ("tests/test_homogeneity.py::test_homogeneity_properties",
+                "tests/test_homogeneity.py::test_norm_grows_for_a_margin_loss"), "scalar_homogeneous"),
+    _app_claim("homogeneity_hessian_action", "eq. (3), §5.1", "Hθ = (p−1)∇L + p GᵀK f", "homogeneity",
+               ("tests/test_homogeneity.py::test_homogeneity_properties",), "polynomial_homogeneous"),
+    _app_claim("homogeneity_hessian_quadratic", "eq. (4), §5.1", "θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩", "homogeneity",
+               ("tests/test_homogeneity.py::test_homogeneity_properties",), "polynomial_homogeneous"),
+    _app_claim("corollary1_gradient_in_hessian_range", "Corollary 1 (m = 1, κ ≠ 0 [C])",
+               "ℓ′Hθ = κ∇L, κ = (p−1)ℓ′ + p f ℓ″; ∇L = cHθ ∈ col H with c = ℓ′/κ when κ ≠ 0", "homogeneity",
+               ("tests/test_homogeneity.py::test_corollary1_properties",
+                "tests/test_homogeneity.py::test_corollary1_counterexample_kappa_zero"), "scalar_homogeneous"),
+    _app_claim("sharpness_lower_bound", "§5.1 sharpness bound",
+               "λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²", "homogeneity",
+               ("tests/test_homogeneity.py::test_homogeneity_properties",), "scalar_homogeneous"),
+    _app_claim("corollary2_noether_flow", "Corollary 2, §5.2",
+               "dQ/dt = σ²Tr(AΣ) = −(σ²/2)⟨∇TrΣ, Aθ⟩, Σ Aθ = 0; E[ΔQ_SGD] = (η²/2)(Tr(AΣ) + ∇LᵀA∇L)", "noether",
+               ("tests/test_noether.py::test_noether_properties",), "noether_per_sample"),
+    _app_claim("corollary3_last_layer", "Corollary 3, eq. (7)",
+               "vᵀHv = wᵀ∇²ℓ w; softmax CE: (BW, 0)ᵀH(BW, 0) = Var_{j∼p}[(By)_j]", "last_layer",
+               ("tests/test_last_layer.py::test_last_layer_properties",), "last_layer_gl"),
+    _app_claim("symmetry_hessian_null_space", "§5.4", "∇L(θ*) = 0 ⇒ H(θ*) v = 0 and dim ker H ≥ rank v",
+               "stationary", ("tests/test_stationary.py::test_null_space_properties",), "reparameterization_minimum"),
+    _app_claim("discrete_linear_gradient", "eq. (8), §6", "Mᵀ∇L(θ) = ∇L(θ) on ker(M − I)", "discrete",
+               ("tests/test_discrete.py::test_discrete_linear_properties",), "mirror_symmetry"),
+    _app_claim("discrete_linear_hessian", "eq. (9), §6", "MᵀHM = H on ker(M − I); HM = MH for orthogonal M",
+               "discrete", ("tests/test_discrete.py::test_discrete_linear_properties",), "mirror_symmetry"),
+    _app_claim("corollary4_mirror", "Corollary 4, §6",
+               "Oᵀθ = 0 ⇒ Oᵀ∇L = 0, (I − OOᵀ)HO = 0, [H, OOᵀ] = 0", "discrete",
+               ("tests/test_discrete.py::test_mirror_properties",), "mirror_symmetry"),
+)
 
 
 def _repository_root() -> pathlib.Path:

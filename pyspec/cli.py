@@ -1,4 +1,4 @@
-"""Command line: ``pyspec verify``, ``pyspec claims`` (``python -m pyspec`` works too)."""
+"""Command line: ``pyspec verify``, ``pyspec claims``, ``pyspec bench``, ``pyspec figures`` (``python -m pyspec`` works too)."""
 
 from __future__ import annotations
 
@@ -83,6 +83,29 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pyspec.bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pyspec.experiments import run_experiments
+
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    try:
+        outcomes = run_experiments(Path(args.out), size=args.size, only=only, seed=args.seed)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    for o in outcomes:
+        print(f"{'PASS' if o.passed else 'FAIL'}  {o.name:<16} {o.seconds:6.1f} s  {o.figure}")
+    print(f"report: {Path(args.out) / 'REPORT.md'}")
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyspec`` console script."""
     parser = argparse.ArgumentParser(prog="pyspec", description=__doc__)
@@ -98,6 +121,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
     c.add_argument("--precision", type=int, default=None, help="also measure at this many digits")
     c.set_defaults(run=_claims)
+    from pyspec.bench import add_arguments as bench_arguments
+
+    b = sub.add_parser("bench", help="time and peak memory of the matrix-free path (benchmarks/RESULTS.md)")
+    bench_arguments(b)
+    b.set_defaults(run=_bench)
+    f = sub.add_parser("figures", help="experiments of Sections 4-6: PNG + JSON each, and REPORT.md")
+    f.add_argument("--out", required=True, help="output folder")
+    f.add_argument("--size", choices=("tiny", "default", "large"), default="default",
+                   help="tiny: seconds (tests); default: minutes on 2 CPU cores; large: for a GPU")
+    f.add_argument("--only", default="", help="comma-separated experiment names (default: all; see pyspec.experiments)")
+    f.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    f.set_defaults(run=_figures)
     args = parser.parse_args(argv)
     _enable_x64()
     return int(args.run(args))

@@ -296,12 +296,11 @@ def _probe_vector(n: int) -> np.ndarray:
     return u / np.linalg.norm(u)
 
 
-def position_report_mf(
-    problem: Problem, a: Array, theta: Array, scalars: tuple[float | None, float | None], opts: SolverOptions,
-    max_condition: float | None = None,
-) -> GoodPositionReport:
-    """Good position (Definition 1) without forming ``∂θT`` or ``∂yS``: condition number 1 for ``cI``,
-    else the Lanczos estimate on ``AᵀA`` (:func:`pyspec.linalg.condition_estimate`)."""
+def condition_program(
+    problem: Problem, scalars: tuple[float | None, float | None], opts: SolverOptions
+) -> Callable[[Array, Array], tuple[Array, Array]]:
+    """Compiled ``(a, θ) ↦ (cond ∂θT, cond ∂yS)``: 1 for ``cI`` or a symmetry's ``S``, else the
+    Lanczos estimate on ``AᵀA`` (:func:`pyspec.linalg.condition_estimate`, a lower bound)."""
     cT, cS = scalars
     iters = opts.condition_iterations
 
@@ -314,7 +313,15 @@ def position_report_mf(
             *_operators(lambda u: problem.S(a_, u), y), problem.m, num_iter=iters)
         return cond_T, cond_S
 
-    cond_T, cond_S = (float(x) for x in _compile(problem, conds)(a, theta))
+    return _compile(problem, conds)
+
+
+def position_report_mf(
+    problem: Problem, a: Array, theta: Array, scalars: tuple[float | None, float | None], opts: SolverOptions,
+    max_condition: float | None = None,
+) -> GoodPositionReport:
+    """Good position (Definition 1) without forming ``∂θT`` or ``∂yS`` (:func:`condition_program`)."""
+    cond_T, cond_S = (float(x) for x in condition_program(problem, scalars, opts)(a, theta))
     limit = default_max_condition(problem.backend) if max_condition is None else max_condition
     return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit)
 

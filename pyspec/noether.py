@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import jax
 import numpy as np
 
 from pyspec.backends import get_backend
@@ -44,16 +45,15 @@ def noether_problem(sample_losses: Callable[..., Array], generator: np.ndarray, 
     """Bind the per-sample losses as the model (output ``(ℓ_1..ℓ_N)``, loss = mean) with the symmetry
     ``T(a, θ) = e^{aA}θ``, and check it for every sample unless ``check=False``."""
     A = np.asarray(generator, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ShapeError(f"the generator A must be a square matrix, got shape {A.shape}")
+    n = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(theta))
+    if A.shape != (n, n):
+        raise ShapeError(f"the generator A must be n x n with n = {n} parameters, got shape {A.shape}")
     eq = Equivariance(
         model=sample_losses,
         T=lambda a, th, *, xp: xp.expm(a[0] * xp.asarray(A)) @ th,
         name=f"{getattr(sample_losses, '__name__', 'sample losses')} (exp(aA))",
     )
     problem, _, th, _ = bind_checked(eq, _mean_loss, np.array([NOETHER_SCALE]), theta, backend, check)
-    if A.shape[0] != problem.n:
-        raise ShapeError(f"the generator A is {A.shape}, the parameters have n = {problem.n}")
     return problem, th
 
 

@@ -1,5 +1,7 @@
 """Hypothesis strategies: random equivariant models *by construction*, with good positions or fixed
-points and losses, for property tests of Theorems 1 and 2 on your own code.
+points and losses, for property tests of Theorems 1 and 2 and their applications (§§4–6) on your own
+code. ``Instance.args`` carries what an application needs (degree, layout, generator, mirror frame,
+a non-stationary point).
 
 Every strategy draws an :class:`pyspec.catalog.Instance`: an :class:`~pyspec.Equivariance` whose model,
 transformations and loss are backend-neutral (they run in float64 and at any mpmath precision), and
@@ -21,14 +23,23 @@ Example::
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
 from hypothesis import strategies as st
 
+from pyspec.catalog.applied import noether_generator
 from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
 from pyspec.catalog.continuous import conjugate
-from pyspec.catalog.losses import exponential, logistic, softmax_cross_entropy, squared_error
+from pyspec.catalog.losses import (
+    exponential,
+    logistic,
+    softmax_cross_entropies,
+    softmax_cross_entropy,
+    squared_error,
+)
+from pyspec.conservation import rescaling_symmetry
 from pyspec.equivariance import Equivariance
 
 __all__ = [
@@ -42,9 +53,15 @@ __all__ = [
     "nonlinear_conjugations",
     "equivariant_models",
     "discrete_symmetries",
+    "scalar_homogeneous_models",
+    "rescaling_models",
+    "noether_models",
 ]
 
 _ACTIVATIONS = ("tanh", "sigmoid", "softplus")
+
+_NUMPY_RELU = SimpleNamespace(reshape=np.reshape, ravel=np.ravel, relu=lambda z: np.maximum(z, 0.0))
+"""The namespace functions a bias-free ReLU net needs, in NumPy (for float64 screening of points)."""
 
 
 def seeds() -> st.SearchStrategy[np.random.Generator]:
@@ -116,6 +133,7 @@ def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4))
         loss=draw(losses(m, N)),
         a=constant_point(np.array([draw(st.floats(0.5, 2.0))])),
         theta=constant_point(rng.standard_normal(n) * 0.8),
+        args={"degree": p},
     )
 
 
@@ -162,8 +180,13 @@ def linear_symmetries(draw: st.DrawFn) -> Instance:
 
 
 @st.composite
-def gl_reparameterizations(draw: st.DrawFn) -> Instance:
-    """``f = W₃σ(W₂W₁X)`` with ``T(A, θ) = (AW₁, W₂A⁻¹, W₃)``, ``A ∈ GL(3)`` well conditioned."""
+def gl_reparameterizations(draw: st.DrawFn, stationary: bool = False) -> Instance:
+    """``f = W₃σ(W₂W₁X)`` with ``T(A, θ) = (AW₁, W₂A⁻¹, W₃)``, ``A ∈ GL(3)`` well conditioned
+    (``args["shapes"]``, ``args["layers"]`` give the layout of ``W₁``, ``W₂``).
+
+    With ``stationary=True`` the loss is the squared error to the model's own outputs at ``θ``
+    (computed at working precision): a realizable global minimum (§5.4), and
+    ``args["off_stationary"]`` is a nearby point that is not stationary."""
     rng = draw(seeds())
     act = draw(st.sampled_from(_ACTIVATIONS))
     d0, d, d2, m, N = 2, 3, 3, 2, 3
@@ -179,11 +202,22 @@ def gl_reparameterizations(draw: st.DrawFn) -> Instance:
         return xp.concatenate([xp.ravel(A @ W1), xp.ravel(W2 @ xp.inv(A)), xp.ravel(W3)])
 
     n = sum(int(np.prod(s)) for s in shapes)
+    theta = 0.8 * rng.standard_normal(n)
+    args: dict[str, Any] = {"shapes": shapes, "layers": (0, 1)}
+    if stationary:
+
+        def loss(y: Any, *, xp: Any) -> Any:
+            return 0.5 * xp.mean(xp.square(y - model(xp.asarray(theta), xp=xp)))
+
+        args["off_stationary"] = constant_point(theta + 0.1 * rng.standard_normal(n))
+    else:
+        loss = draw(losses(m, N))
     return Instance(
         eq=Equivariance(model=model, T=T, name=f"gl_reparameterization_{act}"),
-        loss=draw(losses(m, N)),
+        loss=loss,
         a=constant_point(well_conditioned(rng, d)),
-        theta=constant_point(0.8 * rng.standard_normal(n)),
+        theta=constant_point(theta),
+        args=args,
     )
 
 
@@ -208,8 +242,11 @@ def _last_layer_parts(
 
 
 @st.composite
-def last_layer_models(draw: st.DrawFn) -> Instance:
-    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned."""
+def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
+    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned.
+
+    With ``softmax=True`` the loss is the mean softmax cross-entropy and ``args["softmax_classes"]``
+    is set (the variance form of Corollary 3)."""
     rng = draw(seeds())
     m = draw(st.sampled_from((2, 3)))
     act = draw(st.sampled_from(_ACTIVATIONS))
@@ -217,9 +254,10 @@ def last_layer_models(draw: st.DrawFn) -> Instance:
     n = sum(int(np.prod(s)) for s in shapes)
     return Instance(
         eq=Equivariance(model=model, T=T, S=S, name=f"last_layer_m{m}_{act}"),
-        loss=draw(losses(m, 3)),
+        loss=softmax_cross_entropy(rng.integers(0, m, 3), m) if softmax else draw(losses(m, 3)),
         a=constant_point(well_conditioned(rng, m)),
         theta=constant_point(rng.standard_normal(n)),
+        args={"softmax_classes": m} if softmax else {},
     )
 
 
@@ -272,7 +310,7 @@ def equivariant_models() -> st.SearchStrategy[Instance]:
 
 
 @st.composite
-def discrete_symmetries(draw: st.DrawFn) -> Instance:
+def discrete_symmetries(draw: st.DrawFn, kinds: tuple[str, ...] = ("reflection", "permutation", "sign_flip")) -> Instance:
     """Discrete symmetries with a point of the fixed-point set (Theorem 2):
 
     * ``reflection``: ``f = F(θ) + F(Mθ)``, ``M = I − 2OOᵀ`` with ``O ∈ ℝ^{6×r}``, ``r ∈ {1, 2, 3}``;
@@ -280,24 +318,29 @@ def discrete_symmetries(draw: st.DrawFn) -> Instance:
       fixed point is the average over its cyclic group);
     * ``sign_flip``: sign flips of a random proper non-empty set of hidden units of ``W₂ tanh(W₁X)``.
 
-    ``off_fixed`` is the unprojected random point.
+    ``off_fixed`` is the unprojected random point; reflections carry ``args["O"]`` (``O(xp)``,
+    Corollary 4).
     """
     rng = draw(seeds())
-    kind = draw(st.sampled_from(("reflection", "permutation", "sign_flip")))
+    kind = draw(st.sampled_from(kinds))
+    args: dict[str, Any] = {}
     if kind == "reflection":
         n, h, m = 6, 4, 2
         r = draw(st.integers(1, 3))
         O0 = rng.standard_normal((n, r))
         C1, C2 = 0.6 * rng.standard_normal((h, n)), rng.standard_normal((m, h))
 
+        def frame(xp: Any) -> Any:
+            return orthonormal_columns(xp.asarray(O0), xp)
+
         def matrix(xp: Any) -> Any:
-            O = orthonormal_columns(xp.asarray(O0), xp)
+            O = frame(xp)
             return xp.eye(n) - 2 * (O @ O.T)
 
         def model(theta: Any, *, xp: Any) -> Any:
             return C2 @ xp.tanh(C1 @ theta) + C2 @ xp.tanh(C1 @ (matrix(xp) @ theta))
 
-        order, loss = 2, draw(losses(m, 1))
+        order, loss, args = 2, draw(losses(m, 1)), {"O": frame}
     else:
         d0, h, m, N = 2, 4, 2, 3
         shapes = [(h, d0), (m, h)]
@@ -342,6 +385,100 @@ def discrete_symmetries(draw: st.DrawFn) -> Instance:
         a=constant_point(np.zeros(1)),
         theta=fixed,
         off_fixed=constant_point(theta0),
+        args=args,
+    )
+
+
+@st.composite
+def scalar_homogeneous_models(draw: st.DrawFn) -> Instance:
+    """Scalar-output (``m = 1``) p-homogeneous models for Corollary 1: bias-free ReLU nets with ``p``
+    layers and one input, with an exponential, logistic or squared loss (``args["degree"] = p``)."""
+    p = draw(st.sampled_from((2, 3)))
+    rng = draw(seeds())
+    d0, h = 3, 3
+    shapes = [(h, d0)] + [(h, h)] * (p - 2) + [(1, h)]
+    x = rng.standard_normal((d0, 1))
+
+    def model(theta: Any, *, xp: Any) -> Any:
+        Ws = unpack(theta, shapes, xp)
+        z = Ws[0] @ x
+        for W in Ws[1:]:
+            z = W @ xp.relu(z)
+        return xp.ravel(z)
+
+    kind = draw(st.sampled_from(("exponential", "logistic", "squared")))
+    sign = np.sign(rng.standard_normal(1))
+    theta = 0.8 * rng.standard_normal(sum(int(np.prod(s)) for s in shapes))
+    while abs(model(theta, xp=_NUMPY_RELU)[0]) < 0.1:  # no dead network: f ≠ 0 and ∇f ≠ 0
+        theta = 0.8 * rng.standard_normal(theta.size)
+    loss = {"exponential": exponential(sign), "logistic": logistic(sign),
+            "squared": squared_error(rng.standard_normal(1))}[kind]
+    return Instance(
+        eq=Equivariance(model=model, T=lambda a, th, *, xp: a[0] * th, S=lambda a, y, *, xp: a[0] ** p * y,
+                        name=f"scalar_homogeneous_p{p}_{kind}"),
+        loss=loss,
+        a=constant_point(np.array([draw(st.floats(0.5, 2.0))])),
+        theta=constant_point(theta),
+        args={"degree": p},
+    )
+
+
+@st.composite
+def rescaling_models(draw: st.DrawFn) -> Instance:
+    """Bias-free leaky-ReLU nets ``W₃ σ(W₂ σ(W₁X))``, ``σ(z) = max(z, z/10)`` (positively homogeneous
+    and never dead), with the per-unit rescaling of a random hidden layer as the symmetry (§4.1):
+    ``args["shapes"]``, ``args["layers"]``; ``a > 0`` random."""
+    rng = draw(seeds())
+    d0, h1, h2, m, N = 2, 3, 3, 2, 3
+    shapes = [(h1, d0), (h2, h1), (m, h2)]
+    layers = draw(st.sampled_from(((0, 1), (1, 2))))
+    X = rng.standard_normal((d0, N))
+
+    def leaky(z: Any, xp: Any) -> Any:
+        return xp.relu(z) - 0.1 * xp.relu(-z)
+
+    def model(theta: Any, *, xp: Any) -> Any:
+        W1, W2, W3 = unpack(theta, shapes, xp)
+        return xp.ravel(W3 @ leaky(W2 @ leaky(W1 @ X, xp), xp))
+
+    h = shapes[layers[0]][0]
+    return Instance(
+        eq=rescaling_symmetry(model, shapes, layers),
+        loss=draw(losses(m, N)),
+        a=constant_point(np.exp(0.4 * rng.standard_normal(h))),
+        theta=constant_point(rng.standard_normal(sum(int(np.prod(s)) for s in shapes))),
+        args={"shapes": shapes, "layers": layers},
+    )
+
+
+@st.composite
+def noether_models(draw: st.DrawFn) -> Instance:
+    """Per-sample losses (cross-entropy or squared error) of ``W₃σ(W₂W₁x_i)``, each invariant under
+    ``e^{aA}`` with ``Aθ = (BW₁, −W₂B, 0)`` for a random symmetric ``B`` (Corollary 2). The model is
+    the vector ``(ℓ_1..ℓ_N)`` and ``args["generator"]`` is ``A``."""
+    rng = draw(seeds())
+    act = draw(st.sampled_from(_ACTIVATIONS))
+    d0, d, d2, m, N = 2, 2, 3, 2, 3
+    shapes = [(d, d0), (d2, d), (m, d2)]
+    X = rng.standard_normal((d0, N))
+    targets = rng.standard_normal((m, N))
+    cross_entropy = draw(st.booleans())
+    entropies = softmax_cross_entropies(rng.integers(0, m, N), m)
+
+    def sample_losses(theta: Any, *, xp: Any) -> Any:
+        W1, W2, W3 = unpack(theta, shapes, xp)
+        Y = W3 @ _activation(act, xp)(W2 @ (W1 @ X))
+        return entropies(xp.ravel(Y), xp=xp) if cross_entropy else 0.5 * xp.sum(xp.square(Y - targets), axis=0)
+
+    R = rng.standard_normal((d, d))
+    A = noether_generator(R + R.T, d0, d2, m * d2)
+    return Instance(
+        eq=Equivariance(model=sample_losses, T=lambda a, th, *, xp: xp.expm(a[0] * xp.asarray(A)) @ th,
+                        name=f"noether_{act}_{'ce' if cross_entropy else 'squared'}"),
+        loss=lambda y, *, xp: xp.mean(y),
+        a=constant_point(np.array([0.37])),
+        theta=constant_point(0.7 * rng.standard_normal(sum(int(np.prod(s)) for s in shapes))),
+        args={"generator": A},
     )
 
 

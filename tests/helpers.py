@@ -40,3 +40,14 @@ def holds_and_control_flagged(instance: Instance, precision: int | None = None) 
     else:
         bad = run(off_fixed_instance(instance), precision=precision, check_hypotheses=False)
     assert all(not c.holds and c.residual >= 1e-6 for c in bad.checks), (instance.eq.name, bad.checks)
+
+
+def outcomes_hold_and_controls_flagged(outcomes: list[Any], precision: int | None = None) -> None:
+    """Application outcomes (:mod:`pyspec.applications`): every part holds (to 10^-(D-10) at D digits)
+    and the same check flags its negative control."""
+    assert outcomes
+    for o in outcomes:
+        assert o.check.holds, (o.form, o.check)
+        if precision is not None:
+            assert o.check.residual <= 10.0 ** -(precision - 10), (o.form, o.check)
+        assert not o.control.holds and o.control.residual >= 1e-6, (o.form, o.control_kind, o.control)

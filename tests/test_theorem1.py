@@ -69,6 +69,9 @@ VANISHING = {
     "nonlinear_homogeneous": set(),
     "nonlinear_last_layer": set(),
     "nonlinear_reparameterization": {"green_K", "green_S"},
+    "scalar_homogeneous": {"blue"},
+    "noether_per_sample": {"green_K", "green_S", "blue"},
+    "reparameterization_minimum": {"green_K", "green_S", "blue", "plain"},  # ∇L = 0: γ = 0
 }
 
 

@@ -18,7 +18,8 @@ def test_verify_json_contract(capsys) -> None:
     assert set(out) == {"rows", "summary"}
     assert {"entries", "rows", "failed", "worst_residual"} <= set(out["summary"])
     assert out["summary"]["entries"] == 2 and out["summary"]["failed"] == 0
-    assert out["summary"]["rows"] == len(out["rows"]) == 6 + 2
+    # Theorem 1 (6) + Corollary 3 (2 parts); Theorem 2 (2) + eqs. (8)-(9) (1 + 2) + Corollary 4 (3)
+    assert out["summary"]["rows"] == len(out["rows"]) == 6 + 2 + 2 + 3 + 3
     for row in out["rows"]:
         assert STABLE_ROW_KEYS <= set(row)
         assert row["holds"] and row["negative_control_flagged"] and row["residual"] <= 1e-10

@@ -65,6 +65,15 @@ def noether_generator(B: np.ndarray, d0: int, d2: int, rest: int) -> np.ndarray:
     return A
 
 
+def _expm_symmetric_2x2(t: Any, B: np.ndarray, xp: Any) -> Any:
+    """``e^{tB}`` for a symmetric 2 × 2 ``B`` in closed form (exact at working precision):
+    ``e^{tc}(cosh(tδ) I + sinh(tδ)/δ (B − cI))`` with ``c = tr B / 2`` and ``δ² = ((B₀₀ − B₁₁)/2)² + B₀₁²``."""
+    b = xp.asarray(B)
+    c = (b[0, 0] + b[1, 1]) / 2
+    delta = xp.sqrt(((b[0, 0] - b[1, 1]) / 2) ** 2 + b[0, 1] ** 2)
+    return xp.exp(t * c) * (xp.cosh(t * delta) * xp.eye(2) + xp.sinh(t * delta) / delta * (b - c * xp.eye(2)))
+
+
 def _noether(seed: int) -> Instance:
     """Per-sample cross-entropy losses of W₃ tanh(W₂W₁x_i): every ℓ_i is invariant under e^{aA} with
     Aθ = (BW₁, −W₂B, 0), B symmetric (MATH.md §7). The model is the vector (ℓ_1..ℓ_N), the loss its mean."""
@@ -79,14 +88,19 @@ def _noether(seed: int) -> Instance:
         W1, W2, W3 = unpack(theta, shapes, xp)
         return cross_entropies(xp.ravel(W3 @ xp.tanh(W2 @ (W1 @ X))), xp=xp)
 
-    A = noether_generator((R + R.T) / 2, d0, d2, classes * d2)
+    B = (R + R.T) / 2
+
+    def T(a: Any, theta: Any, *, xp: Any) -> Any:  # e^{aA}θ = (e^{aB}W₁, W₂e^{−aB}, W₃)
+        W1, W2, W3 = unpack(theta, shapes, xp)
+        return xp.concatenate([xp.ravel(_expm_symmetric_2x2(a[0], B, xp) @ W1),
+                               xp.ravel(W2 @ _expm_symmetric_2x2(-a[0], B, xp)), xp.ravel(W3)])
+
     return Instance(
-        eq=Equivariance(model=sample_losses, T=lambda a, th, *, xp: xp.expm(a[0] * xp.asarray(A)) @ th,
-                        name="noether_per_sample"),
+        eq=Equivariance(model=sample_losses, T=T, name="noether_per_sample"),
         loss=lambda y, *, xp: xp.mean(y),
         a=constant_point(np.array([0.37])),
         theta=constant_point(0.8 * rng.standard_normal(sum(int(np.prod(s)) for s in shapes))),
-        args={"generator": A},
+        args={"generator": noether_generator(B, d0, d2, classes * d2)},
     )
 
 
@@ -125,7 +139,7 @@ ENTRIES: tuple[Entry, ...] = (
           "continuous", _scalar_homogeneous,
           HOMOGENEITY + ("corollary1_gradient_in_hessian_range", "sharpness_lower_bound")),
     Entry("noether_per_sample", "per-sample CE of W₃tanh(W₂W₁x), e^{aA} with A symmetric (§7, Corollary 2)",
-          "continuous", _noether, ("corollary2_noether_flow", "symmetry_orthogonality")),
+          "continuous", _noether, ("corollary2_noether_flow",)),
     Entry("reparameterization_minimum", "W₃tanh(W₂W₁X) at a realizable global minimum, GL(2) (§5.4)",
           "continuous", _reparameterization_minimum, ("symmetry_hessian_null_space",)),
 )

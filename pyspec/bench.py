@@ -1,0 +1,341 @@
+"""``pyspec bench``: time and peak memory of the matrix-free path against one gradient.
+
+For each size ``n`` of a :mod:`pyspec.catalog.large` model, each operation runs in a **fresh
+subprocess** (``python -m pyspec.bench --worker SPEC``), which
+
+1. builds the model and binds it (:func:`pyspec.equivariance.bind`), then AOT-compiles the operation
+   (``compile_s``);
+2. releases freed heap (``malloc_trim``), reads the resident set size, and resets the kernel's
+   high-water mark (``/proc/self/clear_refs``);
+3. runs the operation once (warm-up) and reads the high-water mark ``VmHWM``: ``peak_bytes`` is the
+   rise of the resident set over step 2, i.e. the operation's own buffers (outputs, temporaries,
+   residuals), excluding the Python/JAX runtime, the model's parameters and compilation;
+4. runs it ``repeats`` more times and reports the median wall time (``time_s``).
+
+Operations: ``grad`` (a) one gradient; ``hvp`` (b) one Hessian-vector product (forward-over-reverse);
+``theorem1`` (c) the Theorem 1 identities with ``k`` directions (:func:`pyspec.matrix_free.theorem1_terms_mf`
+plus the host-side checks; the hypothesis checks, good position and equivariance, are timed apart as
+``hypotheses``); ``power`` (d) 20 power iterations on HVPs (one linearization);
+``sharpness`` (e) ``θᵀHθ/‖θ‖²`` (one HVP); ``dense`` the dense Theorem 1 (``n ≤ DENSE_LIMIT``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+__all__ = ["OPERATIONS", "DENSE_LIMIT", "measure", "run", "ratios", "render", "main"]
+
+OPERATIONS = ("grad", "hvp", "theorem1", "hypotheses", "power", "sharpness", "dense")
+DENSE_LIMIT = 10_000
+"""Largest ``n`` at which the dense path is measured."""
+POWER_ITERATIONS = 20
+
+
+# --- memory ----------------------------------------------------------------------------------------
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _hwm_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _reset_peak() -> int:
+    """Trim the heap, reset the high-water mark, and return the resident set size."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")
+    return _rss_bytes()
+
+
+# --- operations (worker side) ----------------------------------------------------------------------
+
+
+def _operation(op: str, model: str, n: int, symmetry: str) -> tuple[Callable[[], Any], dict[str, Any]]:
+    """A compiled zero-argument callable for ``op`` and facts about the instance (``n``, ``k``)."""
+    import jax
+    import jax.numpy as jnp
+
+    from pyspec import linalg, matrix_free
+    from pyspec.backends import get_backend
+    from pyspec.catalog.large import build
+    from pyspec.characteristic import _nearby
+    from pyspec.equivariance import bind
+
+    inst = build(model, n, symmetry)
+    B = get_backend(None)
+    problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), B)
+    facts = {"n": problem.n, "k": problem.k, "m": problem.m}
+    u = jax.random.normal(jax.random.PRNGKey(1), (problem.n,))
+    u = u / jnp.linalg.norm(u)
+
+    def aot(fun: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        compiled = jax.jit(fun).lower(*args).compile()
+        return lambda: jax.block_until_ready(compiled(*args))
+
+    grad_L = jax.grad(problem.L)
+    if op == "grad":
+        return aot(grad_L, theta), facts
+    if op == "hvp":
+        return aot(lambda t, x: jax.jvp(grad_L, (t,), (x,))[1], theta, u), facts
+    if op == "sharpness":
+        return aot(lambda t: jnp.vdot(t, jax.jvp(grad_L, (t,), (t,))[1]) / jnp.vdot(t, t), theta), facts
+    if op == "power":
+
+        def power(t: jax.Array, x: jax.Array) -> jax.Array:
+            hvp = jax.linearize(grad_L, t)[1]
+            return linalg.power_iteration(hvp, problem.n, num_iter=POWER_ITERATIONS, tol=0.0, v0=x).eigenvalue
+
+        return aot(power, theta, u), facts
+    opts = matrix_free.SolverOptions()
+    scalars = matrix_free._scalar_tests(problem, a, theta)
+    if op == "theorem1":
+        from pyspec.theorem1 import hessian_scale, identity_checks
+
+        program = jax.jit(lambda a_, t_: matrix_free.theorem1_terms_mf(problem, a_, t_, *scalars, opts))
+        compiled = program.lower(a, theta).compile()
+
+        def full() -> Any:
+            q = B.to_host(compiled(a, theta))
+            norm_H = hessian_scale(B, problem.n, q["GtKGu"], q["Hu"], q["Hv"], q["v"])
+            return identity_checks(B, q, 1e-10, 1.0, norm_H)
+
+        return full, facts
+    if op == "hypotheses":  # good position (Lanczos on ∂θTᵀ∂θT, ∂ySᵀ∂yS) and eq. (1) at 4 points
+        conds = matrix_free.condition_program(problem, scalars, opts)
+        sides = jax.jit(lambda a_, t_: (problem.f(problem.T(a_, t_)), problem.S(a_, problem.f(t_))))
+        points = _nearby(problem, a, theta, True)
+        sides_c = sides.lower(*points[0]).compile()
+        jax.block_until_ready(conds(a, theta))
+        return (lambda: jax.block_until_ready((conds(a, theta), [sides_c(*p) for p in points]))), facts
+    if op == "dense":  # every quantity (dense Jacobians) and the checks, good position excluded
+        from pyspec.theorem1 import theorem1_checks, theorem1_terms
+
+        compiled = jax.jit(lambda a_, t_: theorem1_terms(problem, a_, t_)).lower(a, theta).compile()
+        return (lambda: theorem1_checks(problem, B.to_host(compiled(a, theta)), 1.0)), facts
+    raise ValueError(f"unknown operation {op!r}; choose from {OPERATIONS}")
+
+
+def measure(op: str, model: str, n: int, symmetry: str, repeats: int) -> dict[str, Any]:
+    """Worker: compile, measure peak memory on the first run, time ``repeats`` further runs."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    start = time.perf_counter()
+    fn, facts = _operation(op, model, n, symmetry)
+    compile_s = time.perf_counter() - start
+    base = _reset_peak()
+    fn()
+    peak = _hwm_bytes() - base
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return facts | {"op": op, "compile_s": compile_s, "time_s": statistics.median(times), "peak_bytes": peak}
+
+
+# --- driver ----------------------------------------------------------------------------------------
+
+
+def _spawn(op: str, model: str, n: int, symmetry: str, repeats: int, timeout: float) -> dict[str, Any]:
+    spec = json.dumps({"op": op, "model": model, "n": n, "symmetry": symmetry, "repeats": repeats})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pyspec.bench", "--worker", spec],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"op": op, "error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"op": op, "error": f"exit {done.returncode}: {tail[0][:200]}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, Any]:
+    """The machine the benchmark ran on."""
+    import jax
+
+    mem = None
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = int(fh.readline().split()[1]) * 1024
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": mem,
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "device": str(jax.devices()[0]),
+        "gpu": "not measured (no GPU lent to this task)",
+    }
+
+
+def run(
+    sizes: Sequence[int],
+    *,
+    model: str = "mlp",
+    symmetry: str = "last_layer",
+    repeats: int = 3,
+    timeout: float = 1800.0,
+    dense_limit: int = DENSE_LIMIT,
+    progress: Callable[[str], Any] | None = None,
+) -> dict[str, Any]:
+    """Measure every operation at every size (one subprocess each); returns the JSON document."""
+    rows = []
+    for n in sizes:
+        ops = [op for op in OPERATIONS if op != "dense" or n <= dense_limit]
+        row: dict[str, Any] = {"n_requested": n}
+        for op in ops:
+            if progress is not None:
+                progress(f"n={n:.0e} {op}")
+            result = _spawn(op, model, n, symmetry, repeats, timeout)
+            row[op] = result
+            for key in ("n", "k", "m"):
+                if key in result:
+                    row[key] = result[key]
+        row["ratios"] = ratios(row)
+        rows.append(row)
+    return {"model": model, "symmetry": symmetry, "repeats": repeats, "machine": machine(), "rows": rows}
+
+
+def ratios(row: dict[str, Any]) -> dict[str, float | None]:
+    """The targets: (c)/((a)+k(b)) ≤ 1.5, (b)/(a) ≤ 2.5, (d)/(e) ≥ 10, peak(c)/peak(a) ≤ 10."""
+
+    def t(op: str) -> float | None:
+        return row.get(op, {}).get("time_s")
+
+    def mem(op: str) -> float | None:
+        return row.get(op, {}).get("peak_bytes")
+
+    a, b, c, d, e, k = t("grad"), t("hvp"), t("theorem1"), t("power"), t("sharpness"), row.get("k")
+    out: dict[str, float | None] = {
+        "c_over_a_plus_kb": c / (a + k * b) if None not in (a, b, c, k) else None,
+        "b_over_a": b / a if None not in (a, b) else None,
+        "d_over_e": d / e if None not in (d, e) else None,
+    }
+    peak_a = mem("grad")
+    for op in ("hvp", "theorem1", "power", "sharpness"):
+        p = mem(op)
+        out[f"peak_{op}_over_grad"] = p / peak_a if p is not None and peak_a else None
+    return out
+
+
+TARGETS = {"c_over_a_plus_kb": ("≤", 1.5), "b_over_a": ("≤", 2.5), "d_over_e": ("≥", 10.0), "peak_theorem1_over_grad": ("≤", 10.0)}
+
+
+def _fmt_time(x: dict[str, Any] | None) -> str:
+    if not x:
+        return "—"
+    if "error" in x:
+        return f"failed ({x['error']})"
+    return f"{x['time_s']:.3g} s"
+
+
+def _fmt_mem(x: dict[str, Any] | None) -> str:
+    if not x or "peak_bytes" not in x:
+        return "—"
+    return f"{x['peak_bytes'] / 2**20:.0f} MiB"
+
+
+def render(doc: dict[str, Any]) -> str:
+    """A Markdown report of :func:`run`'s document."""
+    m = doc["machine"]
+    lines = [
+        f"Model `{doc['model']}` (`pyspec.catalog.large`), Theorem 1 with the `{doc['symmetry']}` equivariance; "
+        f"median of {doc['repeats']} runs after one warm-up; peak = rise of the resident set during the "
+        "warm-up run in a fresh subprocess (`VmHWM` after `clear_refs`), compile excluded.",
+        "",
+        f"Machine: {m['processor']}, {m['cpu_count']} CPU cores, "
+        f"{(m['memory_bytes'] or 0) / 2**30:.0f} GiB RAM, {m['platform']}, Python {m['python']}, JAX {m['jax']} "
+        f"on `{m['device']}`. GPU: {m['gpu']}.",
+        "",
+        "| n | k | (a) grad | (b) HVP | (c) Theorem 1 | hypotheses | (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in doc["rows"]:
+        lines.append(
+            f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | "
+            + " | ".join(_fmt_time(r.get(op)) for op in ("grad", "hvp", "theorem1", "hypotheses", "power", "sharpness", "dense"))
+            + " |"
+        )
+    lines += ["", "Peak memory (rise of the resident set) and compile time:", "",
+              "| n | (a) grad | (b) HVP | (c) Theorem 1 | (d) power | (e) sharpness | dense | compile (a)/(c)/dense |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in doc["rows"]:
+        comp = "/".join(f"{r[op]['compile_s']:.1f} s" if r.get(op) and "compile_s" in r[op] else "—"
+                        for op in ("grad", "theorem1", "dense"))
+        lines.append(
+            f"| {r.get('n', r['n_requested']):,} | "
+            + " | ".join(_fmt_mem(r.get(op)) for op in ("grad", "hvp", "theorem1", "power", "sharpness", "dense"))
+            + f" | {comp} |"
+        )
+    lines += ["", "Ratios against the targets:", "", "| n | " + " | ".join(
+        f"{k} {s} {v:g}" for k, (s, v) in TARGETS.items()) + " |", "|---" * (len(TARGETS) + 1) + "|"]
+    for r in doc["rows"]:
+        cells = []
+        for key, (sign, bound) in TARGETS.items():
+            x = r["ratios"].get(key)
+            ok = x is not None and (x <= bound if sign == "≤" else x >= bound)
+            cells.append("—" if x is None else f"{x:.2f} {'✓' if ok else '✗'}")
+        lines.append(f"| {r.get('n', r['n_requested']):,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(args: argparse.Namespace) -> int:
+    """``pyspec bench`` (see :func:`add_arguments`)."""
+    sizes = [1_000] if args.quick and not args.sizes else [int(float(s)) for s in (args.sizes or "1e4,1e5,1e6,1e7").split(",")]
+    repeats = 1 if args.quick else args.repeats
+    doc = run(sizes, model=args.model, symmetry=args.symmetry, repeats=repeats, dense_limit=args.dense_limit,
+              progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
+    text = render(doc)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(doc, indent=1) + "\n")
+        (out / "RESULTS.md").write_text("# Benchmarks: matrix-free Theorem 1 (`pyspec bench`)\n\n" + text)
+    failed = [r for r in doc["rows"] for op in OPERATIONS if "error" in r.get(op, {})]
+    return 1 if failed else 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``pyspec bench``."""
+    parser.add_argument("--quick", action="store_true", help="n = 1e3 only (with the dense path), one timed run (< 1 minute)")
+    parser.add_argument("--sizes", default="", help="comma-separated parameter counts (default 1e4,1e5,1e6,1e7)")
+    parser.add_argument("--out", default="", help="directory for results.json and RESULTS.md")
+    parser.add_argument("--model", default="mlp", help="pyspec.catalog.large entry (mlp, transformer)")
+    parser.add_argument("--symmetry", default="last_layer", help="equivariance of the Theorem 1 check")
+    parser.add_argument("--dense-limit", type=int, default=DENSE_LIMIT, help="largest n for the dense path")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m pyspec.bench")
+    parser.add_argument("--worker", required=True, help="JSON spec of one measurement (internal)")
+    spec = json.loads(parser.parse_args().worker)
+    print(json.dumps(measure(spec["op"], spec["model"], spec["n"], spec["symmetry"], spec["repeats"])))

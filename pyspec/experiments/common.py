@@ -1,0 +1,156 @@
+"""Shared pieces of the experiments: result rows, output files, figure style, small JAX helpers.
+
+Every experiment returns an :class:`Outcome`: rows of *prediction against measurement* with a stated
+tolerance and a verdict, plus the paths of the PNG and the JSON of its numbers. The numbers in
+``REPORT.md`` are formatted from these rows, never typed by hand.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import jax
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after selecting the Agg backend)
+import numpy as np  # noqa: E402
+
+__all__ = [
+    "EPS",
+    "Outcome",
+    "Row",
+    "check_row",
+    "dense_hessian",
+    "fmt",
+    "hvp",
+    "info_row",
+    "new_figure",
+    "relative",
+    "save_figure",
+    "save_json",
+    "to_jsonable",
+]
+
+EPS = float(np.finfo(np.float64).eps)
+"""float64 machine epsilon (the experiments run in float64)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One prediction against one measurement.
+
+    Attributes
+    ----------
+    quantity : str
+        What is compared (and where: checkpoint, batch size, model).
+    predicted, measured, tolerance : str
+        Formatted from the run's numbers.
+    passed : bool or None
+        The verdict; ``None`` for an informational row (no claim).
+    """
+
+    quantity: str
+    predicted: str
+    measured: str
+    tolerance: str
+    passed: bool | None
+
+    @property
+    def verdict(self) -> str:
+        return "info" if self.passed is None else ("PASS" if self.passed else "FAIL")
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """Result of one experiment: its rows, its files and its run time."""
+
+    name: str
+    title: str
+    paper: str
+    rows: tuple[Row, ...]
+    figure: Path
+    data: Path
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """Every row with a claim passed."""
+        return all(r.passed is not False for r in self.rows)
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """Compact scientific/fixed formatting of a measured number."""
+    x = float(x)
+    if x == 0.0 or not np.isfinite(x):
+        return f"{x:g}"
+    return f"{x:.{digits}g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.{digits - 1}e}"
+
+
+def check_row(quantity: str, predicted: str, measured: str, tolerance: str, passed: bool) -> Row:
+    """A row carrying a claim (verdict PASS/FAIL)."""
+    return Row(quantity, predicted, measured, tolerance, bool(passed))
+
+
+def info_row(quantity: str, measured: str, predicted: str = "-") -> Row:
+    """A row reporting a measurement without a claim."""
+    return Row(quantity, predicted, measured, "-", None)
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Arrays and numpy scalars as lists and floats (recursively)."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (np.ndarray, jax.Array)):
+        return np.asarray(obj).tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    return obj
+
+
+def save_json(path: Path, payload: Mapping[str, Any]) -> Path:
+    """Write the experiment's numbers (and its rows) as indented JSON."""
+    path.write_text(json.dumps(to_jsonable(payload), indent=1))
+    return path
+
+
+def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4.4) -> tuple[Any, np.ndarray]:
+    """A figure of ``nrows × ncols`` panels with legible default font sizes."""
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5})
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    return fig, axes
+
+
+def save_figure(fig: Any, path: Path, title: str, tight: bool = True) -> Path:
+    """Give the figure its overall title, save it as PNG (150 dpi) and close it (``tight=False`` for
+    figures with a shared colour bar, which ``tight_layout`` cannot place)."""
+    fig.suptitle(title, fontsize=12)
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def hvp(loss: Callable[[jax.Array], jax.Array], theta: jax.Array, v: jax.Array) -> jax.Array:
+    """Hessian-vector product ``∇²L(θ) v`` (forward over reverse), never forming ``H``."""
+    return jax.jvp(jax.grad(loss), (theta,), (v,))[1]
+
+
+def dense_hessian(loss: Callable[[jax.Array], jax.Array], theta: jax.Array) -> jax.Array:
+    """``∇²L(θ)`` as an ``n × n`` symmetric matrix (small ``n`` only)."""
+    H = jax.hessian(loss)(theta)
+    return (H + H.T) / 2
+
+
+def relative(a: Any, b: Any, scale: float | None = None) -> float:
+    """``‖a − b‖ / max(‖a‖, ‖b‖, scale)``: the relative residual of MATH.md's convention."""
+    a, b = np.asarray(a), np.asarray(b)
+    denominator = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)), scale or 0.0)
+    return 0.0 if denominator == 0.0 else float(np.linalg.norm(a - b)) / denominator
+

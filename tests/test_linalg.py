@@ -1,0 +1,97 @@
+"""Matrix-free linear algebra (pyspec.linalg): Lanczos and power iteration against eigvalsh, GMRES,
+condition estimates, with negative controls."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from pyspec import linalg
+
+
+def _symmetric(n: int, seed: int) -> np.ndarray:
+    A = np.random.default_rng(seed).standard_normal((n, n))
+    return (A + A.T) / 2
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 40])
+def test_lanczos_matches_eigvalsh(n) -> None:
+    H = _symmetric(n, n)
+    Hj = jnp.asarray(H)
+    r = jax.jit(lambda: linalg.lanczos_max_eigenvalue(lambda x: Hj @ x, n, num_iter=60, tol=1e-12))()
+    top = np.linalg.eigvalsh(H)[-1]
+    assert abs(float(r.eigenvalue) - top) <= 1e-12 * max(1.0, abs(top))
+    assert bool(r.converged) and int(r.iterations) <= n
+    x = np.asarray(r.eigenvector)
+    assert np.linalg.norm(H @ x - float(r.eigenvalue) * x) <= 1e-6 * abs(top) + float(r.residual) * 10
+
+
+def test_lanczos_residual_bound_is_certified() -> None:
+    """Stopped early, θ ≤ λ_max and an eigenvalue lies within the reported residual of θ."""
+    n = 200
+    H = _symmetric(n, 3)
+    Hj = jnp.asarray(H)
+    r = linalg.lanczos_max_eigenvalue(lambda x: Hj @ x, n, num_iter=15, tol=0.0)
+    ev = np.linalg.eigvalsh(H)
+    theta, res = float(r.eigenvalue), float(r.residual)
+    assert theta <= ev[-1] + 1e-12 and int(r.iterations) == 15
+    assert np.min(np.abs(ev - theta)) <= res * (1 + 1e-8)
+    x = np.asarray(r.eigenvector)
+    assert abs(np.linalg.norm(H @ x - theta * x) - res) <= 1e-8 * abs(theta)
+
+
+def test_lanczos_negative_control_wrong_operator() -> None:
+    """A non-symmetric operator or a different matrix gives a value far from eigvalsh's."""
+    n = 30
+    H = _symmetric(n, 5)
+    other = jnp.asarray(H + np.diag(np.linspace(0, 3, n)))
+    r = linalg.lanczos_max_eigenvalue(lambda x: other @ x, n, num_iter=60)
+    assert abs(float(r.eigenvalue) - np.linalg.eigvalsh(H)[-1]) > 1e-2
+
+
+def test_lanczos_invariant_subspace_breakdown() -> None:
+    """H = cI: the Krylov space is invariant after one step (exact, converged)."""
+    r = linalg.lanczos_max_eigenvalue(lambda x: 2.5 * x, 50)
+    assert float(r.eigenvalue) == pytest.approx(2.5, abs=1e-15) and int(r.iterations) == 1 and bool(r.converged)
+
+
+def test_power_iteration_dominant_eigenvalue() -> None:
+    n = 20
+    Q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((n, n)))
+    ev = np.concatenate([[5.0, -2.0], np.linspace(-1, 1, n - 2)])
+    H = jnp.asarray(Q @ np.diag(ev) @ Q.T)
+    r = linalg.power_iteration(lambda x: H @ x, n, num_iter=500, tol=1e-10)
+    assert bool(r.converged) and float(r.eigenvalue) == pytest.approx(5.0, rel=1e-9)
+    fixed = linalg.power_iteration(lambda x: H @ x, n, num_iter=20, tol=0.0)
+    assert int(fixed.iterations) == 20
+    # negative control: dominant |λ| is negative -> power iteration does not return λ_max
+    r2 = linalg.power_iteration(lambda x: -H @ x, n, num_iter=500, tol=1e-10)
+    assert float(r2.eigenvalue) == pytest.approx(-5.0, rel=1e-9)
+
+
+def test_gmres_solve_and_residual() -> None:
+    n = 25
+    rng = np.random.default_rng(2)
+    M = np.eye(n) + 0.3 * rng.standard_normal((n, n)) / np.sqrt(n)
+    b = rng.standard_normal(n)
+    Mj = jnp.asarray(M)
+    r = linalg.solve(lambda x: Mj @ x, jnp.asarray(b))
+    assert np.linalg.norm(np.asarray(r.x) - np.linalg.solve(M, b)) <= 1e-12 * np.linalg.norm(b)
+    assert float(r.relative_residual) <= 1e-13
+    # negative control: too few iterations leave a measured residual far above tol
+    short = linalg.solve(lambda x: Mj @ x, jnp.asarray(b), restart=2, maxiter=1)
+    assert float(short.relative_residual) > 1e-6
+
+
+def test_condition_estimate_and_scalar_test() -> None:
+    n = 12
+    M = np.random.default_rng(4).standard_normal((n, n))
+    Mj = jnp.asarray(M)
+    est = float(linalg.condition_estimate(lambda x: Mj @ x, lambda x: Mj.T @ x, n, num_iter=40))
+    assert est == pytest.approx(np.linalg.cond(M), rel=1e-6)
+    u = jnp.asarray(np.random.default_rng(5).standard_normal(n))
+    c, rel = linalg.scalar_operator(lambda x: 3.0 * x, u)
+    assert float(c) == pytest.approx(3.0) and float(rel) < 1e-15
+    assert float(linalg.scalar_operator(lambda x: Mj @ x, u)[1]) > 1e-2

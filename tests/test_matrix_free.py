@@ -1,0 +1,143 @@
+"""Matrix-free Theorems 1–2 (pyspec.matrix_free) against the dense path, with negative controls,
+the auto-selection rule and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import pyspec as ps
+from pyspec import matrix_free
+from pyspec.catalog import CATALOG
+from pyspec.catalog.large import build, parameter_count
+from pyspec.strategies import homogeneous_models, last_layer_models
+from tests.helpers import XP64, broken
+
+AGREEMENT = 1e-10
+HEAVY = {"nonlinear_homogeneous", "nonlinear_last_layer", "nonlinear_reparameterization", "rotation_expm"}
+
+
+def _agree(dense: ps.IdentityCheck, mf: ps.IdentityCheck) -> float:
+    """Largest difference of the left sides and of every term, relative to the dense check's scale."""
+    diffs = [np.linalg.norm(np.asarray(dense.lhs) - np.asarray(mf.lhs))]
+    diffs += [np.linalg.norm(np.asarray(dense.terms[t]) - np.asarray(mf.terms[t])) for t in dense.terms]
+    return float(max(diffs)) / dense.scale
+
+
+def _theorem1_pair(instance, **kwargs):
+    a, theta = instance.a(XP64), instance.theta(XP64)
+    dense = ps.theorem1(instance.eq, instance.loss, a, theta, method="dense", jit=True, **kwargs)
+    mf = ps.theorem1(instance.eq, instance.loss, a, theta, method="matrix_free", **kwargs)
+    return dense, mf
+
+
+def _check_theorem1_agreement(dense, mf, name) -> None:
+    assert mf.holds, (name, mf.checks)
+    assert set(matrix_free.METHODS) == {"auto", "dense", "matrix_free"}
+    for d, m in zip(dense.checks, mf.checks):
+        assert d.identity == m.identity and set(d.terms) == set(m.terms)
+        assert _agree(d, m) <= AGREEMENT, (name, d.identity, _agree(d, m))
+        assert m.residual <= 1e-12, (name, m)
+
+
+CONTINUOUS = [n for n, e in CATALOG.items() if e.kind == "continuous"]
+DISCRETE = [n for n, e in CATALOG.items() if e.kind == "discrete"]
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in CONTINUOUS]
+)
+def test_theorem1_dense_and_matrix_free_agree(name) -> None:
+    dense, mf = _theorem1_pair(CATALOG[name].build(0))
+    _check_theorem1_agreement(dense, mf, name)
+    assert mf.position.cond_T == pytest.approx(dense.position.cond_T, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", DISCRETE)
+def test_theorem2_dense_and_matrix_free_agree(name) -> None:
+    inst = CATALOG[name].build(0)
+    a, theta = inst.a(XP64), inst.theta(XP64)
+    dense = ps.theorem2(inst.eq, inst.loss, a, theta, method="dense")
+    mf = ps.theorem2(inst.eq, inst.loss, a, theta, method="matrix_free", probes=4)
+    assert mf.holds, mf.checks
+    assert _agree(dense.gradient, mf.gradient) <= AGREEMENT
+    Z = np.asarray(matrix_free.probe_directions(theta.shape[0], 4))
+    for term in ("conjugated", "blue"):
+        diff = np.linalg.norm(np.asarray(dense.hessian.terms[term]) @ Z - np.asarray(mf.hessian.terms[term]))
+        assert diff <= AGREEMENT * dense.hessian.scale
+    assert np.linalg.norm(np.asarray(dense.hessian.lhs) @ Z - np.asarray(mf.hessian.lhs)) <= AGREEMENT * dense.hessian.scale
+    # negative control: off the fixed set, both items flagged by the matrix-free check
+    off = ps.theorem2(inst.eq, inst.loss, a, inst.off_fixed(XP64), method="matrix_free", check_hypotheses=False)
+    assert all(not c.holds and c.residual > 1e-6 for c in off.checks), off.checks
+    with pytest.raises(ps.NotFixedPointError):
+        ps.theorem2(inst.eq, inst.loss, a, inst.off_fixed(XP64), method="matrix_free")
+
+
+@pytest.mark.parametrize("name", ["relu_mlp_homogeneous", "last_layer_gl", "gl_reparameterization"])
+def test_theorem1_negative_control_flagged(name) -> None:
+    """The broken (non-equivariant) model: every matrix-free identity fails; the hypothesis check raises."""
+    inst = broken(CATALOG[name].build(0))
+    a, theta = inst.a(XP64), inst.theta(XP64)
+    report = ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free", check_equivariance=False)
+    for check in report.checks:
+        assert not check.holds and check.residual >= 1e-6, (name, check)
+    with pytest.raises(ps.EquivarianceError):
+        ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free")
+
+
+def test_dropping_a_term_is_flagged() -> None:
+    from pyspec.checks import compare
+    from pyspec.backends import get_backend
+
+    _, mf = _theorem1_pair(CATALOG["last_layer_gl"].build(0))
+    check = mf.hessian_action
+    for term in ("green_K", "green_S", "plain"):
+        rest = {k: v for k, v in check.terms.items() if k != term}
+        assert not compare(get_backend(None), check.identity, check.lhs, rest, check.tolerance).holds
+
+
+@pytest.mark.slow
+@settings(max_examples=3)
+@given(homogeneous_models(degrees=(2, 3)))
+def test_property_homogeneous_agree(case) -> None:
+    _check_theorem1_agreement(*_theorem1_pair(case), case.eq.name)
+
+
+@pytest.mark.slow
+@settings(max_examples=3)
+@given(last_layer_models())
+def test_property_last_layer_agree(case) -> None:
+    _check_theorem1_agreement(*_theorem1_pair(case), case.eq.name)
+
+
+def test_selection_rule() -> None:
+    limit = matrix_free.DENSE_MAX_N
+    assert matrix_free.select_method("auto", limit, None) == "dense"
+    assert matrix_free.select_method("auto", limit + 1, None) == "matrix_free"
+    assert matrix_free.select_method("auto", 10**7, 50) == "dense"
+    assert matrix_free.select_method("dense", 10**7, None) == "dense"
+    assert matrix_free.select_method("matrix_free", 3, None) == "matrix_free"
+
+
+def test_errors() -> None:
+    inst = CATALOG["relu_mlp_homogeneous"].build(0)
+    a, theta = inst.a(XP64), inst.theta(XP64)
+    with pytest.raises(ValueError, match="float64 only"):
+        ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free", precision=30)
+    with pytest.raises(ValueError, match="method must be one of"):
+        ps.theorem1(inst.eq, inst.loss, a, theta, method="sparse")
+    disc = CATALOG["sign_flip"].build(0)
+    with pytest.raises(ValueError, match="float64 only"):
+        ps.theorem2(disc.eq, disc.loss, disc.a(XP64), disc.theta(XP64), method="matrix_free", precision=30)
+
+
+def test_auto_picks_matrix_free_for_a_large_pytree_model(monkeypatch) -> None:
+    """n > DENSE_MAX_N with pytree parameters: auto runs the matrix-free path, and it holds."""
+    inst = build("mlp", 3000, "homogeneity")
+    assert parameter_count(inst) > matrix_free.DENSE_MAX_N
+    called = []
+    original = matrix_free.theorem1_report_mf
+    monkeypatch.setattr(matrix_free, "theorem1_report_mf", lambda *a, **k: called.append(1) or original(*a, **k))
+    report = ps.theorem1(inst.eq, inst.loss, inst.a(None), inst.theta(None))
+    assert called and report.holds, report.checks
