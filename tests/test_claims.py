@@ -59,13 +59,18 @@ def test_a_registered_name_that_does_not_exist_is_caught() -> None:
 
 
 def test_claims_table_measures_every_claim() -> None:
-    rows = claims_table(measure=True, precision=30)
+    """Every claim's float64 measurement (the 50-digit ones are the rows of `pyspec verify`)."""
+    rows = claims_table(measure=True)
     assert len(rows) == len(CLAIMS)
     for row in rows:
         assert row["residual"] <= 1e-12, row
-        assert row["residual_hp"] <= 1e-20, row
     text = render_claims(rows)
     assert "EquivarianceToolbox.theorem2_hessian" in text
+
+
+@pytest.mark.parametrize("claim", [c for c in CLAIMS if c.id in {"lemma1_chain", "theorem1_hessian_action", "theorem2_hessian"}], ids=lambda c: c.id)
+def test_claims_high_precision_measurement(claim) -> None:
+    assert claim.measure(30) <= 1e-20
 
 
 def test_lean_status_is_honest(tmp_path) -> None:
