@@ -24,7 +24,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, direction_of, equivariance_report, output_of, position_report
+from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
 from pyspec.checks import IdentityCheck, compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 
@@ -141,8 +141,8 @@ def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]
         "gamma_Tta": B.jacobian(lambda b: gamma_T_grad(b, theta), a),
         "zeta_Syy_w": B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
         "zeta_Sya": B.jacobian(lambda b: zeta_S_grad(b, y), a),
-        "dv_star": B.jacobian(lambda t: grad @ direction_of(problem, a, t), theta).T,
-        "dw_star": B.jacobian(lambda u: g @ output_of(problem, a, u), y).T,
+        "dv_star": B.jacobian(lambda t: direction_along(problem, a, t, grad), theta).T,
+        "dw_star": B.jacobian(lambda u: output_along(problem, a, u, g), y).T,
     }
 
 
