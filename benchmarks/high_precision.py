@@ -18,7 +18,7 @@ import numpy as np
 import jax
 
 import pyspec as ps
-from pyspec.catalog.base import unpack
+from pyspec.catalog.continuous import last_layer_parts
 from pyspec.catalog.losses import softmax_cross_entropy
 
 M, N_SAMPLES, D0 = 2, 3, 3
@@ -27,21 +27,8 @@ M, N_SAMPLES, D0 = 2, 3, 3
 def last_layer_model(n_target: int, seed: int = 0) -> tuple[ps.Equivariance, Any, np.ndarray, np.ndarray, int]:
     """``W tanh(ΦX)`` with hidden width ``d`` chosen so that ``n = M·d + d·D0`` is close to ``n_target``."""
     d = max(1, round(n_target / (M + D0)))
-    shapes = [(M, d), (d, D0)]
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((D0, N_SAMPLES))
-
-    def model(theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.ravel(W @ xp.tanh(Phi @ X))
-
-    def T(A: Any, theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.concatenate([xp.ravel(A @ W), xp.ravel(Phi)])
-
-    def S(A: Any, y: Any, *, xp: Any) -> Any:
-        return xp.ravel(A @ xp.reshape(y, (M, N_SAMPLES)))
-
+    _, model, T, S = last_layer_parts(rng.standard_normal((D0, N_SAMPLES)), M, d)
     n = M * d + d * D0
     eq = ps.Equivariance(model=model, T=T, S=S, name=f"last_layer_n{n}")
     A = np.eye(M) + 0.2 * rng.standard_normal((M, M))

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from pyspec.catalog.applied import noether_generator
 from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
-from pyspec.catalog.continuous import conjugate
+from pyspec.catalog.continuous import conjugate, last_layer_parts
 from pyspec.catalog.losses import (
     exponential,
     logistic,
@@ -221,26 +221,6 @@ def gl_reparameterizations(draw: st.DrawFn, stationary: bool = False) -> Instanc
     )
 
 
-def _last_layer_parts(
-    rng: np.random.Generator, act: str, m: int, d0: int = 2, d: int = 3, N: int = 3
-) -> tuple[list[tuple[int, int]], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
-    shapes = [(m, d), (d, d0)]
-    X = rng.standard_normal((d0, N))
-
-    def model(theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.ravel(W @ _activation(act, xp)(Phi @ X))
-
-    def T(A: Any, theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.concatenate([xp.ravel(A @ W), xp.ravel(Phi)])
-
-    def S(A: Any, y: Any, *, xp: Any) -> Any:
-        return xp.ravel(A @ xp.reshape(y, (m, N)))
-
-    return shapes, model, T, S
-
-
 @st.composite
 def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
     """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned.
@@ -250,7 +230,7 @@ def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
     rng = draw(seeds())
     m = draw(st.sampled_from((2, 3)))
     act = draw(st.sampled_from(_ACTIVATIONS))
-    shapes, model, T, S = _last_layer_parts(rng, act, m)
+    shapes, model, T, S = last_layer_parts(rng.standard_normal((2, 3)), m, 3, act)
     n = sum(int(np.prod(s)) for s in shapes)
     return Instance(
         eq=Equivariance(model=model, T=T, S=S, name=f"last_layer_m{m}_{act}"),
@@ -285,7 +265,7 @@ def nonlinear_conjugations(draw: st.DrawFn) -> Instance:
 
         a = np.array([draw(st.floats(0.6, 1.6))])
     else:
-        shapes, model0, T0, S0 = _last_layer_parts(rng, draw(st.sampled_from(_ACTIVATIONS)), m, N=N)
+        shapes, model0, T0, S0 = last_layer_parts(rng.standard_normal((2, N)), m, 3, draw(st.sampled_from(_ACTIVATIONS)))
         a = well_conditioned(rng, m, 0.7, 1.4)
     n = sum(int(np.prod(s)) for s in shapes)
     P = 0.8 * well_conditioned(rng, n, 0.7, 1.3)

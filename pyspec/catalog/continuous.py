@@ -17,7 +17,7 @@ from pyspec.catalog.losses import (
 )
 from pyspec.equivariance import Equivariance
 
-__all__ = ["ENTRIES", "conjugate", "sinh_diffeo"]
+__all__ = ["ENTRIES", "conjugate", "last_layer_parts", "sinh_diffeo"]
 
 
 def _normal(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
@@ -189,16 +189,18 @@ def _rotation(seed: int) -> Instance:
     )
 
 
-def _last_layer(seed: int) -> Instance:
-    """f(W, Φ) = W tanh(ΦX): (W, Φ) ↦ (AW, Φ) and Y ↦ AY, A ∈ GL(3) (MATH.md §8)."""
-    rng = np.random.default_rng(seed)
-    d0, d, m, N = 3, 4, 3, 5
+def last_layer_parts(
+    X: np.ndarray, m: int, d: int, activation: str = "tanh"
+) -> tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The last-layer equivariance of MATH.md §8 on data ``X`` (``d₀ × N``): parameter layout
+    ``[(m, d), (d, d₀)]``, ``f(W, Φ) = vec(W h(ΦX))`` with ``h = xp.<activation>``,
+    ``T(A, (W, Φ)) = (AW, Φ)`` and ``S(A, Y) = AY`` (column-wise on ``Y = reshape(y, (m, N))``)."""
+    d0, N = X.shape
     shapes = [(m, d), (d, d0)]
-    X = _normal(rng, d0, N)
 
     def model(theta: Any, *, xp: Any) -> Any:
         W, Phi = unpack(theta, shapes, xp)
-        return xp.ravel(W @ xp.tanh(Phi @ X))
+        return xp.ravel(W @ getattr(xp, activation)(Phi @ X))
 
     def T(A: Any, theta: Any, *, xp: Any) -> Any:
         W, Phi = unpack(theta, shapes, xp)
@@ -206,6 +208,15 @@ def _last_layer(seed: int) -> Instance:
 
     def S(A: Any, y: Any, *, xp: Any) -> Any:
         return xp.ravel(A @ xp.reshape(y, (m, N)))
+
+    return shapes, model, T, S
+
+
+def _last_layer(seed: int) -> Instance:
+    """f(W, Φ) = W tanh(ΦX): (W, Φ) ↦ (AW, Φ) and Y ↦ AY, A ∈ GL(3) (MATH.md §8)."""
+    rng = np.random.default_rng(seed)
+    d0, d, m, N = 3, 4, 3, 5
+    shapes, model, T, S = last_layer_parts(_normal(rng, d0, N), m, d)
 
     return Instance(
         eq=Equivariance(model=model, T=T, S=S, name="last_layer_gl"),
@@ -308,19 +319,7 @@ def _conjugated_last_layer(seed: int) -> Instance:
     """Family B: last-layer GL(2) equivariance conjugated by sinh diffeomorphisms; k = 4."""
     rng = np.random.default_rng(seed)
     d0, d, m, N = 2, 3, 2, 3
-    shapes = [(m, d), (d, d0)]
-    X = _normal(rng, d0, N)
-
-    def model0(theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.ravel(W @ xp.tanh(Phi @ X))
-
-    def T0(A: Any, theta: Any, *, xp: Any) -> Any:
-        W, Phi = unpack(theta, shapes, xp)
-        return xp.concatenate([xp.ravel(A @ W), xp.ravel(Phi)])
-
-    def S0(A: Any, y: Any, *, xp: Any) -> Any:
-        return xp.ravel(A @ xp.reshape(y, (m, N)))
+    shapes, model0, T0, S0 = last_layer_parts(_normal(rng, d0, N), m, d)
 
     eq = _conjugated("nonlinear_last_layer", rng, model0, T0, S0, _size(shapes), m * N)
     return Instance(
