@@ -12,11 +12,17 @@ subprocess** (``python -m pyspec.bench --worker SPEC``), which
    residuals), excluding the Python/JAX runtime, the model's parameters and compilation;
 4. runs it ``repeats`` more times and reports the median wall time (``time_s``).
 
+On an accelerator the peak is read from the device allocator instead (:func:`measure`).
+
 Operations: ``grad`` (a) one gradient; ``hvp`` (b) one Hessian-vector product (forward-over-reverse);
-``theorem1`` (c) the Theorem 1 identities with ``k`` directions (:func:`pyspec.matrix_free.theorem1_terms_mf`
-plus the host-side checks; the hypothesis checks, good position and equivariance, are timed apart as
-``hypotheses``); ``power`` (d) 20 power iterations on HVPs (one linearization);
-``sharpness`` (e) ``θᵀHθ/‖θ‖²`` (one HVP); ``dense`` the dense Theorem 1 (``n ≤ DENSE_LIMIT``).
+``theorem1`` (c) the Theorem 1 identities with ``k`` directions, reported in ``O(n)`` memory
+(:func:`pyspec.matrix_free.theorem1_program` with ``keep_arrays=False`` plus the host-side checks;
+the hypothesis checks, good position and equivariance, are timed apart as ``hypotheses``);
+``theorem1_arrays`` (c′) the same returning the ``n × k`` arrays; ``floor`` the model-side work of (c)
+alone (one linearization of ``θ ↦ (f, ∇L)`` applied to ``k + 1`` tangents and ``3k + 1`` pullbacks of
+``f``: what (c) costs with free ``T``- and ``S``-side work); ``power`` (d) 20 power iterations on HVPs
+(one linearization); ``sharpness`` (e) ``θᵀHθ/‖θ‖²`` (one HVP); ``dense`` the dense Theorem 1
+(``n ≤ DENSE_LIMIT``).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import Any, Callable, Sequence
 
 __all__ = ["OPERATIONS", "DENSE_LIMIT", "measure", "run", "ratios", "render", "main"]
 
-OPERATIONS = ("grad", "hvp", "theorem1", "hypotheses", "power", "sharpness", "dense")
+OPERATIONS = ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense")
 DENSE_LIMIT = 10_000
 """Largest ``n`` at which the dense path is measured."""
 POWER_ITERATIONS = 20
@@ -63,34 +69,40 @@ def _reset_peak() -> int:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except OSError:
         pass
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:  # some sandboxes lack it; then the high-water mark is the process's
+        pass
     return _rss_bytes()
 
 
 # --- operations (worker side) ----------------------------------------------------------------------
 
 
-def _operation(op: str, model: str, n: int, symmetry: str) -> tuple[Callable[[], Any], dict[str, Any]]:
+def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = None) -> tuple[Callable[[], Any], dict[str, Any]]:
     """A compiled zero-argument callable for ``op`` and facts about the instance (``n``, ``k``)."""
     import jax
     import jax.numpy as jnp
 
     from pyspec import linalg, matrix_free
     from pyspec.backends import get_backend
+    from pyspec.backends.jax_backend import compile_options
     from pyspec.catalog.large import build
     from pyspec.characteristic import _nearby
     from pyspec.equivariance import bind
 
-    inst = build(model, n, symmetry)
+    inst = build(model, n, symmetry, batch=batch)
     B = get_backend(None)
     problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), B)
     facts = {"n": problem.n, "k": problem.k, "m": problem.m}
     u = jax.random.normal(jax.random.PRNGKey(1), (problem.n,))
     u = u / jnp.linalg.norm(u)
 
+    options = compile_options(fast=problem.n <= matrix_free.FAST_COMPILE_MAX_N)  # as the matrix-free path
+
     def aot(fun: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-        compiled = jax.jit(fun).lower(*args).compile()
+        compiled = jax.jit(fun).lower(*args).compile(options)
         return lambda: jax.block_until_ready(compiled(*args))
 
     grad_L = jax.grad(problem.L)
@@ -108,58 +120,89 @@ def _operation(op: str, model: str, n: int, symmetry: str) -> tuple[Callable[[],
 
         return aot(power, theta, u), facts
     opts = matrix_free.SolverOptions()
-    scalars = matrix_free._scalar_tests(problem, a, theta)
-    if op == "theorem1":
-        from pyspec.theorem1 import hessian_scale, identity_checks
-
-        program = jax.jit(lambda a_, t_: matrix_free.theorem1_terms_mf(problem, a_, t_, *scalars, opts))
-        compiled = program.lower(a, theta).compile()
+    structures = matrix_free.row_structures(problem, a, theta)
+    facts["active_rows"] = int(structures[0].active.shape[0])
+    if op in ("theorem1", "theorem1_arrays"):
+        program = matrix_free.theorem1_program(problem, structures, opts, keep_arrays=op == "theorem1_arrays")
+        jax.block_until_ready(program(a, theta))  # compile
 
         def full() -> Any:
-            q = B.to_host(compiled(a, theta))
-            norm_H = hessian_scale(B, problem.n, q["GtKGu"], q["Hu"], q["Hv"], q["v"])
-            return identity_checks(B, q, 1e-10, 1.0, norm_H)
+            q = B.to_host(program(a, theta))
+            return matrix_free.theorem1_checks_mf(problem, q, 1.0, structures, opts)
 
         return full, facts
+    if op == "floor":  # the model-side work of (c) alone: 1 linearization, k + 1 tangents, 3k + 1 pullbacks
+        grad_loss = jax.grad(problem.loss)
+
+        def f_and_grad(t: jax.Array) -> tuple[jax.Array, jax.Array]:
+            y_, pull_ = jax.vjp(problem.f, t)
+            return y_, pull_(grad_loss(y_))[0]
+
+        def model_side(t: jax.Array, X: jax.Array, C: jax.Array) -> Any:
+            (_, grad), lin = jax.linearize(f_and_grad, t)
+            pull = jax.vjp(problem.f, t)[1]
+            return grad, jax.lax.map(lin, X), jax.lax.map(lambda c: pull(c)[0], C)
+
+        k = problem.k
+        X = jnp.tile(u, (k + 1, 1))
+        C = jax.random.normal(jax.random.PRNGKey(2), (3 * k + 1, problem.m))
+        return aot(model_side, theta, X, C), facts
     if op == "hypotheses":  # good position (Lanczos on ∂θTᵀ∂θT, ∂ySᵀ∂yS) and eq. (1) at 4 points
-        conds = matrix_free.condition_program(problem, scalars, opts)
+        conds = matrix_free.condition_program(problem, structures, opts)
         sides = jax.jit(lambda a_, t_: (problem.f(problem.T(a_, t_)), problem.S(a_, problem.f(t_))))
         points = _nearby(problem, a, theta, True)
-        sides_c = sides.lower(*points[0]).compile()
+        sides_c = sides.lower(*points[0]).compile(options)
         jax.block_until_ready(conds(a, theta))
         return (lambda: jax.block_until_ready((conds(a, theta), [sides_c(*p) for p in points]))), facts
     if op == "dense":  # every quantity (dense Jacobians) and the checks, good position excluded
         from pyspec.theorem1 import theorem1_checks, theorem1_terms
 
-        compiled = jax.jit(lambda a_, t_: theorem1_terms(problem, a_, t_)).lower(a, theta).compile()
+        compiled = B.compile(lambda a_, t_: theorem1_terms(problem, a_, t_))  # as the dense path
+        jax.block_until_ready(compiled(a, theta))
         return (lambda: theorem1_checks(problem, B.to_host(compiled(a, theta)), 1.0)), facts
     raise ValueError(f"unknown operation {op!r}; choose from {OPERATIONS}")
 
 
-def measure(op: str, model: str, n: int, symmetry: str, repeats: int) -> dict[str, Any]:
-    """Worker: compile, measure peak memory on the first run, time ``repeats`` further runs."""
+def _device_bytes() -> tuple[int, int] | None:
+    """``(bytes_in_use, peak_bytes_in_use)`` of the accelerator's allocator; ``None`` on CPU."""
+    import jax
+
+    stats = jax.devices()[0].memory_stats() if jax.default_backend() != "cpu" else None
+    return None if not stats else (int(stats["bytes_in_use"]), int(stats["peak_bytes_in_use"]))
+
+
+def measure(op: str, model: str, n: int, symmetry: str, repeats: int, batch: int | None = None) -> dict[str, Any]:
+    """Worker: compile, measure peak memory on the first run, time ``repeats`` further runs.
+
+    On an accelerator the peak is the allocator's ``peak_bytes_in_use`` after the run minus its
+    ``bytes_in_use`` before (an upper bound on the operation's rise: the peak counter also holds the
+    set-up's); on CPU the resident-set rise (module docstring)."""
     import jax
 
     jax.config.update("jax_enable_x64", True)
     start = time.perf_counter()
-    fn, facts = _operation(op, model, n, symmetry)
+    fn, facts = _operation(op, model, n, symmetry, batch)
     compile_s = time.perf_counter() - start
+    device = _device_bytes()
     base = _reset_peak()
     fn()
     peak = _hwm_bytes() - base
+    if device is not None:
+        peak = _device_bytes()[1] - device[0]
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return facts | {"op": op, "compile_s": compile_s, "time_s": statistics.median(times), "peak_bytes": peak}
+    return facts | {"op": op, "compile_s": compile_s, "time_s": statistics.median(times), "peak_bytes": peak,
+                    "memory": "device allocator" if device is not None else "resident set"}
 
 
 # --- driver ----------------------------------------------------------------------------------------
 
 
-def _spawn(op: str, model: str, n: int, symmetry: str, repeats: int, timeout: float) -> dict[str, Any]:
-    spec = json.dumps({"op": op, "model": model, "n": n, "symmetry": symmetry, "repeats": repeats})
+def _spawn(op: str, model: str, n: int, symmetry: str, repeats: int, timeout: float, batch: int | None) -> dict[str, Any]:
+    spec = json.dumps({"op": op, "model": model, "n": n, "symmetry": symmetry, "repeats": repeats, "batch": batch})
     try:
         done = subprocess.run(
             [sys.executable, "-m", "pyspec.bench", "--worker", spec],
@@ -191,7 +234,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "jax": jax.__version__,
         "device": str(jax.devices()[0]),
-        "gpu": "not measured (no GPU lent to this task)",
+        "gpu": (jax.devices()[0].device_kind if jax.default_backend() == "gpu"
+                else "not measured (this run is on CPU)"),
     }
 
 
@@ -203,6 +247,7 @@ def run(
     repeats: int = 3,
     timeout: float = 1800.0,
     dense_limit: int = DENSE_LIMIT,
+    batch: int | None = None,
     progress: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
     """Measure every operation at every size (one subprocess each); returns the JSON document."""
@@ -213,18 +258,19 @@ def run(
         for op in ops:
             if progress is not None:
                 progress(f"n={n:.0e} {op}")
-            result = _spawn(op, model, n, symmetry, repeats, timeout)
+            result = _spawn(op, model, n, symmetry, repeats, timeout, batch)
             row[op] = result
             for key in ("n", "k", "m"):
                 if key in result:
                     row[key] = result[key]
         row["ratios"] = ratios(row)
         rows.append(row)
-    return {"model": model, "symmetry": symmetry, "repeats": repeats, "machine": machine(), "rows": rows}
+    return {"model": model, "symmetry": symmetry, "batch": batch, "repeats": repeats, "machine": machine(), "rows": rows}
 
 
 def ratios(row: dict[str, Any]) -> dict[str, float | None]:
-    """The targets: (c)/((a)+k(b)) ≤ 1.5, (b)/(a) ≤ 2.5, (d)/(e) ≥ 10, peak(c)/peak(a) ≤ 10."""
+    """The targets, (c)/((a)+k(b)) ≤ 1.5, (b)/(a) ≤ 2.5, (d)/(e) ≥ 10, peak(c)/peak(a) ≤ 10, and
+    what bounds the first: the model-side floor of (c) against (a)+k(b), and (c) against that floor."""
 
     def t(op: str) -> float | None:
         return row.get(op, {}).get("time_s")
@@ -232,20 +278,27 @@ def ratios(row: dict[str, Any]) -> dict[str, float | None]:
     def mem(op: str) -> float | None:
         return row.get(op, {}).get("peak_bytes")
 
+    def div(x: float | None, y: float | None) -> float | None:
+        return x / y if x is not None and y else None
+
     a, b, c, d, e, k = t("grad"), t("hvp"), t("theorem1"), t("power"), t("sharpness"), row.get("k")
+    a_kb = a + k * b if None not in (a, b, k) else None
     out: dict[str, float | None] = {
-        "c_over_a_plus_kb": c / (a + k * b) if None not in (a, b, c, k) else None,
-        "b_over_a": b / a if None not in (a, b) else None,
-        "d_over_e": d / e if None not in (d, e) else None,
+        "c_over_a_plus_kb": div(c, a_kb),
+        "b_over_a": div(b, a),
+        "d_over_e": div(d, e),
+        "floor_over_a_plus_kb": div(t("floor"), a_kb),
+        "c_over_floor": div(c, t("floor")),
+        "c_arrays_over_a_plus_kb": div(t("theorem1_arrays"), a_kb),
     }
-    peak_a = mem("grad")
-    for op in ("hvp", "theorem1", "power", "sharpness"):
-        p = mem(op)
-        out[f"peak_{op}_over_grad"] = p / peak_a if p is not None and peak_a else None
+    for op in ("hvp", "theorem1", "theorem1_arrays", "power", "sharpness"):
+        out[f"peak_{op}_over_grad"] = div(mem(op), mem("grad"))
     return out
 
 
 TARGETS = {"c_over_a_plus_kb": ("≤", 1.5), "b_over_a": ("≤", 2.5), "d_over_e": ("≥", 10.0), "peak_theorem1_over_grad": ("≤", 10.0)}
+BOUNDS = ("floor_over_a_plus_kb", "c_over_floor", "c_arrays_over_a_plus_kb", "peak_theorem1_arrays_over_grad")
+"""Ratios that explain the first target: (c)'s model-side floor against (a)+k(b), (c) against it."""
 
 
 def _fmt_time(x: dict[str, Any] | None) -> str:
@@ -265,43 +318,55 @@ def _fmt_mem(x: dict[str, Any] | None) -> str:
 def render(doc: dict[str, Any]) -> str:
     """A Markdown report of :func:`run`'s document."""
     m = doc["machine"]
+    memory = next((r[op]["memory"] for r in doc["rows"] for op in OPERATIONS if "memory" in r.get(op, {})),
+                  "resident set")
     lines = [
-        f"Model `{doc['model']}` (`pyspec.catalog.large`), Theorem 1 with the `{doc['symmetry']}` equivariance; "
-        f"median of {doc['repeats']} runs after one warm-up; peak = rise of the resident set during the "
-        "warm-up run in a fresh subprocess (`VmHWM` after `clear_refs`), compile excluded.",
+        f"Model `{doc['model']}` (`pyspec.catalog.large`, batch {doc.get('batch') or 'default'}), Theorem 1 with "
+        f"the `{doc['symmetry']}` equivariance; "
+        f"median of {doc['repeats']} runs after one warm-up; peak = rise of the {memory} during the "
+        "warm-up run in a fresh subprocess, compile excluded. (c) is the O(n) report (`keep_arrays=False`), "
+        "(c′) the one that returns the n × k arrays; floor = (c)'s model-side work alone (one linearization "
+        "of θ ↦ (f, ∇L) applied to k + 1 tangents, 3k + 1 pullbacks of f).",
         "",
         f"Machine: {m['processor']}, {m['cpu_count']} CPU cores, "
         f"{(m['memory_bytes'] or 0) / 2**30:.0f} GiB RAM, {m['platform']}, Python {m['python']}, JAX {m['jax']} "
         f"on `{m['device']}`. GPU: {m['gpu']}.",
         "",
-        "| n | k | (a) grad | (b) HVP | (c) Theorem 1 | hypotheses | (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| n | k | active rows | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | floor | hypotheses "
+        "| (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["rows"]:
+        active = next((r[op]["active_rows"] for op in OPERATIONS if "active_rows" in r.get(op, {})), "—")
         lines.append(
-            f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | "
-            + " | ".join(_fmt_time(r.get(op)) for op in ("grad", "hvp", "theorem1", "hypotheses", "power", "sharpness", "dense"))
+            f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | {active:,} | "
+            + " | ".join(_fmt_time(r.get(op)) for op in
+                         ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense"))
             + " |"
         )
-    lines += ["", "Peak memory (rise of the resident set) and compile time:", "",
-              "| n | (a) grad | (b) HVP | (c) Theorem 1 | (d) power | (e) sharpness | dense | compile (a)/(c)/dense |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Peak memory (rise) and compile time:", "",
+              "| n | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | (d) power | (e) sharpness | dense "
+              "| compile (a)/(c)/dense |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in doc["rows"]:
         comp = "/".join(f"{r[op]['compile_s']:.1f} s" if r.get(op) and "compile_s" in r[op] else "—"
                         for op in ("grad", "theorem1", "dense"))
         lines.append(
             f"| {r.get('n', r['n_requested']):,} | "
-            + " | ".join(_fmt_mem(r.get(op)) for op in ("grad", "hvp", "theorem1", "power", "sharpness", "dense"))
+            + " | ".join(_fmt_mem(r.get(op)) for op in
+                         ("grad", "hvp", "theorem1", "theorem1_arrays", "power", "sharpness", "dense"))
             + f" | {comp} |"
         )
-    lines += ["", "Ratios against the targets:", "", "| n | " + " | ".join(
-        f"{k} {s} {v:g}" for k, (s, v) in TARGETS.items()) + " |", "|---" * (len(TARGETS) + 1) + "|"]
+    lines += ["", "Ratios against the targets, and what bounds the first:", "", "| n | " + " | ".join(
+        [f"{k} {s} {v:g}" for k, (s, v) in TARGETS.items()] + list(BOUNDS)) + " |",
+        "|---" * (len(TARGETS) + len(BOUNDS) + 1) + "|"]
     for r in doc["rows"]:
         cells = []
         for key, (sign, bound) in TARGETS.items():
             x = r["ratios"].get(key)
             ok = x is not None and (x <= bound if sign == "≤" else x >= bound)
             cells.append("—" if x is None else f"{x:.2f} {'✓' if ok else '✗'}")
+        cells += ["—" if r["ratios"].get(key) is None else f"{r['ratios'][key]:.2f}" for key in BOUNDS]
         lines.append(f"| {r.get('n', r['n_requested']):,} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -311,7 +376,7 @@ def main(args: argparse.Namespace) -> int:
     sizes = [1_000] if args.quick and not args.sizes else [int(float(s)) for s in (args.sizes or "1e4,1e5,1e6,1e7").split(",")]
     repeats = 1 if args.quick else args.repeats
     doc = run(sizes, model=args.model, symmetry=args.symmetry, repeats=repeats, dense_limit=args.dense_limit,
-              progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
+              batch=args.batch, progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
     text = render(doc)
     print(text)
     if args.out:
@@ -332,10 +397,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symmetry", default="last_layer", help="equivariance of the Theorem 1 check")
     parser.add_argument("--dense-limit", type=int, default=DENSE_LIMIT, help="largest n for the dense path")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up")
+    parser.add_argument("--batch", type=int, default=None, help="samples per batch (default: the model's)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m pyspec.bench")
     parser.add_argument("--worker", required=True, help="JSON spec of one measurement (internal)")
     spec = json.loads(parser.parse_args().worker)
-    print(json.dumps(measure(spec["op"], spec["model"], spec["n"], spec["symmetry"], spec["repeats"])))
+    print(json.dumps(measure(spec["op"], spec["model"], spec["n"], spec["symmetry"], spec["repeats"], spec["batch"])))

@@ -27,12 +27,13 @@ path (``precision=50``) settles such cases.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Mapping
 
 from pyspec.backends.base import Array, Backend
 from pyspec.errors import NonFiniteError
 
-__all__ = ["IdentityCheck", "SAFETY", "tolerance", "compare"]
+__all__ = ["IdentityCheck", "Norms", "SAFETY", "tolerance", "compare", "compare_norms"]
 
 SAFETY = 64.0
 """Constant in ``tolerance = SAFETY · d · κ · eps`` (see the module docstring)."""
@@ -51,10 +52,14 @@ class IdentityCheck:
     ----------
     identity : str
         The paper item's id (DESIGN.md §1), e.g. ``"theorem1_hessian_action"``.
-    lhs, rhs : array
-        Both sides, in the backend's precision.
-    terms : mapping of str to array
-        The right side's named terms (summing to ``rhs``), e.g. green/blue/plain for Theorem 1.
+    lhs, rhs : array or None
+        Both sides, in the backend's precision; ``None`` for a check built from norms alone
+        (:func:`compare_norms`: the matrix-free path with ``keep_arrays=False``).
+    terms : mapping of str to array or None
+        The right side's named terms (summing to ``rhs``), e.g. green/blue/plain for Theorem 1
+        (``None`` values for a check built from norms).
+    term_norms : mapping of str to float
+        The 2-norm (Frobenius for matrices) of each term.
     residual : float
         Relative residual (module docstring).
     tolerance : float
@@ -68,9 +73,10 @@ class IdentityCheck:
     """
 
     identity: str
-    lhs: Array
-    rhs: Array
-    terms: Mapping[str, Array]
+    lhs: Array | None
+    rhs: Array | None
+    terms: Mapping[str, Array | None]
+    term_norms: Mapping[str, float]
     residual: float
     tolerance: float
     scale: float
@@ -123,21 +129,51 @@ def compare(
     for name, value in (("lhs", lhs), ("rhs", rhs)):
         if not backend.all_finite(value):
             raise NonFiniteError(f"{identity}: the {name} contains NaN or infinity")
-    diff = backend.to_float(backend.norm(lhs - rhs))
-    scale = max(
-        backend.to_float(backend.norm(lhs)),
-        backend.to_float(backend.norm(rhs)),
-        sum(backend.to_float(backend.norm(t)) for t in terms.values()),
-        natural,
-    )
+
+    def norm(x: Array) -> float:
+        return backend.to_float(backend.norm(x))
+
+    norms = Norms(lhs=norm(lhs), rhs=norm(rhs), terms={k: norm(t) for k, t in terms.items()}, difference=norm(lhs - rhs))
+    return _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms))
+
+
+@dataclasses.dataclass(frozen=True)
+class Norms:
+    """The norms an identity ``lhs = Σ terms`` is judged by: ``‖lhs‖``, ``‖rhs‖``, each ``‖term‖`` and
+    ``‖lhs − rhs‖`` (Frobenius norms; a matrix-free check accumulates them column by column)."""
+
+    lhs: float
+    rhs: float
+    terms: Mapping[str, float]
+    difference: float
+
+
+def compare_norms(backend: Backend, identity: str, norms: Norms, tol: float, natural: float = 0.0) -> IdentityCheck:
+    """An :class:`IdentityCheck` from :class:`Norms` alone (``lhs``, ``rhs`` and the terms are ``None``).
+
+    The residual is the one :func:`compare` computes from the arrays: same formula, same scale.
+    """
+    if not norms.terms:
+        raise ValueError("an identity needs at least one right-hand term")
+    return _build(backend, identity, norms, tol, natural, None, None, dict.fromkeys(norms.terms))
+
+
+def _build(
+    backend: Backend, identity: str, norms: Norms, tol: float, natural: float,
+    lhs: Array | None, rhs: Array | None, terms: dict[str, Array | None],
+) -> IdentityCheck:
+    for name, value in (("lhs", norms.lhs), ("rhs", norms.rhs), ("lhs - rhs", norms.difference)):
+        if not math.isfinite(value):
+            raise NonFiniteError(f"{identity}: the {name} contains NaN or infinity")
+    scale = max(norms.lhs, norms.rhs, sum(norms.terms.values()), natural)
     trivial = scale == 0.0
-    residual = 0.0 if trivial else diff / scale
     return IdentityCheck(
         identity=identity,
         lhs=lhs,
         rhs=rhs,
-        terms=dict(terms),
-        residual=residual,
+        terms=terms,
+        term_norms=dict(norms.terms),
+        residual=0.0 if trivial else norms.difference / scale,
         tolerance=tol,
         scale=scale,
         trivial=trivial,

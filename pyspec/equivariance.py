@@ -15,7 +15,9 @@ import inspect
 from typing import Any, Callable
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from pyspec.backends.base import Array, Backend
 from pyspec.errors import NonFiniteError, ShapeError
@@ -89,12 +91,19 @@ class _Flattener:
         self.role = role
         self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1
 
-    def flatten(self, tree: Any, xp: Any, who: str) -> Array:
+    @property
+    def segments(self) -> tuple[tuple[int, int], ...]:
+        """``(offset, size)`` of each leaf in the flat vector."""
+        offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(int)
+        return tuple((int(o), int(s)) for o, s in zip(offsets, self.sizes))
+
+    def leaves(self, tree: Any, xp: Any, who: str) -> list[Array]:
+        """The leaves of ``tree`` as 1-D arrays, checked against the example's structure and shapes."""
         if self.trivial and not isinstance(tree, (list, tuple, dict)):
             shape = tuple(np.shape(tree)) if not hasattr(tree, "shape") else tuple(tree.shape)
             if shape != self.shapes[0]:
                 raise ShapeError(f"{who} returned shape {shape}, expected {self.shapes[0]} like {self.role}")
-            return tree
+            return [tree]
         leaves, treedef = jax.tree_util.tree_flatten(tree)
         if treedef != self.treedef:
             raise ShapeError(f"{who} returned the structure {treedef}, expected {self.treedef} like {self.role}")
@@ -104,16 +113,42 @@ class _Flattener:
             if got != shape:
                 raise ShapeError(f"{who} returned a leaf of shape {got}, expected {shape} like {self.role}")
             parts.append(xp.reshape(xp.asarray(leaf) if not hasattr(leaf, "shape") else leaf, (size,)))
-        return parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=0)
+        return parts
+
+    def flatten(self, tree: Any, xp: Any, who: str) -> Array:
+        parts = self.leaves(tree, xp, who)
+        if len(parts) == 1:
+            return parts[0]
+        if isinstance(parts[0], jax.Array):
+            return _join(parts, self.segments, self.size)
+        return xp.concatenate(parts, axis=0)
+
+    def split(self, flat: Array) -> list[Array]:
+        """The 1-D leaves of a flat vector (``lax.split`` for JAX arrays: its transpose is one
+        concatenation, where slices would transpose to a sum of ``n``-sized padded copies)."""
+        if isinstance(flat, jax.Array):
+            return list(lax.split(flat, self.sizes))
+        return [flat[o : o + s] for o, s in self.segments]
+
+    def from_leaves(self, leaves: list[Array], xp: Any) -> Any:
+        """The pytree with the given 1-D leaves."""
+        if self.trivial:
+            return leaves[0]
+        shaped = [xp.reshape(leaf, shape) for leaf, shape in zip(leaves, self.shapes)]
+        return jax.tree_util.tree_unflatten(self.treedef, shaped)
 
     def unflatten(self, flat: Array, xp: Any) -> Any:
-        if self.trivial:
-            return flat
-        leaves, offset = [], 0
-        for shape, size in zip(self.shapes, self.sizes):
-            leaves.append(xp.reshape(flat[offset : offset + size], shape))
-            offset += size
-        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+        return flat if self.trivial else self.from_leaves(self.split(flat), xp)
+
+
+def _join(parts: list[Array], segments: tuple[tuple[int, int], ...], size: int) -> Array:
+    """Concatenate 1-D JAX arrays by in-place updates of one buffer. XLA:CPU fuses a concatenate whose
+    operands are elementwise expressions into one loop that is about 40× slower than a copy
+    (15 ms against 0.4 ms at n = 10⁶); ``dynamic_update_slice`` keeps each part a copy."""
+    out = jnp.zeros(size, jnp.result_type(*parts))
+    for (offset, _), part in zip(segments, parts):
+        out = lax.dynamic_update_slice(out, part.astype(out.dtype), (offset,))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,7 +157,9 @@ class Problem:
 
     ``f(theta) -> (m,)``, ``T(a, theta) -> (n,)``, ``S(a, y) -> (m,)`` and ``loss(y) -> ()`` act on the
     flat parameter vector ``theta`` (``n``), transformation parameter ``a`` (``k``) and output ``y``
-    (``m``). ``unflatten_theta`` restores the user's pytree.
+    (``m``). ``unflatten_theta`` restores the user's pytree. ``theta_segments`` are the ``(offset,
+    size)`` of the parameter leaves in ``theta`` and ``T_leaves(a, leaves) -> leaves`` is ``T`` on
+    the list of 1-D leaves (no concatenation: the matrix-free solves apply ``∂θT`` to a few leaves).
     """
 
     backend: Backend
@@ -136,6 +173,8 @@ class Problem:
     is_symmetry: bool
     name: str
     unflatten_theta: Callable[[Array], Any]
+    theta_segments: tuple[tuple[int, int], ...] = ()
+    T_leaves: Callable[[Array, list[Array]], list[Array]] | None = None
 
     def L(self, theta: Array) -> Array:
         """The training loss ``L = ℓ ∘ f``."""
@@ -192,6 +231,9 @@ def bind(
     def T(b: Array, th: Array) -> Array:
         return theta_fl.flatten(T_user(a_fl.unflatten(b, xp), theta_fl.unflatten(th, xp)), xp, "T")
 
+    def T_leaves(b: Array, leaves: list[Array]) -> list[Array]:
+        return theta_fl.leaves(T_user(a_fl.unflatten(b, xp), theta_fl.from_leaves(leaves, xp)), xp, "T")
+
     def S(b: Array, y: Array) -> Array:
         if S_user is None:
             return y
@@ -225,6 +267,8 @@ def bind(
         is_symmetry=eq.is_symmetry,
         name=eq.name,
         unflatten_theta=lambda th: theta_fl.unflatten(th, xp),
+        theta_segments=theta_fl.segments,
+        T_leaves=T_leaves,
     )
     return problem, a_flat, theta_flat
 

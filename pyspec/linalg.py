@@ -31,7 +31,7 @@ __all__ = [
     "PowerResult",
     "solve",
     "solve_columns",
-    "scalar_operator",
+    "diagonal_rows",
     "lanczos_max_eigenvalue",
     "lanczos_extremes",
     "power_iteration",
@@ -122,16 +122,21 @@ def solve_columns(matvec: Operator, B: jax.Array, **kwargs: float) -> SolveResul
     return SolveResult(X.T, jnp.max(res, initial=0.0))
 
 
-def scalar_operator(matvec: Operator, probe: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Test whether ``A = c I``: returns ``c = uᵀAu / uᵀu`` and ``‖Au − c u‖ / ‖Au‖`` for the probe ``u``.
+def diagonal_rows(matvec: Operator, u: jax.Array, u2: jax.Array, *, tol: float) -> tuple[jax.Array, jax.Array]:
+    """Find the rows of ``A`` that are multiples of unit rows, ``A_i = c_i e_iᵀ``, from two probes.
 
-    For ``A ≠ c I`` the second value is ``0`` only for ``u`` in a proper subspace, which a random
-    probe avoids with probability 1; ``A = c I`` (e.g. ``T(a, θ) = aθ``) makes it round-off.
+    Returns ``c`` (``c_i = ((Au)_i u_i + (Au₂)_i u₂_i) / (u_i² + u₂_i²)``) and the mask of rows with
+    ``|(Au)_i u₂_i − (Au₂)_i u_i| ≤ tol · (|(Au)_i u₂_i| + |(Au₂)_i u_i|)`` and ``c_i ≠ 0``.
+
+    Guarantee: a row ``A_i = c e_iᵀ + s`` with ``s ≠ 0``, ``s ⊥ e_i`` makes the left side
+    ``|(s·u) u₂_i − (s·u₂) u_i|``, a non-zero polynomial in the probes, so for random (Gaussian)
+    probes it is flagged with probability 1; a diagonal row computed with rounding errors gives a
+    ratio of order ``eps``. ``A = cI`` (e.g. ``T(a, θ) = aθ``) marks every row.
     """
-    Au = matvec(probe)
-    c = jnp.vdot(probe, Au) / jnp.vdot(probe, probe)
-    norm = jnp.linalg.norm(Au)
-    return c, jnp.linalg.norm(Au - c * probe) / jnp.where(norm > 0, norm, 1.0)
+    Au, Au2 = matvec(u), matvec(u2)
+    c = (Au * u + Au2 * u2) / (u * u + u2 * u2)
+    mismatch = jnp.abs(Au * u2 - Au2 * u)
+    return c, (mismatch <= tol * (jnp.abs(Au * u2) + jnp.abs(Au2 * u))) & (c != 0)
 
 
 def _start(n: int, v0: jax.Array | None, key: jax.Array | None) -> jax.Array:

@@ -6,21 +6,25 @@ contracted with ``γ``, ``ζ``) with the ``k`` columns of ``v`` and ``w`` (Theor
 probe directions (Theorem 2). The identity checks are the dense path's
 (:func:`pyspec.theorem1.identity_checks`), with the same natural scales.
 
-Cost of Theorem 1 (``k`` directions): one linearization of ``θ ↦ (f(θ), ∇L(θ))`` (a gradient's
-forward and backward pass) whose linear map is applied to the ``k + 1`` tangents ``[v | u]`` (``u``
-the fixed unit probe of the Hessian scale), one pullback of ``f`` applied to ``3k + 1`` cotangents,
-and operations on ``T`` and ``S`` alone (solves, their second derivatives), which touch neither the
-model nor the data.
+Cost of Theorem 1 (``k`` directions, :func:`theorem1_terms_mf`): one linearization of
+``θ ↦ (f(θ), ∇L(θ))`` (a gradient's forward and backward pass) applied to the ``k + 1`` tangents
+``v_j`` and ``u`` (the fixed unit probe of the Hessian scale), one pullback of ``f`` applied to
+``3k + 1`` cotangents, and work on ``T`` and ``S`` alone (solves, their second derivatives), which
+touches neither the model nor the data. Directions are processed one at a time; with
+``keep_arrays=False`` each is reduced to norms and contractions on the device, so memory is ``O(n)``
+whatever ``k``.
 
 Solves (``v = ∂θT⁻¹ ∂aT``, ``γ = ∂θT⁻ᵀ∇L``, ``w = ∂yS⁻¹ ∂aS``, ``ζ = ∂yS⁻ᵀ g``) go through
-``lax.custom_linear_solve``, so ``(∂θv)*∇L`` and ``(∂y w)*g`` are differentiated implicitly.
-When ``∂θT = cI`` (e.g. ``T = aθ``; detected by a random probe, :func:`pyspec.linalg.scalar_operator`)
-the solve is a division; otherwise it is GMRES (:func:`pyspec.linalg.solve`).
+``lax.custom_linear_solve``, so ``(∂θv)*∇L`` and ``(∂y w)*g`` are differentiated implicitly. Two
+random probes find the rows of the Jacobian that are diagonal (:class:`RowStructure`): they are
+divided, and GMRES (:func:`pyspec.linalg.solve`) runs on the remaining rows only. A homogeneity or
+rescaling (``∂θT`` diagonal) needs no iteration; a ``GL(r)`` action on one layer iterates on its
+``r`` rows of that layer.
 
 Tolerance. An approximate solve with relative residual ``ρ`` has forward error at most ``κρ``
 (``κ`` the condition number); ``v`` enters each identity at most quadratically, so the residual
 moves by at most ``2κρ`` relative to the check's scale. The tolerance is therefore the dense one
-plus ``SOLVE_SAFETY · κ · ρ``, with ``ρ`` the largest *measured* relative residual of the four solves
+plus ``SOLVE_SAFETY · κ · ρ``, with ``ρ`` the largest *measured* relative residual of the ``2k + 2`` solves
 and, for GMRES, at least the requested ``tol`` (which bounds the unmeasured solves inside the
 implicit derivatives of the (v, w) form).
 """
@@ -28,7 +32,7 @@ implicit derivatives of the (v, w) form).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -37,8 +41,9 @@ from jax import lax
 
 from pyspec import linalg
 from pyspec.backends.base import Array
+from pyspec.backends.jax_backend import ahead_of_time, compile_options
 from pyspec.characteristic import GoodPositionReport, default_max_condition, equivariance_report
-from pyspec.checks import IdentityCheck, compare, tolerance
+from pyspec.checks import IdentityCheck, Norms, compare, tolerance
 from pyspec.equivariance import Problem
 
 __all__ = [
@@ -48,10 +53,14 @@ __all__ = [
     "select_method",
     "SolverOptions",
     "SOLVE_SAFETY",
-    "SCALAR_OPERATOR",
+    "DIAGONAL_ROW",
+    "RowStructure",
+    "row_structures",
     "probe_directions",
     "position_report_mf",
     "theorem1_terms_mf",
+    "theorem1_checks_mf",
+    "theorem1_program",
     "theorem1_report_mf",
     "theorem2_report_mf",
 ]
@@ -69,8 +78,10 @@ the matrix-free path. At ``n = 1000`` the dense path still takes about a second 
 SOLVE_SAFETY = 4.0
 """Factor on ``κ ρ`` in the tolerance (module docstring: ``v`` enters at most quadratically)."""
 
-SCALAR_OPERATOR = 1e3 * np.finfo(np.float64).eps
-"""``∂θT`` (``∂yS``) is taken to be ``cI`` when ``‖Au − cu‖ / ‖Au‖`` is below this for a random ``u``."""
+DIAGONAL_ROW = 1e3 * np.finfo(np.float64).eps
+"""Relative mismatch below which a row of ``∂θT`` (``∂yS``) is taken to be diagonal
+(:func:`pyspec.linalg.diagonal_rows`). A coupling this weak that is missed shows in the measured
+solve residual, which enters the tolerance."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,7 +131,9 @@ dominates there, see :mod:`pyspec.backends.jax_backend`); above it with XLA's fu
 
 
 def _compile(problem: Problem, fun: Callable[..., Any]) -> Callable[..., Any]:
-    return problem.backend.compile(fun) if problem.n <= FAST_COMPILE_MAX_N else jax.jit(fun)
+    """``fun`` compiled (always: even for a backend with ``jit=False``) with
+    :func:`pyspec.backends.jax_backend.compile_options` for ``problem.n``."""
+    return ahead_of_time(fun, compile_options(fast=problem.n <= FAST_COMPILE_MAX_N))
 
 
 def _probe_key() -> jax.Array:
@@ -143,64 +156,187 @@ def _operators(fun: Callable[[Array], Array], x: Array) -> tuple[Callable, Calla
     return jvp, lambda u: vjp(u)[0]
 
 
-def _scalar_tests(problem: Problem, a: Array, theta: Array) -> tuple[float | None, float | None]:
-    """``c`` when ``∂θT = cI`` (resp. ``∂yS = cI``), else ``None`` (random-probe test)."""
+class RowStructure(NamedTuple):
+    """Which rows of a square Jacobian ``A`` (``∂θT`` or ``∂yS``) are diagonal, ``A_i = c_i e_iᵀ``.
 
-    def tests(a_: Array, t_: Array) -> tuple[Array, ...]:
+    Found at the point of the check by :func:`row_structures` (two random probes,
+    :func:`pyspec.linalg.diagonal_rows`). A symmetry's ``∂yS = I``, a homogeneity's ``∂θT = aI`` and
+    a rescaling's ``∂θT = diag(c)`` are diagonal; a ``GL(r)`` action on ``r`` rows of one layer leaves
+    every other row diagonal.
+
+    Attributes
+    ----------
+    inv_diag : (n,) array
+        ``1/c_i`` on the diagonal rows, ``0`` on the others.
+    active : (p,) int array
+        The other rows ("active"): the solve's only iterative part (:func:`_solver`).
+    local : (p,) int array
+        Their positions in the concatenation of the leaves that hold them.
+    leaves : tuple of int
+        Those leaves (of the parameter pytree for ``∂θT``; ``(0,)`` for ``∂yS``), static.
+    """
+
+    inv_diag: jax.Array
+    active: jax.Array
+    local: jax.Array
+    leaves: tuple[int, ...]
+
+
+def _structure(c: np.ndarray, diagonal: np.ndarray, segments: tuple[tuple[int, int], ...]) -> RowStructure:
+    inv = np.where(diagonal, 1.0 / np.where(diagonal, c, 1.0), 0.0)
+    active = np.flatnonzero(~diagonal)
+    starts = np.array([o for o, _ in segments])
+    owner = np.searchsorted(starts, active, side="right") - 1
+    leaves = tuple(int(i) for i in np.unique(owner))
+    before = {leaf: sum(segments[j][1] for j in leaves if j < leaf) for leaf in leaves}
+    local = np.array([before[leaf] + i - segments[leaf][0] for i, leaf in zip(active, owner)], dtype=int)
+    return RowStructure(jnp.asarray(inv), jnp.asarray(active), jnp.asarray(local), leaves)
+
+
+def _segments(problem: Problem) -> tuple[tuple[int, int], ...]:
+    return problem.theta_segments or ((0, problem.n),)
+
+
+def row_structures(problem: Problem, a: Array, theta: Array) -> tuple[RowStructure, RowStructure]:
+    """The :class:`RowStructure` of ``∂θT(a, θ)`` and of ``∂yS(a, f(θ))``."""
+
+    def probes(a_: Array, t_: Array) -> tuple[Array, ...]:
         y = problem.f(t_)
-        kt, ks = jax.random.split(_probe_key())
+        keys = jax.random.split(_probe_key(), 4)
         T_op = jax.linearize(lambda t: problem.T(a_, t), t_)[1]
         S_op = jax.linearize(lambda u: problem.S(a_, u), y)[1]
-        return (*linalg.scalar_operator(T_op, jax.random.normal(kt, t_.shape)),
-                *linalg.scalar_operator(S_op, jax.random.normal(ks, y.shape)))
+        return (
+            *linalg.diagonal_rows(T_op, *(jax.random.normal(kk, t_.shape) for kk in keys[:2]), tol=DIAGONAL_ROW),
+            *linalg.diagonal_rows(S_op, *(jax.random.normal(kk, y.shape) for kk in keys[2:]), tol=DIAGONAL_ROW),
+        )
 
-    cT, rT, cS, rS = (float(x) for x in _compile(problem, tests)(a, theta))
-    return (cT if rT <= SCALAR_OPERATOR and cT != 0.0 else None), (cS if rS <= SCALAR_OPERATOR and cS != 0.0 else None)
+    cT, dT, cS, dS = (np.asarray(x) for x in _compile(problem, probes)(a, theta))
+    return _structure(cT, dT, _segments(problem)), _structure(cS, dS, ((0, problem.m),))
 
 
-def _solver(matvec: Callable, rmatvec: Callable, scalar: Array | None, opts: SolverOptions) -> tuple[Callable, Callable]:
-    """Solvers ``b ↦ A⁻¹b`` and ``b ↦ A⁻ᵀb`` (custom linear solves: implicitly differentiable)."""
-    if scalar is not None:
+def _is_diagonal(structure: RowStructure) -> bool:
+    return structure.active.shape[0] == 0
 
-        def divide(_: Callable, b: Array) -> Array:
-            return b / scalar
+
+def _active_operators(
+    fun_leaves: Callable[[list[Array]], list[Array]], segments: tuple[tuple[int, int], ...], x: Array,
+    structure: RowStructure,
+) -> tuple[Callable, Callable]:
+    """``z ↦ (A z)_active`` and ``z ↦ (Aᵀz)_active`` for ``z`` on the active rows, ``A = ∂fun(x)``.
+
+    ``fun`` is linearized as a function of the leaves holding active rows only (the other leaves are
+    constants), so one product costs the size of those leaves, not ``n``.
+    """
+    parts = [x[o : o + size] for o, size in segments]
+    leaves, local = structure.leaves, structure.local
+    sizes = [segments[i][1] for i in leaves]
+
+    def sub(z: Array) -> Array:
+        ls, offset = list(parts), 0
+        for leaf, size in zip(leaves, sizes):
+            ls[leaf], offset = z[offset : offset + size], offset + size
+        out = fun_leaves(ls)
+        return jnp.concatenate([out[i] for i in leaves])
+
+    mv, rmv = _operators(sub, jnp.concatenate([parts[i] for i in leaves]))
+
+    def scatter(z: Array) -> Array:
+        return jnp.zeros(sum(sizes), z.dtype).at[local].set(z, unique_indices=True)
+
+    return (lambda z: mv(scatter(z))[local]), (lambda z: rmv(scatter(z))[local])
+
+
+def _solvers_at(
+    fun: Callable[[Array], Array], fun_leaves: Callable[[list[Array]], list[Array]],
+    segments: tuple[tuple[int, int], ...], x: Array, structure: RowStructure, opts: SolverOptions,
+) -> tuple[Callable, Callable, Callable, Callable]:
+    """``A = ∂fun(x)``: its product, transposed product, and the two solvers of :func:`_solver`."""
+    mv, rmv = _operators(fun, x)
+    p, n = structure.active.shape[0], x.shape[0]
+    active = _active_operators(fun_leaves, segments, x, structure) if 0 < p < n else None
+    return (mv, rmv, *_solver(mv, rmv, structure, opts, active))
+
+
+def _solver(
+    matvec: Callable, rmatvec: Callable, structure: RowStructure, opts: SolverOptions,
+    active: tuple[Callable, Callable] | None,
+) -> tuple[Callable, Callable]:
+    """Solvers ``b ↦ A⁻¹b`` and ``b ↦ A⁻ᵀb`` (custom linear solves: implicitly differentiable).
+
+    With ``D`` the diagonal rows and ``a`` the active ones (:class:`RowStructure`), ``A`` is
+    ``[[D, 0], [Y, C]]`` up to a permutation, so ``x_D = b_D / c``, ``C x_a = b_a − (A x_D)_a`` and, for
+    ``Aᵀ``, ``Cᵀ y_a = b_a``, ``y_D = (b_D − (Aᵀy_a)_D) / c``: GMRES runs on the ``p`` active rows only,
+    with the products ``active`` (:func:`_active_operators`), and not at all when ``p = 0``.
+    """
+    d, idx = structure.inv_diag, structure.active
+    n, p = d.shape[0], idx.shape[0]
+
+    def gmres(op: Callable, b: Array) -> Array:
+        return linalg.solve(op, b, tol=opts.tol, restart=opts.restart, maxiter=opts.maxiter).x
+
+    if p == 0:
+        forward = transposed = lambda b: d * b  # noqa: E731
+    elif p == n:
+        forward, transposed = (lambda b: gmres(matvec, b)), (lambda b: gmres(rmatvec, b))
+    else:
+        C, Ct = active
+
+        def scatter(z: Array) -> Array:
+            return jnp.zeros(n, z.dtype).at[idx].set(z, unique_indices=True)
 
         def forward(b: Array) -> Array:
-            return lax.custom_linear_solve(matvec, b, divide, divide)
+            x = d * b
+            return x + scatter(gmres(C, (b - matvec(x))[idx]))
 
         def transposed(b: Array) -> Array:
-            return lax.custom_linear_solve(rmatvec, b, divide, divide)
+            y = scatter(gmres(Ct, b[idx]))
+            return y + d * (b - rmatvec(y))
 
-        return forward, transposed
-    kwargs = dict(tol=opts.tol, restart=opts.restart, maxiter=opts.maxiter)
-    return (lambda b: linalg.solve(matvec, b, **kwargs).x), (lambda b: linalg.solve(rmatvec, b, **kwargs).x)
+    def solve(b: Array) -> Array:
+        return lax.custom_linear_solve(matvec, b, lambda _, r: forward(r), lambda _, r: transposed(r))
+
+    def solve_t(b: Array) -> Array:
+        return lax.custom_linear_solve(rmatvec, b, lambda _, r: transposed(r), lambda _, r: forward(r))
+
+    return solve, solve_t
 
 
-def _columns(solve: Callable, B: Array) -> Array:
-    """Solve for each column of ``B``, one after another (memory of one solve)."""
-    return lax.map(solve, B.T).T
-
-
-def _relative_residual(matvec: Callable, X: Array, B: Array) -> Array:
-    """``max_b ‖A x_b − b_b‖ / ‖b_b‖`` over the columns."""
-    R = jax.vmap(matvec, in_axes=1, out_axes=1)(X) - B
-    nb = jnp.linalg.norm(B, axis=0)
-    return jnp.max(jnp.where(nb > 0, jnp.linalg.norm(R, axis=0) / jnp.where(nb > 0, nb, 1.0), 0.0), initial=0.0)
+def _relative_residual(matvec: Callable, x: Array, b: Array) -> Array:
+    """``‖A x − b‖ / ‖b‖`` (``0`` for ``b = 0``)."""
+    nb = jnp.linalg.norm(b)
+    return jnp.where(nb > 0, jnp.linalg.norm(matvec(x) - b) / jnp.where(nb > 0, nb, 1.0), 0.0)
 
 
 # --- Theorem 1 --------------------------------------------------------------------------------------
 
+ACTION_TERMS = ("green_K", "green_S", "blue", "plain")
+"""Terms of item 2a in the (T, S) form (:func:`pyspec.theorem1.identity_checks`)."""
+ACTION_VW_TERMS = ("output", "direction")
+"""Terms of item 2a in the (v, w) form."""
+
 
 def theorem1_terms_mf(
-    problem: Problem, a: Array, theta: Array, cT: Array | None, cS: Array | None, opts: SolverOptions
+    problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
+    keep_arrays: bool = True,
 ) -> dict[str, Array]:
-    """Every contraction of Theorem 1 (:data:`pyspec.theorem1.CONTRACTION_KEYS`), matrix-free.
+    """Every contraction of Theorem 1, matrix-free, one direction at a time.
 
-    Also returns ``Hu``, ``GtKGu`` (the Hessian-scale probe), ``Gu`` and ``solve_residual`` (largest
-    relative residual of the four solves). ``cT``/``cS``: the scalar of ``∂θT = cI``/``∂yS = cI``, or
-    ``None`` for GMRES. Traceable: call it under :func:`jax.jit`.
+    The ``k`` columns of ``v`` and ``w`` are solved first (:func:`_solver`); then a loop over the
+    directions ``e_j`` computes, for column ``j``, ``Gv_j, Hv_j`` (the linearization of
+    ``θ ↦ (f, ∇L)``), ``Kw_j``, ``ζ·S_ya e_j``, ``(ζ·S_yy)w_j``, ``(∂_y w_j)*g`` (``m``-vectors),
+    ``(γ·T_θθ)v_j``, ``γ·T_θa e_j``, ``(∂_θ v_j)*∇L`` (the gradient of ``θ' ↦ ∇L·v_j(θ')`` through the
+    solve) and three pullbacks ``Gᵀ(Kw_j)``, ``Gᵀ(ζ·S_ya e_j − (ζ·S_yy)w_j)``, ``Gᵀ(Kw_j + (∂_y w_j)*g)``.
+
+    With ``keep_arrays`` the ``n × k`` quantities are returned (:data:`pyspec.theorem1.CONTRACTION_KEYS`);
+    without, each column is reduced on the device to what the checks need: the squared norms of both
+    sides of item 2a, of their terms and of their difference (``action_sq``, ``action_vw_sq``), and the
+    contractions ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L`` (``k × k``): memory
+    ``O(n)``, independent of ``k``. Both also return ``m × k`` arrays, the Hessian-scale and
+    ``‖G‖`` estimates (``norm_GtKGu``, ``norm_Hu_rest``, ``Hv_ratio``, ``Gv_ratio``, ``norm_Gu``) and
+    ``solve_residual`` (largest relative residual of the ``2k + 2`` top-level solves). Traceable.
     """
     f, T, S, loss = problem.f, problem.T, problem.S, problem.loss
+    sT, sS = structures
     grad_loss = jax.grad(loss)
 
     def f_and_grad(t: Array) -> tuple[Array, Array]:
@@ -210,84 +346,122 @@ def theorem1_terms_mf(
     (y, grad), lin = jax.linearize(f_and_grad, theta)
     _, pull = jax.vjp(f, theta)
     g = grad_loss(y)
+    k = a.shape[0]
+    E = jnp.eye(k, dtype=theta.dtype)
 
-    def T_of(t: Array) -> tuple[Callable, Callable, Array]:
-        mv, rmv = _operators(lambda s: T(a, s), t)
-        return mv, rmv, jax.jacfwd(lambda b: T(b, t))(a)
+    def over_directions(fun: Callable, *xs: Array) -> Any:
+        """``fun`` on each direction (rows of ``xs``) in turn, stacked: sequential ``lax.map``, which
+        on CPU is also faster than ``vmap`` (batched pullbacks of ``f`` lay out poorly)."""
+        return lax.map(lambda row: fun(*row), xs)
 
-    def S_of(u: Array) -> tuple[Callable, Callable, Array]:
-        mv, rmv = _operators(lambda s: S(a, s), u)
-        return mv, rmv, jax.jacfwd(lambda b: S(b, u))(a)
+    def T_solvers(t: Array) -> tuple[Callable, ...]:
+        T_leaves = problem.T_leaves or (lambda b, ls: [T(b, ls[0])])
+        return _solvers_at(lambda s: T(a, s), lambda ls: T_leaves(a, ls), _segments(problem), t, sT, opts)
 
-    def v_of(t: Array) -> Array:
-        mv, rmv, T_a = T_of(t)
-        return _columns(_solver(mv, rmv, cT, opts)[0], T_a)
+    def S_solvers(x: Array) -> tuple[Callable, ...]:
+        return _solvers_at(lambda s: S(a, s), lambda ls: [S(a, ls[0])], ((0, problem.m),), x, sS, opts)
 
-    def w_of(u: Array) -> Array:
-        mv, rmv, S_a = S_of(u)
-        return _columns(_solver(mv, rmv, cS, opts)[0], S_a)
+    def v_col(t: Array, e: Array) -> Array:
+        return T_solvers(t)[2](jax.jvp(lambda b: T(b, t), (a,), (e,))[1])
 
-    Tmv, Trmv, T_a = T_of(theta)
-    Smv, Srmv, S_a = S_of(y)
-    T_solve, T_solve_t = _solver(Tmv, Trmv, cT, opts)
-    S_solve, S_solve_t = _solver(Smv, Srmv, cS, opts)
-    v = _columns(T_solve, T_a)
-    w = _columns(S_solve, S_a)
+    def w_col(x: Array, e: Array) -> Array:
+        return S_solvers(x)[2](jax.jvp(lambda b: S(b, x), (a,), (e,))[1])
+
+    Tmv, Trmv, T_solve, T_solve_t = T_solvers(theta)
+    Smv, Srmv, S_solve, S_solve_t = S_solvers(y)
+
+    def solve_columns(op: Callable, solve: Callable, fun: Callable, x: Array) -> tuple[Array, Array]:
+        """Rows ``A⁻¹ ∂_a fun(a, x) e_j`` (``k × dim``) and their relative residuals."""
+
+        def one(e: Array) -> tuple[Array, Array]:
+            b = jax.jvp(lambda s: fun(s, x), (a,), (e,))[1]
+            col = solve(b)
+            return col, _relative_residual(op, col, b)
+
+        return over_directions(one, E)
+
+    V, res_v = solve_columns(Tmv, T_solve, T, theta)  # rows v_j
+    W, res_w = solve_columns(Smv, S_solve, S, y)
     gamma = T_solve_t(grad)
     zeta = S_solve_t(g)
-    solve_residual = jnp.max(jnp.stack([
-        _relative_residual(Tmv, v, T_a),
-        _relative_residual(Smv, w, S_a),
-        _relative_residual(Trmv, gamma[:, None], grad[:, None]),
-        _relative_residual(Srmv, zeta[:, None], g[:, None]),
-    ]))
-
-    # (G, H) along [v | u]: one linearization, k + 1 tangents
-    u = jnp.asarray(_probe_vector(problem.n))
-    Gx, Hx = jax.vmap(lin, in_axes=1, out_axes=1)(jnp.concatenate([v, u[:, None]], axis=1))
-    k = v.shape[1]
-    Gv, Hv, Gu, Hu = Gx[:, :k], Hx[:, :k], Gx[:, k], Hx[:, k]
+    solve_residual = jnp.max(jnp.concatenate([
+        res_v, res_w, jnp.stack([_relative_residual(Trmv, gamma, grad), _relative_residual(Srmv, zeta, g)])
+    ]))  # fmt: skip
 
     def K(x: Array) -> Array:
         return jax.jvp(grad_loss, (y,), (x,))[1]
 
-    Kw = jax.vmap(K, in_axes=1, out_axes=1)(w)
-
-    # second derivatives of T and S contracted with γ and ζ (no model evaluation)
     def gamma_T_grad(b: Array, t: Array) -> Array:
         return jax.grad(lambda s: jnp.vdot(gamma, T(b, s)))(t)
 
     def zeta_S_grad(b: Array, x: Array) -> Array:
         return jax.grad(lambda s: jnp.vdot(zeta, S(b, s)))(x)
 
-    def along(fun: Callable[[Array], Array], x: Array, V: Array) -> Array:
-        _, lin_ = jax.linearize(fun, x)
-        return jax.vmap(lin_, in_axes=1, out_axes=1)(V)
+    blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta)[1]
+    zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
 
-    gamma_Ttt_v = along(lambda t: gamma_T_grad(a, t), theta, v)
-    gamma_Tta = jax.jacfwd(lambda b: gamma_T_grad(b, theta))(a)
-    zeta_Syy_w = along(lambda x: zeta_S_grad(a, x), y, w)
-    zeta_Sya = jax.jacfwd(lambda b: zeta_S_grad(b, y))(a)
-    # (v, w) form: differentiate ∇Lᵀv(a, θ') and gᵀw(a, y') through the solves (reverse mode, k rows)
-    dv_star = _jacobian_rows(lambda t: grad @ v_of(t), theta, k).T
-    dw_star = _jacobian_rows(lambda x: g @ w_of(x), y, k).T
+    def column(v_j: Array, w_j: Array, e: Array) -> dict[str, Array]:
+        Gv_j, Hv_j = lin(v_j)
+        Kw_j = K(w_j)
+        zeta_Sya_j = jax.jvp(lambda b: zeta_S_grad(b, y), (a,), (e,))[1]
+        zeta_Syy_w_j = zeta_Syy_op(w_j)
+        dw_j = jax.grad(lambda x: jnp.vdot(g, w_col(x, e)))(y)
+        green_K, green_S, output = lax.map(lambda c: pull(c)[0], jnp.stack([Kw_j, zeta_Sya_j - zeta_Syy_w_j, Kw_j + dw_j]))
+        big = {
+            "Hv": Hv_j, "green_K": green_K, "green_S": green_S, "gamma_Ttt_v": blue_op(v_j),
+            "gamma_Tta": jax.jvp(lambda b: gamma_T_grad(b, theta), (a,), (e,))[1], "output": output,
+            "dv_star": jax.grad(lambda t: jnp.vdot(grad, v_col(t, e)))(theta),
+        }  # fmt: skip
+        small = {"Gv": Gv_j, "Kw": Kw_j, "zeta_Sya": zeta_Sya_j, "zeta_Syy_w": zeta_Syy_w_j, "dw_star": dw_j,
+                 "norm_v_sq": jnp.vdot(v_j, v_j), "norm_Hv_sq": jnp.vdot(Hv_j, Hv_j)}
+        return small | (big if keep_arrays else _column_summary(V, big))
 
-    # Gᵀ on 3k + 1 cotangents: one pullback
-    cot = jnp.concatenate([Kw, zeta_Sya - zeta_Syy_w, Kw + dw_star, K(Gu)[:, None]], axis=1)
-    Gt = jax.vmap(lambda c: pull(c)[0], in_axes=1, out_axes=1)(cot)
-    return {
-        "v": v, "w": w, "g": g, "grad_L": grad, "Gv": Gv, "Kw": Kw, "Hv": Hv,
-        "green_K": Gt[:, :k], "green_S": Gt[:, k : 2 * k], "output": Gt[:, 2 * k : 3 * k],
-        "gamma_Ttt_v": gamma_Ttt_v, "gamma_Tta": gamma_Tta, "dv_star": dv_star,
-        "zeta_Sya": zeta_Sya, "zeta_Syy_w": zeta_Syy_w, "dw_star": dw_star,
-        "Gu": Gu, "Hu": Hu, "GtKGu": Gt[:, 3 * k], "solve_residual": solve_residual,
+    cols = over_directions(column, V, W, E)  # stacked over j: (k, ...)
+    u = jnp.asarray(_probe_vector(problem.n))
+    Gu, Hu = lin(u)
+    GtKGu = pull(K(Gu))[0]
+    norm_v, norm_Hv = jnp.sqrt(cols["norm_v_sq"]), jnp.sqrt(cols["norm_Hv_sq"])
+
+    def ratio(num: Array) -> Array:
+        return jnp.max(jnp.where(norm_v > 0, num / jnp.where(norm_v > 0, norm_v, 1.0), 0.0))
+
+    out = {key: cols[key].T for key in ("Gv", "Kw", "zeta_Sya", "zeta_Syy_w", "dw_star")}
+    if keep_arrays:
+        out |= {key: cols[key].T for key in BIG_KEYS} | {"v": V.T}
+    else:
+        out |= {"action_sq": jnp.sum(cols["action_sq"], axis=0), "action_vw_sq": jnp.sum(cols["action_vw_sq"], axis=0)}
+        out |= {key: cols[key].T for key in ("vHv", "v_blue", "v_plain", "v_dv")}
+    return out | {
+        "w": W.T, "g": g, "grad_L": grad, "grad_v": V @ grad, "norm_grad": jnp.linalg.norm(grad),
+        "norm_v": jnp.linalg.norm(norm_v), "norm_Hv": jnp.linalg.norm(norm_Hv), "Hv_ratio": ratio(norm_Hv),
+        "Gv_ratio": ratio(jnp.linalg.norm(cols["Gv"], axis=1)), "norm_Gu": jnp.linalg.norm(Gu),
+        "norm_GtKGu": jnp.linalg.norm(GtKGu), "norm_Hu_rest": jnp.linalg.norm(Hu - GtKGu),
+        "solve_residual": solve_residual,
     }  # fmt: skip
 
 
-def _jacobian_rows(fun: Callable[[Array], Array], x: Array, k: int) -> Array:
-    """Jacobian (``k × n``) of ``fun: ℝⁿ → ℝᵏ`` by ``k`` sequential VJPs (memory of one)."""
-    _, pull = jax.vjp(fun, x)
-    return lax.map(lambda e: pull(e)[0], jnp.eye(k, dtype=x.dtype))
+BIG_KEYS = ("Hv", "green_K", "green_S", "gamma_Ttt_v", "gamma_Tta", "output", "dv_star")
+"""The ``n × k`` contractions :func:`theorem1_terms_mf` returns with ``keep_arrays``."""
+
+
+def _column_summary(V: Array, big: dict[str, Array]) -> dict[str, Array]:
+    """One column's item 2a reduced to squared norms (both forms) and its contractions with ``v``."""
+    ts = {"green_K": big["green_K"], "green_S": big["green_S"], "blue": big["gamma_Ttt_v"], "plain": -big["gamma_Tta"]}
+    vw = {"output": big["output"], "direction": -big["dv_star"]}
+    out = {}
+    for form, terms in (("action", ts), ("action_vw", vw)):
+        rhs = sum(terms.values())  # the order of :func:`pyspec.checks.compare`
+        sq = {"lhs": big["Hv"], "rhs": rhs, "difference": big["Hv"] - rhs} | terms
+        out[f"{form}_sq"] = jnp.stack([jnp.vdot(x, x) for x in sq.values()])
+    return out | {"vHv": V @ big["Hv"], "v_blue": V @ big["gamma_Ttt_v"], "v_plain": V @ big["gamma_Tta"],
+                  "v_dv": V @ big["dv_star"]}
+
+
+def _action_norms(sq: np.ndarray, terms: tuple[str, ...]) -> Norms:
+    """:class:`pyspec.checks.Norms` from the summed squares of :func:`_column_summary`."""
+    root = np.sqrt(np.asarray(sq, dtype=np.float64))
+    return Norms(lhs=float(root[0]), rhs=float(root[1]), difference=float(root[2]),
+                 terms={t: float(x) for t, x in zip(terms, root[3:])})
 
 
 def _probe_vector(n: int) -> np.ndarray:
@@ -296,20 +470,28 @@ def _probe_vector(n: int) -> np.ndarray:
     return u / np.linalg.norm(u)
 
 
+def _exact_condition(structure: RowStructure) -> float:
+    """Condition number of a diagonal Jacobian: ``max|c| / min|c|``."""
+    d = np.abs(np.asarray(structure.inv_diag))
+    return float(d.max() / d.min())
+
+
 def condition_program(
-    problem: Problem, scalars: tuple[float | None, float | None], opts: SolverOptions
+    problem: Problem, structures: tuple[RowStructure, RowStructure], opts: SolverOptions
 ) -> Callable[[Array, Array], tuple[Array, Array]]:
-    """Compiled ``(a, θ) ↦ (cond ∂θT, cond ∂yS)``: 1 for ``cI`` or a symmetry's ``S``, else the
-    Lanczos estimate on ``AᵀA`` (:func:`pyspec.linalg.condition_estimate`, a lower bound)."""
-    cT, cS = scalars
+    """Compiled ``(a, θ) ↦ (cond ∂θT, cond ∂yS)`` by Lanczos on ``AᵀA``
+    (:func:`pyspec.linalg.condition_estimate`, a lower bound); ``nan`` for a diagonal Jacobian
+    (exact: :func:`_exact_condition`) or a symmetry's ``S``, which are not estimated."""
+    sT, sS = structures
     iters = opts.condition_iterations
+    skip_S = _is_diagonal(sS) or problem.is_symmetry
 
     def conds(a_: Array, t_: Array) -> tuple[Array, Array]:
         y = problem.f(t_)
-        one = jnp.asarray(1.0)
-        cond_T = one if cT is not None else linalg.condition_estimate(
+        nan = jnp.asarray(jnp.nan)
+        cond_T = nan if _is_diagonal(sT) else linalg.condition_estimate(
             *_operators(lambda t: problem.T(a_, t), t_), problem.n, num_iter=iters)
-        cond_S = one if (cS is not None or problem.is_symmetry) else linalg.condition_estimate(
+        cond_S = nan if skip_S else linalg.condition_estimate(
             *_operators(lambda u: problem.S(a_, u), y), problem.m, num_iter=iters)
         return cond_T, cond_S
 
@@ -317,11 +499,15 @@ def condition_program(
 
 
 def position_report_mf(
-    problem: Problem, a: Array, theta: Array, scalars: tuple[float | None, float | None], opts: SolverOptions,
+    problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
     max_condition: float | None = None,
 ) -> GoodPositionReport:
-    """Good position (Definition 1) without forming ``∂θT`` or ``∂yS`` (:func:`condition_program`)."""
-    cond_T, cond_S = (float(x) for x in condition_program(problem, scalars, opts)(a, theta))
+    """Good position (Definition 1) without forming ``∂θT`` or ``∂yS``: exact for diagonal Jacobians,
+    else a Lanczos estimate (:func:`condition_program`)."""
+    sT, sS = structures
+    est_T, est_S = (float(x) for x in condition_program(problem, structures, opts)(a, theta))
+    cond_T = _exact_condition(sT) if _is_diagonal(sT) else est_T
+    cond_S = 1.0 if problem.is_symmetry else (_exact_condition(sS) if _is_diagonal(sS) else est_S)
     limit = default_max_condition(problem.backend) if max_condition is None else max_condition
     return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit)
 
@@ -333,28 +519,21 @@ def theorem1_report_mf(
     check_equivariance: bool = True,
     max_condition: float | None = None,
     opts: SolverOptions = SolverOptions(),
+    keep_arrays: bool = True,
 ) -> Any:
     """:func:`pyspec.theorem1` with ``method="matrix_free"`` for a bound (float64) problem."""
-    from pyspec.theorem1 import Theorem1Report, hessian_scale, identity_checks
+    from pyspec.theorem1 import Theorem1Report
 
-    B = problem.backend
-    scalars = _scalar_tests(problem, a, theta)
-    position = position_report_mf(problem, a, theta, scalars, opts, max_condition)
+    structures = row_structures(problem, a, theta)
+    position = position_report_mf(problem, a, theta, structures, opts, max_condition)
     position.require()
     eq_residual = None
     if check_equivariance:
         report = equivariance_report(problem, a, theta, position.condition)
         report.require(problem.name)
         eq_residual = max(report.residuals)
-    q = theorem1_program(problem, scalars, opts)(a, theta)
-    q = B.to_host(q)
-    condition = position.condition
-    iterative = scalars[0] is None or (scalars[1] is None and not problem.is_symmetry)
-    rho = max(float(q["solve_residual"]), opts.tol if iterative else 0.0)
-    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + SOLVE_SAFETY * condition * rho
-    norm_G = max(problem.n**0.5 * B.to_float(B.norm(q["Gu"])), _column_ratio(B, q["Gv"], q["v"]))
-    norm_H = hessian_scale(B, problem.n, q["GtKGu"], q["Hu"], q["Hv"], q["v"])
-    c = identity_checks(B, q, tol, norm_G, norm_H)
+    q = problem.backend.to_host(theorem1_program(problem, structures, opts, keep_arrays)(a, theta))
+    c = theorem1_checks_mf(problem, q, position.condition, structures, opts)
     return Theorem1Report(
         key_identity=c["theorem1_key_identity"],
         first_order=c["theorem1_first_order"],
@@ -367,22 +546,43 @@ def theorem1_report_mf(
     )
 
 
+def theorem1_checks_mf(
+    problem: Problem, q: dict[str, Array], condition: float, structures: tuple[RowStructure, RowStructure],
+    opts: SolverOptions,
+) -> dict[str, IdentityCheck]:
+    """The identity checks from :func:`theorem1_terms_mf`'s output (host side).
+
+    Tolerance: the dense one plus ``SOLVE_SAFETY · κ · ρ`` (module docstring), ``ρ`` at least
+    ``opts.tol`` when GMRES ran. ``‖G‖ ≈ max(√n ‖Gu‖, max_j ‖Gv_j‖/‖v_j‖)``, ``‖H‖`` as in
+    :func:`pyspec.theorem1.hessian_scale`.
+    """
+    from pyspec.theorem1 import hessian_scale_from_norms, identity_checks
+
+    B = problem.backend
+    sT, sS = structures
+    iterative = not _is_diagonal(sT) or (not _is_diagonal(sS) and not problem.is_symmetry)
+    rho = max(float(q["solve_residual"]), opts.tol if iterative else 0.0)
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + SOLVE_SAFETY * condition * rho
+    norm_G = max(problem.n**0.5 * float(q["norm_Gu"]), float(q["Gv_ratio"]))
+    norm_H = hessian_scale_from_norms(problem.n, float(q["norm_GtKGu"]), float(q["norm_Hu_rest"]), float(q["Hv_ratio"]))
+    if "action_sq" in q:
+        q = q | {"action_norms": _action_norms(q["action_sq"], ACTION_TERMS),
+                 "action_vw_norms": _action_norms(q["action_vw_sq"], ACTION_VW_TERMS)}
+    return identity_checks(B, q, tol, norm_G, norm_H)
+
+
 def theorem1_program(
-    problem: Problem, scalars: tuple[float | None, float | None], opts: SolverOptions
+    problem: Problem, structures: tuple[RowStructure, RowStructure], opts: SolverOptions, keep_arrays: bool = True
 ) -> Callable[[Array, Array], dict[str, Array]]:
-    """The compiled ``(a, θ) ↦`` :func:`theorem1_terms_mf` for the scalar tests' outcome."""
-    cT, cS = scalars
-    return _compile(problem, lambda a_, t_: theorem1_terms_mf(problem, a_, t_, cT, cS, opts))
+    """The compiled ``(a, θ) ↦`` :func:`theorem1_terms_mf` for the structures found at ``(a, θ)``."""
 
+    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> dict[str, Array]:
+        sT = RowStructure(*arrays_T, leaves=structures[0].leaves)
+        sS = RowStructure(*arrays_S, leaves=structures[1].leaves)
+        return theorem1_terms_mf(problem, a_, t_, (sT, sS), opts, keep_arrays)
 
-def _column_ratio(B: Any, AX: Array, X: Array) -> float:
-    """``max_b ‖A x_b‖ / ‖x_b‖``: a lower bound on ``‖A‖₂``."""
-    best = 0.0
-    for b in range(X.shape[1]):
-        nx = B.to_float(B.norm(X[:, b]))
-        if nx > 0.0:
-            best = max(best, B.to_float(B.norm(AX[:, b])) / nx)
-    return best
+    compiled = _compile(problem, program)
+    return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
 
 
 # --- Theorem 2 --------------------------------------------------------------------------------------

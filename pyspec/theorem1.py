@@ -25,7 +25,7 @@ import numpy as np
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
-from pyspec.checks import IdentityCheck, compare, tolerance
+from pyspec.checks import IdentityCheck, compare, compare_norms, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 
 __all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
@@ -188,66 +188,86 @@ CONTRACTION_KEYS = (
 def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:
     """The magnitude at which ``H`` is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe
     ``u`` of :func:`_probe` (the two parts of eq. 22, which may cancel), and at least
-    ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v``."""
+    ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v`` (:func:`hessian_scale_from_norms`)."""
     B = backend
 
     def nrm(x: Array) -> float:
         return B.to_float(B.norm(x))
 
-    norm_H = n**0.5 * (nrm(gauss_newton_u) + nrm(Hu - gauss_newton_u))
-    for b in range(v.shape[1]):
-        norm_vb = nrm(v[:, b])
-        if norm_vb > 0.0:
-            norm_H = max(norm_H, nrm(Hv[:, b]) / norm_vb)
-    return norm_H
+    ratio = max((nrm(Hv[:, b]) / nrm(v[:, b]) for b in range(v.shape[1]) if nrm(v[:, b]) > 0.0), default=0.0)
+    return hessian_scale_from_norms(n, nrm(gauss_newton_u), nrm(Hu - gauss_newton_u), ratio)
 
 
-def identity_checks(backend: Any, c: dict[str, Array], tol: float, norm_G: float, norm_H: float) -> dict[str, IdentityCheck]:
-    """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only
-    (:data:`CONTRACTION_KEYS`), shared by the dense and the matrix-free paths.
+def hessian_scale_from_norms(n: int, norm_gauss_newton_u: float, norm_rest_u: float, column_ratio: float) -> float:
+    """:func:`hessian_scale` from ``‖GᵀKGu‖``, ``‖Hu − GᵀKGu‖`` and ``max_b ‖Hv_b‖ / ‖v_b‖``."""
+    return max(n**0.5 * (norm_gauss_newton_u + norm_rest_u), column_ratio)
 
+
+def small_contractions(backend: Any, c: dict[str, Array]) -> dict[str, Any]:
+    """The ``k``-sized contractions of the ``n × k`` quantities that :func:`identity_checks` needs:
+    ``‖v‖``, ``‖∇L‖``, ``‖Hv‖``, ``∇Lᵀv``, ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L``
+    (the matrix-free path with ``keep_arrays=False`` computes them on the device)."""
+    B = backend
+    v = c["v"]
+    return {
+        "norm_v": B.to_float(B.norm(v)), "norm_grad": B.to_float(B.norm(c["grad_L"])),
+        "norm_Hv": B.to_float(B.norm(c["Hv"])), "grad_v": c["grad_L"] @ v, "vHv": v.T @ c["Hv"],
+        "v_blue": v.T @ c["gamma_Ttt_v"], "v_plain": v.T @ c["gamma_Tta"], "v_dv": v.T @ c["dv_star"],
+    }  # fmt: skip
+
+
+def identity_checks(backend: Any, c: dict[str, Any], tol: float, norm_G: float, norm_H: float) -> dict[str, IdentityCheck]:
+    """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only, shared by
+    the dense and the matrix-free paths.
+
+    ``c`` holds the ``m``-space quantities ``w, g, Gv, Kw, ζ·S_ya, (ζ·S_yy)w, (∂_y w)*g`` and either the
+    ``n × k`` arrays of :data:`CONTRACTION_KEYS` or, from the matrix-free path with
+    ``keep_arrays=False``, their :func:`small_contractions` and the :class:`~pyspec.checks.Norms` of
+    item 2a (``action_norms``, ``action_vw_norms``): the two item 2a checks then carry no arrays.
     ``norm_G`` and ``norm_H`` are the magnitudes of ``G`` and ``H`` in the natural scales
     (:func:`theorem1_checks`).
     """
     B = backend
-    v, w, Hv = c["v"], c["w"], c["Hv"]
+    arrays = "Hv" in c
+    s = small_contractions(B, c) if arrays else c
+    w = c["w"]
 
     def nrm(x: Array) -> float:
         return B.to_float(B.norm(x))
 
-    norm_v = nrm(v)
+    norm_v = s["norm_v"]
     scale_12 = norm_G * norm_v
-    scale_1 = nrm(c["grad_L"]) * norm_v + nrm(c["g"]) * nrm(w)
+    scale_1 = s["norm_grad"] * norm_v + nrm(c["g"]) * nrm(w)
     scale_2a = norm_H * norm_v
-    scale_2b = max(norm_H * norm_v**2, norm_v * nrm(Hv))
-    vHv = v.T @ Hv
+    scale_2b = max(norm_H * norm_v**2, norm_v * s["norm_Hv"])
     wKw = w.T @ c["Kw"]
+    if arrays:
+        action = compare(
+            B, "theorem1_hessian_action", c["Hv"],
+            {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]},
+            tol, scale_2a,
+        )  # fmt: skip
+        action_vw = compare(
+            B, "theorem1_hessian_action", c["Hv"], {"output": c["output"], "direction": -c["dv_star"]}, tol, scale_2a
+        )
+    else:
+        action = compare_norms(B, "theorem1_hessian_action", c["action_norms"], tol, scale_2a)
+        action_vw = compare_norms(B, "theorem1_hessian_action", c["action_vw_norms"], tol, scale_2a)
     return {
         "theorem1_key_identity": compare(B, "theorem1_key_identity", c["Gv"], {"w": w}, tol, scale_12),
-        "theorem1_first_order": compare(
-            B, "theorem1_first_order", c["grad_L"] @ v, {"g_w": c["g"] @ w}, tol, scale_1
-        ),
-        "theorem1_hessian_action": compare(
-            B,
-            "theorem1_hessian_action",
-            Hv,
-            {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]},
-            tol,
-            scale_2a,
-        ),
-        "theorem1_hessian_action_vw": compare(
-            B, "theorem1_hessian_action", Hv, {"output": c["output"], "direction": -c["dv_star"]}, tol, scale_2a
-        ),
+        "theorem1_first_order": compare(B, "theorem1_first_order", s["grad_v"], {"g_w": c["g"] @ w}, tol, scale_1),
+        "theorem1_hessian_action": action,
+        "theorem1_hessian_action_vw": action_vw,
         "theorem1_hessian_quadratic": compare(
             B,
             "theorem1_hessian_quadratic",
-            vHv,
+            s["vHv"],
             {
                 "green_K": wKw,
                 "green_Sya": w.T @ c["zeta_Sya"],
                 "green_Syy": -(w.T @ c["zeta_Syy_w"]),
-                "blue": v.T @ c["gamma_Ttt_v"],
-                "plain": -(v.T @ c["gamma_Tta"]),
+                "blue": s["v_blue"],
+                "plain": -s["v_plain"],
             },
             tol,
             scale_2b,
@@ -255,8 +275,8 @@ def identity_checks(backend: Any, c: dict[str, Array], tol: float, norm_G: float
         "theorem1_hessian_quadratic_vw": compare(
             B,
             "theorem1_hessian_quadratic",
-            vHv,
-            {"output": wKw + w.T @ c["dw_star"], "direction": -(v.T @ c["dv_star"])},
+            s["vHv"],
+            {"output": wKw + w.T @ c["dw_star"], "direction": -s["v_dv"]},
             tol,
             scale_2b,
         ),
@@ -274,6 +294,7 @@ def theorem1(
     max_condition: float | None = None,
     jit: bool = True,
     method: str = "auto",
+    keep_arrays: bool = True,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -299,6 +320,11 @@ def theorem1(
         ``"dense"`` forms ``G``, ``K``, ``∂θT``, ``∂yS`` (``O(n²)`` memory); ``"matrix_free"`` uses
         JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only). ``"auto"``
         picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision``.
+    keep_arrays : bool
+        Matrix-free path only: ``False`` reduces item 2a (``n × k`` arrays) to norms and
+        contractions on the device, one direction at a time, so memory stays ``O(n)`` whatever ``k``;
+        ``hessian_action.lhs``, ``.rhs`` and ``.terms`` are then ``None`` (residuals, scales and
+        ``term_norms`` are unchanged). The dense path always keeps them.
 
     Returns
     -------
@@ -317,7 +343,9 @@ def theorem1(
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         if select_method(method, problem.n, precision) == "matrix_free":
-            return theorem1_report_mf(problem, a_flat, theta_flat, check_equivariance, max_condition)
+            return theorem1_report_mf(
+                problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
+            )
         return theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
 
 

@@ -85,13 +85,31 @@ def test_gmres_solve_and_residual() -> None:
     assert float(short.relative_residual) > 1e-6
 
 
-def test_condition_estimate_and_scalar_test() -> None:
+def test_condition_estimate() -> None:
     n = 12
     M = np.random.default_rng(4).standard_normal((n, n))
     Mj = jnp.asarray(M)
     est = float(linalg.condition_estimate(lambda x: Mj @ x, lambda x: Mj.T @ x, n, num_iter=40))
     assert est == pytest.approx(np.linalg.cond(M), rel=1e-6)
-    u = jnp.asarray(np.random.default_rng(5).standard_normal(n))
-    c, rel = linalg.scalar_operator(lambda x: 3.0 * x, u)
-    assert float(c) == pytest.approx(3.0) and float(rel) < 1e-15
-    assert float(linalg.scalar_operator(lambda x: Mj @ x, u)[1]) > 1e-2
+
+
+def test_diagonal_rows_finds_exactly_the_diagonal_rows() -> None:
+    """Rows c_i e_iᵀ are found with their c_i; a row with any off-diagonal entry (even one weak entry)
+    or a zero row is not (negative controls)."""
+    n = 9
+    rng = np.random.default_rng(5)
+    c = rng.uniform(0.5, 2.0, n)
+    M = np.diag(c)
+    M[2, 5] = 0.3  # coupled row
+    M[4, :] = rng.standard_normal(n)  # dense row
+    M[6, 0] = 1e-6  # weak coupling, still flagged
+    M[7, 7] = 0.0  # zero row: not invertible, not diagonal
+    Mj = jnp.asarray(M)
+    u, u2 = (jnp.asarray(rng.standard_normal(n)) for _ in range(2))
+    est, diag = linalg.diagonal_rows(lambda x: Mj @ x, u, u2, tol=1e-12)
+    expected = np.ones(n, bool)
+    expected[[2, 4, 6, 7]] = False
+    assert np.array_equal(np.asarray(diag), expected)
+    assert np.allclose(np.asarray(est)[expected], c[expected], rtol=1e-14)
+    _, all_diag = linalg.diagonal_rows(lambda x: 3.0 * x, u, u2, tol=1e-12)
+    assert bool(np.all(np.asarray(all_diag)))

@@ -1,8 +1,11 @@
 """Matrix-free Theorems 1–2 (pyspec.matrix_free) against the dense path, with negative controls,
-the auto-selection rule and its errors."""
+the auto-selection rule and its errors, the structured solves and the O(n) (norm-only) reports on
+real-size models."""
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -141,3 +144,69 @@ def test_auto_picks_matrix_free_for_a_large_pytree_model(monkeypatch) -> None:
     monkeypatch.setattr(matrix_free, "theorem1_report_mf", lambda *a, **k: called.append(1) or original(*a, **k))
     report = ps.theorem1(inst.eq, inst.loss, inst.a(None), inst.theta(None))
     assert called and report.holds, report.checks
+
+
+# --- real-size models: structured solves, O(n) reports ------------------------------------------------
+
+LARGE_CASES = [("mlp", s) for s in ("homogeneity", "rescaling", "reparameterization", "last_layer")] + [
+    ("transformer", s) for s in ("rescaling", "reparameterization", "last_layer")
+]
+
+
+def _large_broken(inst):
+    """The large instance with a non-equivariant term ``0.1 s(θ) r`` added (``s`` = the squared first
+    rows of every leaf, which every catalog action changes): the negative control."""
+    m = inst.eq.model(inst.theta(None)).shape[0]
+    r = np.random.default_rng(3).standard_normal(m)
+
+    def model(p):
+        s = sum(jnp.sum(jnp.reshape(leaf, (leaf.shape[0], -1))[0] ** 2) for leaf in jax.tree_util.tree_leaves(p))
+        return inst.eq.model(p) + 0.1 * s * r
+
+    return inst.eq.replace(model=model, name=inst.eq.name + "_broken")
+
+
+@pytest.mark.parametrize("model,symmetry", LARGE_CASES)
+def test_large_models_hold_with_O_n_reports_and_flag_the_control(model, symmetry) -> None:
+    """Every real-size entry holds with ``keep_arrays=False`` (item 2a reduced to norms on the device);
+    the broken model fails every identity with the same settings."""
+    inst = build(model, 3000, symmetry)
+    a, theta = inst.a(None), inst.theta(None)
+    lean = ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free", keep_arrays=False)
+    assert lean.holds and max(c.residual for c in lean.checks) <= 1e-13, lean.checks
+    assert lean.hessian_action.lhs is None and lean.hessian_action.terms.keys() == {"green_K", "green_S", "blue", "plain"}
+    bad = ps.theorem1(_large_broken(inst), inst.loss, a, theta, method="matrix_free", keep_arrays=False,
+                      check_equivariance=False)
+    assert all(not c.holds and c.residual >= 1e-6 for c in bad.checks), bad.checks
+
+
+@pytest.mark.parametrize("name", ["last_layer_gl", "gl_reparameterization", "nonlinear_last_layer"])
+def test_norm_reports_equal_array_reports(name) -> None:
+    """``keep_arrays=False`` gives the residuals, scales and term norms of the full-array report."""
+    inst = CATALOG[name].build(0)
+    a, theta = inst.a(XP64), inst.theta(XP64)
+    full = ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free")
+    lean = ps.theorem1(inst.eq, inst.loss, a, theta, method="matrix_free", keep_arrays=False)
+    for f, l in zip(full.checks, lean.checks):
+        assert l.scale == pytest.approx(f.scale, rel=1e-12) and abs(l.residual - f.residual) <= 1e-15, (f, l)
+        for t, value in f.term_norms.items():
+            assert l.term_norms[t] == pytest.approx(value, rel=1e-12, abs=1e-300), (name, t)
+
+
+def test_row_structures_of_the_catalog_actions() -> None:
+    """Diagonal rows found by two probes: none active for homogeneity and rescaling (no GMRES), the
+    ``r`` mixed rows of one layer for last-layer ``GL(r)``, and ``∂yS = I`` for a symmetry."""
+    from pyspec.backends import get_backend
+    from pyspec.catalog.large import R, _mlp_widths
+    from pyspec.equivariance import bind
+
+    B = get_backend(None)
+    _, d, c = _mlp_widths(3000)
+    for symmetry, active_T, active_S in [("homogeneity", 0, 0), ("rescaling", 0, 0), ("last_layer", R * d, 64),
+                                         ("reparameterization", R * (32 + d), 0)]:
+        inst = build("mlp", 3000, symmetry)
+        problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), B)
+        sT, sS = matrix_free.row_structures(problem, a, theta)
+        assert (sT.active.shape[0], sS.active.shape[0]) == (active_T, active_S), symmetry
+        assert len(sT.leaves) == {0: 0, R * d: 1, R * (32 + d): 2}[active_T]
+    assert np.all(np.asarray(sS.inv_diag) == 1.0)  # reparameterization is a symmetry

@@ -60,16 +60,17 @@ def _point(symmetry: str, rng: np.random.Generator) -> np.ndarray:
 # --- MLP --------------------------------------------------------------------------------------------
 
 
-def _mlp_widths(n: int) -> tuple[int, int, int, int]:
+def _mlp_widths(n: int) -> tuple[int, int, int]:
     d0, c = 32, 10
     # n = d·d0 + d² (bottleneck pair) + d² + c·d
     d = int((-(d0 + c) + np.sqrt((d0 + c) ** 2 + 8 * n)) / 4)
-    return d0, max(d, R + 1), c, 32
+    return d0, max(d, R + 1), c
 
 
-def _mlp(n: int, symmetry: str, seed: int) -> Instance:
+def _mlp(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
     rng = np.random.default_rng(seed)
-    d0, d, c, N = _mlp_widths(n)
+    d0, d, c = _mlp_widths(n)
+    N = 32 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((d0, N)))
 
     def model(p: dict[str, jax.Array]) -> jax.Array:
@@ -108,16 +109,17 @@ MLP_SYMMETRIES = ("homogeneity", "rescaling", "reparameterization", "last_layer"
 # --- transformer block ------------------------------------------------------------------------------
 
 
-def _transformer_widths(n: int) -> tuple[int, int, int, int]:
+def _transformer_widths(n: int) -> tuple[int, int, int]:
     c, tokens = 10, 16
     # n ≈ 4d² (Q, K, V, O) + 8d² (MLP with 4d hidden) + c·d
     d = int((-c + np.sqrt(c**2 + 48 * n)) / 24)
-    return max(d, R + 1), c, tokens, 4
+    return max(d, R + 1), c, tokens
 
 
-def _transformer(n: int, symmetry: str, seed: int) -> Instance:
+def _transformer(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
     rng = np.random.default_rng(seed)
-    d, c, tokens, batch = _transformer_widths(n)
+    d, c, tokens = _transformer_widths(n)
+    batch = 4 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((batch, tokens, d)))
 
     def model(p: dict[str, jax.Array]) -> jax.Array:
@@ -157,27 +159,29 @@ TRANSFORMER_SYMMETRIES = ("rescaling", "reparameterization", "last_layer")
 
 @dataclasses.dataclass(frozen=True)
 class LargeEntry:
-    """A scalable model: ``build(n, symmetry, seed) -> Instance`` with about ``n`` parameters."""
+    """A scalable model: ``build(n, symmetry, seed, batch) -> Instance`` with about ``n`` parameters
+    (``batch``: samples, or sequences for the transformer; ``None`` for the default)."""
 
     name: str
     description: str
     symmetries: tuple[str, ...]
-    build: Callable[[int, str, int], Instance]
+    build: Callable[[int, str, int, int | None], Instance]
 
 
 LARGE: dict[str, LargeEntry] = {
-    "mlp": LargeEntry("mlp", "W₄relu(W₃relu(W₂W₁X)), 32 inputs, 10 classes, batch 32", MLP_SYMMETRIES, _mlp),
+    "mlp": LargeEntry("mlp", "W₄relu(W₃relu(W₂W₁X)), 32 inputs, 10 classes, batch 32 by default", MLP_SYMMETRIES, _mlp),
     "transformer": LargeEntry(
-        "transformer", "one attention + MLP block, 16 tokens, batch 4, mean-token read-out", TRANSFORMER_SYMMETRIES,
+        "transformer", "one attention + MLP block, 16 tokens, batch 4 by default, mean-token read-out", TRANSFORMER_SYMMETRIES,
         _transformer,
     ),
 }
 """The scalable entries by name."""
 
 
-def build(name: str, n: int, symmetry: str, seed: int = 0) -> Instance:
-    """An instance of ``LARGE[name]`` with about ``n`` parameters carrying ``symmetry``."""
-    return LARGE[name].build(n, symmetry, seed)
+def build(name: str, n: int, symmetry: str, seed: int = 0, batch: int | None = None) -> Instance:
+    """An instance of ``LARGE[name]`` with about ``n`` parameters carrying ``symmetry``, on ``batch``
+    samples (default: 32 for the MLP, 4 sequences for the transformer)."""
+    return LARGE[name].build(n, symmetry, seed, batch)
 
 
 def parameter_count(instance: Instance) -> int:
