@@ -121,7 +121,9 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
         return aot(power, theta, u), facts
     opts = matrix_free.SolverOptions()
     structures = matrix_free.row_structures(problem, a, theta)
-    facts["active_rows"] = int(structures[0].active.shape[0])
+    sT = structures[0]
+    solver = "none" if matrix_free._is_diagonal(sT) else "GMRES" if matrix_free._iterative(sT, opts) else "LU"
+    facts["active_rows"] = f"{int(sT.active.shape[0]):,} ({solver})"
     if op in ("theorem1", "theorem1_arrays"):
         program = matrix_free.theorem1_program(problem, structures, opts, keep_arrays=op == "theorem1_arrays")
         jax.block_until_ready(program(a, theta))  # compile
@@ -248,12 +250,13 @@ def run(
     timeout: float = 1800.0,
     dense_limit: int = DENSE_LIMIT,
     batch: int | None = None,
+    operations: Sequence[str] = OPERATIONS,
     progress: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
-    """Measure every operation at every size (one subprocess each); returns the JSON document."""
+    """Measure the operations at every size (one subprocess each); returns the JSON document."""
     rows = []
     for n in sizes:
-        ops = [op for op in OPERATIONS if op != "dense" or n <= dense_limit]
+        ops = [op for op in operations if op != "dense" or n <= dense_limit]
         row: dict[str, Any] = {"n_requested": n}
         for op in ops:
             if progress is not None:
@@ -332,14 +335,14 @@ def render(doc: dict[str, Any]) -> str:
         f"{(m['memory_bytes'] or 0) / 2**30:.0f} GiB RAM, {m['platform']}, Python {m['python']}, JAX {m['jax']} "
         f"on `{m['device']}`. GPU: {m['gpu']}.",
         "",
-        "| n | k | active rows | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | floor | hypotheses "
+        "| n | k | active rows of ∂θT (solve) | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | floor | hypotheses "
         "| (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["rows"]:
         active = next((r[op]["active_rows"] for op in OPERATIONS if "active_rows" in r.get(op, {})), "—")
         lines.append(
-            f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | {active:,} | "
+            f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | {active} | "
             + " | ".join(_fmt_time(r.get(op)) for op in
                          ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense"))
             + " |"
@@ -375,8 +378,12 @@ def main(args: argparse.Namespace) -> int:
     """``pyspec bench`` (see :func:`add_arguments`)."""
     sizes = [1_000] if args.quick and not args.sizes else [int(float(s)) for s in (args.sizes or "1e4,1e5,1e6,1e7").split(",")]
     repeats = 1 if args.quick else args.repeats
+    unknown = sorted(set(args.ops.split(",")) - set(OPERATIONS)) if args.ops else []
+    if unknown:
+        print(f"pyspec bench: unknown operation(s) {', '.join(unknown)}; choose from {', '.join(OPERATIONS)}", file=sys.stderr)
+        return 2
     doc = run(sizes, model=args.model, symmetry=args.symmetry, repeats=repeats, dense_limit=args.dense_limit,
-              batch=args.batch, progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
+              batch=args.batch, operations=args.ops.split(",") if args.ops else OPERATIONS, progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
     text = render(doc)
     print(text)
     if args.out:
@@ -398,6 +405,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dense-limit", type=int, default=DENSE_LIMIT, help="largest n for the dense path")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up")
     parser.add_argument("--batch", type=int, default=None, help="samples per batch (default: the model's)")
+    parser.add_argument("--ops", default="", help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all)")
 
 
 if __name__ == "__main__":

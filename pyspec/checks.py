@@ -148,14 +148,26 @@ class Norms:
     difference: float
 
 
-def compare_norms(backend: Backend, identity: str, norms: Norms, tol: float, natural: float = 0.0) -> IdentityCheck:
-    """An :class:`IdentityCheck` from :class:`Norms` alone (``lhs``, ``rhs`` and the terms are ``None``).
+def compare_norms(
+    backend: Backend,
+    identity: str,
+    norms: Norms,
+    tol: float,
+    natural: float = 0.0,
+    lhs: Array | None = None,
+    terms: Mapping[str, Array] | None = None,
+) -> IdentityCheck:
+    """An :class:`IdentityCheck` from :class:`Norms` computed elsewhere (on the device, column by
+    column), with the same residual formula and scale as :func:`compare`.
 
-    The residual is the one :func:`compare` computes from the arrays: same formula, same scale.
+    ``lhs`` and ``terms`` are attached when given (``rhs`` is then their sum); otherwise the check
+    carries ``None`` in their place.
     """
     if not norms.terms:
         raise ValueError("an identity needs at least one right-hand term")
-    return _build(backend, identity, norms, tol, natural, None, None, dict.fromkeys(norms.terms))
+    if terms is None:
+        return _build(backend, identity, norms, tol, natural, lhs, None, dict.fromkeys(norms.terms))
+    return _build(backend, identity, norms, tol, natural, lhs, sum(terms.values()), dict(terms))
 
 
 def _build(

@@ -17,9 +17,10 @@ whatever ``k``.
 Solves (``v = ∂θT⁻¹ ∂aT``, ``γ = ∂θT⁻ᵀ∇L``, ``w = ∂yS⁻¹ ∂aS``, ``ζ = ∂yS⁻ᵀ g``) go through
 ``lax.custom_linear_solve``, so ``(∂θv)*∇L`` and ``(∂y w)*g`` are differentiated implicitly. Two
 random probes find the rows of the Jacobian that are diagonal (:class:`RowStructure`): they are
-divided, and GMRES (:func:`pyspec.linalg.solve`) runs on the remaining rows only. A homogeneity or
-rescaling (``∂θT`` diagonal) needs no iteration; a ``GL(r)`` action on one layer iterates on its
-``r`` rows of that layer.
+divided, and only the remaining ("active") rows are solved for, by LU when their block is small
+(``SolverOptions.direct_max``) and by GMRES (:func:`pyspec.linalg.solve`) otherwise, with products that touch
+only the parameter leaves holding them. A homogeneity or rescaling (``∂θT`` diagonal) needs no
+solve; a ``GL(r)`` action on one layer solves on the ``r`` rows it mixes.
 
 Tolerance. An approximate solve with relative residual ``ρ`` has forward error at most ``κρ``
 (``κ`` the condition number); ``v`` enters each identity at most quadratically, so the residual
@@ -97,12 +98,18 @@ class SolverOptions:
     condition_iterations : int
         Lanczos steps on ``AᵀA`` for the condition-number estimate (a lower bound; exact when it
         reaches the dimension) and for ``‖J‖₂`` in Theorem 2.
+    direct_max : int
+        The active block ``C`` (``p × p``, :class:`RowStructure`) is formed by ``p`` products and
+        LU-factorized when ``p`` times the size of the leaves holding it is at most this (32 MiB of
+        products by default: ``∂yS`` of a last-layer action, any ``∂θT`` of a small model), an exact
+        solve with no iteration; larger blocks use GMRES. ``0`` forces GMRES.
     """
 
     tol: float = 1e-13
     restart: int = 20
     maxiter: int = 50
     condition_iterations: int = 30
+    direct_max: int = 2**22
 
 
 def check_method(method: str, precision: int | None) -> None:
@@ -174,12 +181,15 @@ class RowStructure(NamedTuple):
         Their positions in the concatenation of the leaves that hold them.
     leaves : tuple of int
         Those leaves (of the parameter pytree for ``∂θT``; ``(0,)`` for ``∂yS``), static.
+    span : int
+        Their total size (the cost of one product with the active block), static.
     """
 
     inv_diag: jax.Array
     active: jax.Array
     local: jax.Array
     leaves: tuple[int, ...]
+    span: int
 
 
 def _structure(c: np.ndarray, diagonal: np.ndarray, segments: tuple[tuple[int, int], ...]) -> RowStructure:
@@ -190,7 +200,8 @@ def _structure(c: np.ndarray, diagonal: np.ndarray, segments: tuple[tuple[int, i
     leaves = tuple(int(i) for i in np.unique(owner))
     before = {leaf: sum(segments[j][1] for j in leaves if j < leaf) for leaf in leaves}
     local = np.array([before[leaf] + i - segments[leaf][0] for i, leaf in zip(active, owner)], dtype=int)
-    return RowStructure(jnp.asarray(inv), jnp.asarray(active), jnp.asarray(local), leaves)
+    span = sum(segments[leaf][1] for leaf in leaves)
+    return RowStructure(jnp.asarray(inv), jnp.asarray(active), jnp.asarray(local), leaves, span)
 
 
 def _segments(problem: Problem) -> tuple[tuple[int, int], ...]:
@@ -216,6 +227,15 @@ def row_structures(problem: Problem, a: Array, theta: Array) -> tuple[RowStructu
 
 def _is_diagonal(structure: RowStructure) -> bool:
     return structure.active.shape[0] == 0
+
+
+def _direct(structure: RowStructure, opts: SolverOptions) -> bool:
+    return structure.active.shape[0] * structure.span <= opts.direct_max
+
+
+def _iterative(structure: RowStructure, opts: SolverOptions) -> bool:
+    """Whether :func:`_solver` runs GMRES for this structure."""
+    return not _is_diagonal(structure) and not _direct(structure, opts)
 
 
 def _active_operators(
@@ -265,8 +285,9 @@ def _solver(
 
     With ``D`` the diagonal rows and ``a`` the active ones (:class:`RowStructure`), ``A`` is
     ``[[D, 0], [Y, C]]`` up to a permutation, so ``x_D = b_D / c``, ``C x_a = b_a − (A x_D)_a`` and, for
-    ``Aᵀ``, ``Cᵀ y_a = b_a``, ``y_D = (b_D − (Aᵀy_a)_D) / c``: GMRES runs on the ``p`` active rows only,
-    with the products ``active`` (:func:`_active_operators`), and not at all when ``p = 0``.
+    ``Aᵀ``, ``Cᵀ y_a = b_a``, ``y_D = (b_D − (Aᵀy_a)_D) / c``, with the products ``active``
+    (:func:`_active_operators`). The active block is solved by LU when it is small
+    (``SolverOptions.direct_max``), else by GMRES; nothing is solved when ``p = 0``.
     """
     d, idx = structure.inv_diag, structure.active
     n, p = d.shape[0], idx.shape[0]
@@ -274,22 +295,36 @@ def _solver(
     def gmres(op: Callable, b: Array) -> Array:
         return linalg.solve(op, b, tol=opts.tol, restart=opts.restart, maxiter=opts.maxiter).x
 
+    C, Ct = (matvec, rmatvec) if p == n else active if p else (None, None)
+    if p == 0:
+        inner = inner_t = None
+    elif _direct(structure, opts):  # the p × p block by p products, one LU for both directions
+        lu = jax.scipy.linalg.lu_factor(jax.vmap(C, out_axes=1)(jnp.eye(p, dtype=d.dtype)))
+
+        def inner(r: Array) -> Array:
+            return jax.scipy.linalg.lu_solve(lu, r)
+
+        def inner_t(r: Array) -> Array:
+            return jax.scipy.linalg.lu_solve(lu, r, trans=1)
+
+    else:
+        inner, inner_t = (lambda r: gmres(C, r)), (lambda r: gmres(Ct, r))
+
     if p == 0:
         forward = transposed = lambda b: d * b  # noqa: E731
     elif p == n:
-        forward, transposed = (lambda b: gmres(matvec, b)), (lambda b: gmres(rmatvec, b))
+        forward, transposed = inner, inner_t
     else:
-        C, Ct = active
 
         def scatter(z: Array) -> Array:
             return jnp.zeros(n, z.dtype).at[idx].set(z, unique_indices=True)
 
         def forward(b: Array) -> Array:
             x = d * b
-            return x + scatter(gmres(C, (b - matvec(x))[idx]))
+            return x + scatter(inner((b - matvec(x))[idx]))
 
         def transposed(b: Array) -> Array:
-            y = scatter(gmres(Ct, b[idx]))
+            y = scatter(inner_t(b[idx]))
             return y + d * (b - rmatvec(y))
 
     def solve(b: Array) -> Array:
@@ -327,12 +362,13 @@ def theorem1_terms_mf(
     ``(γ·T_θθ)v_j``, ``γ·T_θa e_j``, ``(∂_θ v_j)*∇L`` (the gradient of ``θ' ↦ ∇L·v_j(θ')`` through the
     solve) and three pullbacks ``Gᵀ(Kw_j)``, ``Gᵀ(ζ·S_ya e_j − (ζ·S_yy)w_j)``, ``Gᵀ(Kw_j + (∂_y w_j)*g)``.
 
-    With ``keep_arrays`` the ``n × k`` quantities are returned (:data:`pyspec.theorem1.CONTRACTION_KEYS`);
-    without, each column is reduced on the device to what the checks need: the squared norms of both
-    sides of item 2a, of their terms and of their difference (``action_sq``, ``action_vw_sq``), and the
-    contractions ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L`` (``k × k``): memory
-    ``O(n)``, independent of ``k``. Both also return ``m × k`` arrays, the Hessian-scale and
-    ``‖G‖`` estimates (``norm_GtKGu``, ``norm_Hu_rest``, ``Hv_ratio``, ``Gv_ratio``, ``norm_Gu``) and
+    Each column is reduced on the device to what the checks need: the squared norms of both sides of
+    item 2a, of their terms and of their difference (``action_sq``, ``action_vw_sq``), and the
+    contractions ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L`` (``k × k``): memory ``O(n)``,
+    independent of ``k``. With ``keep_arrays`` the ``n × k`` quantities
+    (:data:`pyspec.theorem1.CONTRACTION_KEYS`) and ``∇L`` are returned as well, for the report.
+    Also returned: the ``m × k`` arrays, the Hessian-scale and ``‖G‖`` estimates (``norm_GtKGu``,
+    ``norm_Hu_rest``, ``Hv_ratio``, ``Gv_ratio``, ``norm_Gu``) and
     ``solve_residual`` (largest relative residual of the ``2k + 2`` top-level solves). Traceable.
     """
     f, T, S, loss = problem.f, problem.T, problem.S, problem.loss
@@ -414,7 +450,7 @@ def theorem1_terms_mf(
         }  # fmt: skip
         small = {"Gv": Gv_j, "Kw": Kw_j, "zeta_Sya": zeta_Sya_j, "zeta_Syy_w": zeta_Syy_w_j, "dw_star": dw_j,
                  "norm_v_sq": jnp.vdot(v_j, v_j), "norm_Hv_sq": jnp.vdot(Hv_j, Hv_j)}
-        return small | (big if keep_arrays else _column_summary(V, big))
+        return small | _column_summary(V, big) | (big if keep_arrays else {})
 
     cols = over_directions(column, V, W, E)  # stacked over j: (k, ...)
     u = jnp.asarray(_probe_vector(problem.n))
@@ -425,14 +461,12 @@ def theorem1_terms_mf(
     def ratio(num: Array) -> Array:
         return jnp.max(jnp.where(norm_v > 0, num / jnp.where(norm_v > 0, norm_v, 1.0), 0.0))
 
-    out = {key: cols[key].T for key in ("Gv", "Kw", "zeta_Sya", "zeta_Syy_w", "dw_star")}
+    out = {key: cols[key].T for key in ("Gv", "Kw", "zeta_Sya", "zeta_Syy_w", "dw_star", "vHv", "v_blue", "v_plain", "v_dv")}
+    out |= {"action_sq": jnp.sum(cols["action_sq"], axis=0), "action_vw_sq": jnp.sum(cols["action_vw_sq"], axis=0)}
     if keep_arrays:
-        out |= {key: cols[key].T for key in BIG_KEYS} | {"v": V.T}
-    else:
-        out |= {"action_sq": jnp.sum(cols["action_sq"], axis=0), "action_vw_sq": jnp.sum(cols["action_vw_sq"], axis=0)}
-        out |= {key: cols[key].T for key in ("vHv", "v_blue", "v_plain", "v_dv")}
+        out |= {key: cols[key].T for key in BIG_KEYS} | {"v": V.T, "grad_L": grad}
     return out | {
-        "w": W.T, "g": g, "grad_L": grad, "grad_v": V @ grad, "norm_grad": jnp.linalg.norm(grad),
+        "w": W.T, "g": g, "grad_v": V @ grad, "norm_grad": jnp.linalg.norm(grad),
         "norm_v": jnp.linalg.norm(norm_v), "norm_Hv": jnp.linalg.norm(norm_Hv), "Hv_ratio": ratio(norm_Hv),
         "Gv_ratio": ratio(jnp.linalg.norm(cols["Gv"], axis=1)), "norm_Gu": jnp.linalg.norm(Gu),
         "norm_GtKGu": jnp.linalg.norm(GtKGu), "norm_Hu_rest": jnp.linalg.norm(Hu - GtKGu),
@@ -560,7 +594,7 @@ def theorem1_checks_mf(
 
     B = problem.backend
     sT, sS = structures
-    iterative = not _is_diagonal(sT) or (not _is_diagonal(sS) and not problem.is_symmetry)
+    iterative = _iterative(sT, opts) or (_iterative(sS, opts) and not problem.is_symmetry)
     rho = max(float(q["solve_residual"]), opts.tol if iterative else 0.0)
     tol = tolerance(B, problem.n + problem.m + problem.k, condition) + SOLVE_SAFETY * condition * rho
     norm_G = max(problem.n**0.5 * float(q["norm_Gu"]), float(q["Gv_ratio"]))
@@ -576,9 +610,10 @@ def theorem1_program(
 ) -> Callable[[Array, Array], dict[str, Array]]:
     """The compiled ``(a, θ) ↦`` :func:`theorem1_terms_mf` for the structures found at ``(a, θ)``."""
 
+    static = [structure[3:] for structure in structures]  # leaves, span: fixed in the program
+
     def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> dict[str, Array]:
-        sT = RowStructure(*arrays_T, leaves=structures[0].leaves)
-        sS = RowStructure(*arrays_S, leaves=structures[1].leaves)
+        sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
         return theorem1_terms_mf(problem, a_, t_, (sT, sS), opts, keep_arrays)
 
     compiled = _compile(problem, program)

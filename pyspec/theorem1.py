@@ -220,16 +220,16 @@ def identity_checks(backend: Any, c: dict[str, Any], tol: float, norm_G: float, 
     """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only, shared by
     the dense and the matrix-free paths.
 
-    ``c`` holds the ``m``-space quantities ``w, g, Gv, Kw, ζ·S_ya, (ζ·S_yy)w, (∂_y w)*g`` and either the
-    ``n × k`` arrays of :data:`CONTRACTION_KEYS` or, from the matrix-free path with
-    ``keep_arrays=False``, their :func:`small_contractions` and the :class:`~pyspec.checks.Norms` of
-    item 2a (``action_norms``, ``action_vw_norms``): the two item 2a checks then carry no arrays.
+    ``c`` holds the ``m``-space quantities ``w, g, Gv, Kw, ζ·S_ya, (ζ·S_yy)w, (∂_y w)*g`` and the
+    ``n × k`` arrays of :data:`CONTRACTION_KEYS` (dense path), or, from the matrix-free path, their
+    :func:`small_contractions` and the :class:`~pyspec.checks.Norms` of item 2a (``action_norms``,
+    ``action_vw_norms``) computed on the device, with the arrays when they were kept (else the two
+    item 2a checks carry none).
     ``norm_G`` and ``norm_H`` are the magnitudes of ``G`` and ``H`` in the natural scales
     (:func:`theorem1_checks`).
     """
     B = backend
-    arrays = "Hv" in c
-    s = small_contractions(B, c) if arrays else c
+    s = c if "vHv" in c else small_contractions(B, c)
     w = c["w"]
 
     def nrm(x: Array) -> float:
@@ -241,18 +241,16 @@ def identity_checks(backend: Any, c: dict[str, Any], tol: float, norm_G: float, 
     scale_2a = norm_H * norm_v
     scale_2b = max(norm_H * norm_v**2, norm_v * s["norm_Hv"])
     wKw = w.T @ c["Kw"]
-    if arrays:
-        action = compare(
-            B, "theorem1_hessian_action", c["Hv"],
-            {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]},
-            tol, scale_2a,
-        )  # fmt: skip
-        action_vw = compare(
-            B, "theorem1_hessian_action", c["Hv"], {"output": c["output"], "direction": -c["dv_star"]}, tol, scale_2a
-        )
+    ts = vw = None
+    if "Hv" in c:
+        ts = {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]}
+        vw = {"output": c["output"], "direction": -c["dv_star"]}
+    if "action_norms" in c:  # matrix-free: norms from the device, arrays attached when kept
+        action = compare_norms(B, "theorem1_hessian_action", c["action_norms"], tol, scale_2a, c.get("Hv"), ts)
+        action_vw = compare_norms(B, "theorem1_hessian_action", c["action_vw_norms"], tol, scale_2a, c.get("Hv"), vw)
     else:
-        action = compare_norms(B, "theorem1_hessian_action", c["action_norms"], tol, scale_2a)
-        action_vw = compare_norms(B, "theorem1_hessian_action", c["action_vw_norms"], tol, scale_2a)
+        action = compare(B, "theorem1_hessian_action", c["Hv"], ts, tol, scale_2a)
+        action_vw = compare(B, "theorem1_hessian_action", c["Hv"], vw, tol, scale_2a)
     return {
         "theorem1_key_identity": compare(B, "theorem1_key_identity", c["Gv"], {"w": w}, tol, scale_12),
         "theorem1_first_order": compare(B, "theorem1_first_order", s["grad_v"], {"g_w": c["g"] @ w}, tol, scale_1),
