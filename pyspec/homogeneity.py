@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import jax
 import numpy as np
 
 from pyspec.backends import get_backend
@@ -47,10 +48,16 @@ Model = Callable[..., Array]
 
 
 def homogeneous_problem(
-    model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True
+    model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True,
+    method: str = "dense",
 ) -> tuple[Problem, Array, dict[str, Array]]:
     """Bind ``f`` as the ``(aθ, a^p y)``-equivariance, check it (unless ``check=False``) and compute
-    ``y, G, g, K, ∇L, H`` and ``Hθ`` (one HVP).
+    what the reports need: ``y, g, ∇L``, ``Hθ`` (one HVP), ``GᵀKy``, ``yᵀKy``, ``ℓ″`` (``m = 1``) and
+    the magnitudes ``‖G‖``, ``‖H‖`` of the natural scales.
+
+    ``method="dense"`` forms ``G``, ``K`` and ``H`` (also returned; ``‖·‖`` Frobenius);
+    ``"matrix_free"`` uses one HVP, one pullback and the probe estimates of
+    :func:`pyspec.matrix_free.theorem1_checks_mf` for ``‖G‖`` and ``‖H‖``.
 
     Returns
     -------
@@ -58,15 +65,24 @@ def homogeneous_problem(
     """
     eq = Equivariance(
         model=model,
-        T=lambda a, th, *, xp: a[0] * th,
+        T=lambda a, th, *, xp: jax.tree_util.tree_map(lambda leaf: a[0] * leaf, th),
         S=lambda a, y, *, xp: a[0] ** degree * y,
         name=f"{getattr(model, '__name__', 'model')} (degree {degree})",
     )
     problem, a, th = bind(eq, loss, np.array([HOMOGENEITY_SCALE]), theta, backend)
     if check:
         equivariance_report(problem, a, th, 1.0).require(f"{eq.name} is not homogeneous")
+    if method == "matrix_free":
+        from pyspec.matrix_free import homogeneity_terms_mf
+
+        return problem, th, homogeneity_terms_mf(problem, th)
     q = loss_terms(problem, th, backend.xp.reshape(th, (problem.n, 1)))
     q["H_theta"] = q.pop("HV")[:, 0]
+    G, K, y = q["G"], q["K"], q["y"]
+    Ky = K @ y
+    q |= {"GtKy": G.T @ Ky, "yKy": y @ Ky, "norm_G": norm(backend, G), "norm_H": norm(backend, q["H"])}
+    if problem.m == 1:
+        q["K00"] = K[0, 0]
     return problem, th, q
 
 
@@ -97,13 +113,12 @@ def norm_growth_report(problem: Problem, theta: Array, q: dict[str, Array], degr
 def hessian_action_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
     """Eq. (3) ``Hθ = (p−1)∇L + p GᵀK y``; the left side is one HVP."""
     B = problem.backend
-    G, K, y = q["G"], q["K"], q["y"]
-    natural = norm(B, q["H"]) * norm(B, theta)
+    natural = q["norm_H"] * norm(B, theta)
     check = compare(
         B,
         "homogeneity_hessian_action",
         q["H_theta"],
-        {"gradient": (degree - 1) * q["grad_L"], "output_curvature": degree * (G.T @ (K @ y))},
+        {"gradient": (degree - 1) * q["grad_L"], "output_curvature": degree * q["GtKy"]},
         tolerance(B, _dimension(problem)),
         natural,
     )
@@ -111,14 +126,13 @@ def hessian_action_report(problem: Problem, theta: Array, q: dict[str, Array], d
 
 
 def _quadratic_terms(q: dict[str, Array], degree: float) -> dict[str, Array]:
-    y = q["y"]
-    return {"output_curvature": degree**2 * (y @ (q["K"] @ y)), "gradient": degree * (degree - 1) * (q["g"] @ y)}
+    return {"output_curvature": degree**2 * q["yKy"], "gradient": degree * (degree - 1) * (q["g"] @ q["y"])}
 
 
 def hessian_quadratic_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
     """Eq. (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``."""
     B = problem.backend
-    natural = norm(B, q["H"]) * norm(B, theta) ** 2
+    natural = q["norm_H"] * norm(B, theta) ** 2
     check = compare(B, "homogeneity_hessian_quadratic", theta @ q["H_theta"], _quadratic_terms(q, degree),
                     tolerance(B, _dimension(problem)), natural)
     return Report("homogeneity_hessian_quadratic", {"hessian_quadratic": check})
@@ -132,12 +146,12 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
             f"{problem.name}: Corollary 1 is stated for a scalar output (m = 1), got m = {problem.m}; for "
             "m > 1, GᵀKf is in general not parallel to ∇L (MATH.md §6)"
         )
-    d1, d2, f = q["g"][0], q["K"][0, 0], q["y"][0]
+    d1, d2, f = q["g"][0], q["K00"], q["y"][0]
     kappa_parts = ((degree - 1) * d1, degree * f * d2)
     kappa = kappa_parts[0] + kappa_parts[1]
     kappa_scale = sum(abs(B.to_float(x)) for x in kappa_parts)
     grad, H_theta = q["grad_L"], q["H_theta"]
-    norm_H_theta = norm(B, q["H"]) * norm(B, theta)
+    norm_H_theta = q["norm_H"] * norm(B, theta)
     tol = tolerance(B, _dimension(problem))
     natural = abs(B.to_float(d1)) * norm_H_theta + kappa_scale * norm(B, grad)
     parts = {
@@ -145,7 +159,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
                                  {"kappa_gradient": kappa * grad}, tol, natural)
     }
     kappa_zero = abs(B.to_float(kappa)) <= tol * kappa_scale
-    stationary = norm(B, grad) <= tol * norm(B, q["G"]) * abs(B.to_float(d1))
+    stationary = norm(B, grad) <= tol * q["norm_G"] * abs(B.to_float(d1))
     details: dict[str, Any] = {"kappa": B.to_float(kappa), "loss_derivative": B.to_float(d1), "c": None}
     notes: tuple[str, ...] = ()
     if not kappa_zero:
@@ -159,7 +173,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     elif stationary:
         details["c"] = 0.0
         parts["c_form"] = vanishes(B, "corollary1_gradient_in_hessian_range", grad, tol,
-                                   norm(B, q["G"]) * abs(B.to_float(d1)))
+                                   q["norm_G"] * abs(B.to_float(d1)))
     else:
         notes = (
             f"kappa = (p-1)l' + p f l'' = {details['kappa']:.3e} vanishes (relative to its terms {kappa_scale:.3e}) "
@@ -175,18 +189,25 @@ def sharpness_report(
     """Sharpness bound: the Rayleigh quotient formula, and ``λ_max(H) ≥`` it.
 
     The bound is reported as the check ``max(bound − λ, 0) = 0`` relative to ``‖H‖``, with ``λ`` the
-    largest eigenvalue (``extreme="min"`` uses the smallest: a negative control of the same check).
+    largest eigenvalue (``extreme="min"`` uses the smallest: a negative control of the same check):
+    from the dense ``H`` by a symmetric eigensolver, or matrix-free by Lanczos
+    (:func:`pyspec.matrix_free.extreme_eigenvalue`).
     """
     B = problem.backend
     sq = norm(B, theta) ** 2
     if sq == 0.0:
         raise ValueError(f"{problem.name}: the sharpness bound needs theta != 0")
-    norm_H = norm(B, q["H"])
+    norm_H = q["norm_H"]
     tol = tolerance(B, _dimension(problem))
     terms = {name: value / sq for name, value in _quadratic_terms(q, degree).items()}
     rayleigh = compare(B, "sharpness_lower_bound", (theta @ q["H_theta"]) / sq, terms, tol, norm_H)
-    eigenvalues = B.eigvalsh(q["H"])
-    lam = eigenvalues[-1] if extreme == "max" else eigenvalues[0]
+    if "H" in q:
+        eigenvalues = B.eigvalsh(q["H"])
+        lam = eigenvalues[-1] if extreme == "max" else eigenvalues[0]
+    else:
+        from pyspec.matrix_free import extreme_eigenvalue
+
+        lam = extreme_eigenvalue(problem, theta, extreme)
     violation = rayleigh.rhs - lam
     violation = violation if B.to_float(violation) > 0 else violation * 0
     bound = vanishes(B, "sharpness_lower_bound", violation, tol, norm_H)
@@ -208,10 +229,15 @@ REPORTS: dict[str, ReportFn] = {
 
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
-            check_homogeneity: bool, jit: bool, make: ReportFn) -> Report:
+            check_homogeneity: bool, jit: bool, method: str, make: ReportFn) -> Report:
+    from pyspec.matrix_free import check_method, select_method
+
+    check_method(method, precision)
+    n = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(theta))
     backend = get_backend(precision, jit=jit)
     with backend.context():
-        problem, th, q = homogeneous_problem(model, loss, theta, degree, backend, check_homogeneity)
+        problem, th, q = homogeneous_problem(model, loss, theta, degree, backend, check_homogeneity,
+                                             select_method(method, n, precision))
         return make(problem, th, q, degree)
 
 
@@ -231,47 +257,54 @@ _PARAMETERS = """
         Verify ``f(aθ) = a^p f(θ)`` first (default); ``False`` only for negative controls.
     jit : bool
         Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
+    method : {"auto", "dense", "matrix_free"}
+        ``"dense"`` forms ``G``, ``K``, ``H``; ``"matrix_free"`` uses HVPs, one pullback and, for the
+        sharpness bound, Lanczos (float64 only); ``"auto"`` is dense for ``n ≤``
+        :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision`` (as :func:`pyspec.theorem1`).
 
     Raises
     ------
-    EquivarianceError, ShapeError, NonFiniteError"""
+    EquivarianceError, ShapeError, NonFiniteError
+    ValueError
+        For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``."""
 
 
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
-                      precision: int | None = None, check_homogeneity: bool = True, jit: bool = True) -> Report:
+                      precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
+                      method: str = "auto") -> Report:
     """Euler relation of §4.2: ``⟨∇L(θ), θ⟩ = p⟨∇ℓ(f(θ)), f(θ)⟩`` (part ``euler``).
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, euler_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
 
 
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
-                            jit: bool = True) -> Report:
+                            jit: bool = True, method: str = "auto") -> Report:
     """Norm growth of §4.2: ``d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩`` under gradient flow (part ``norm_growth``;
     ``details["rate"]`` is the rate, ``> 0`` for a margin loss with ``ℓ′ < 0`` and ``f > 0``).
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, norm_growth_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, norm_growth_report)
 
 
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
-                               jit: bool = True) -> Report:
+                               jit: bool = True, method: str = "auto") -> Report:
     """Eq. (3) of §5.1: ``Hθ = (p−1)∇L(θ) + p GᵀK f(θ)`` (part ``hessian_action``).
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, hessian_action_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
 
 
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
-                                  jit: bool = True) -> Report:
+                                  jit: bool = True, method: str = "auto") -> Report:
     """Eq. (4) of §5.1: ``θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩`` (part ``hessian_quadratic``).
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, hessian_quadratic_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
 
 
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
-                                         jit: bool = True) -> Report:
+                                         jit: bool = True, method: str = "auto") -> Report:
     """Corollary 1 of §5.1 (scalar output ``m = 1``, MATH.md §6 with the [C] correction).
 
     Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
@@ -280,19 +313,19 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
     divides by ``κ``): ``c_form`` is absent, ``details["c"]`` is ``None`` and ``notes`` says why.
     ``κ`` counts as zero when ``|κ| ≤ tolerance · (|(p−1)ℓ′| + |p f ℓ″|)``.
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, corollary1_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, corollary1_report)
 
 
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
-                          jit: bool = True) -> Report:
+                          jit: bool = True, method: str = "auto") -> Report:
     """Sharpness bound of §5.1: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²``, ``θ ≠ 0``.
 
     Parts: ``rayleigh`` (the quotient, from one HVP, equals the formula) and ``bound``
     (``max(formula − λ_max, 0) = 0`` relative to ``‖H‖``; ``λ_max`` by a dense symmetric
-    eigensolver). ``details`` has ``lambda_max`` and ``bound``.
+    eigensolver, or by Lanczos on the matrix-free path). ``details`` has ``lambda_max`` and ``bound``.
     """
-    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, sharpness_report)
+    return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, sharpness_report)
 
 
 for _fn in (homogeneity_euler, homogeneity_norm_growth, homogeneity_hessian_action, homogeneity_hessian_quadratic,

@@ -64,6 +64,8 @@ __all__ = [
     "theorem1_program",
     "theorem1_report_mf",
     "theorem2_report_mf",
+    "homogeneity_terms_mf",
+    "extreme_eigenvalue",
 ]
 
 METHODS = ("auto", "dense", "matrix_free")
@@ -618,6 +620,65 @@ def theorem1_program(
 
     compiled = _compile(problem, program)
     return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
+
+
+# --- Section 5.1: homogeneity ----------------------------------------------------------------------
+
+
+def homogeneity_terms_mf(problem: Problem, theta: Array) -> dict[str, Array]:
+    """The quantities of :func:`pyspec.homogeneity.homogeneous_problem`, matrix-free: ``y, g, ∇L``,
+    ``Hθ`` (the linearization of ``θ ↦ (f, ∇L)`` along ``θ``), ``GᵀKy`` (one pullback), ``yᵀKy``,
+    ``ℓ″`` for ``m = 1``, and ``‖G‖ ≈ max(√n ‖Gu‖, ‖Gθ‖/‖θ‖)``, ``‖H‖`` as
+    :func:`pyspec.theorem1.hessian_scale_from_norms` (``u`` the fixed unit probe)."""
+    from pyspec.theorem1 import hessian_scale_from_norms
+
+    grad_loss = jax.grad(problem.loss)
+
+    def terms(t: Array) -> dict[str, Array]:
+        def f_and_grad(s: Array) -> tuple[Array, Array]:
+            y_, pull_ = jax.vjp(problem.f, s)
+            return y_, pull_(grad_loss(y_))[0]
+
+        (y, grad), lin = jax.linearize(f_and_grad, t)
+        pull = jax.vjp(problem.f, t)[1]
+        g = grad_loss(y)
+
+        def K(x: Array) -> Array:
+            return jax.jvp(grad_loss, (y,), (x,))[1]
+
+        Ky = K(y)
+        u = jnp.asarray(_probe_vector(problem.n))
+        (G_theta, H_theta), (Gu, Hu) = lin(t), lin(u)
+        GtKGu = pull(K(Gu))[0]
+        out = {"y": y, "g": g, "grad_L": grad, "H_theta": H_theta, "GtKy": pull(Ky)[0], "yKy": jnp.vdot(y, Ky),
+               "norm_Gu": jnp.linalg.norm(Gu), "norm_G_theta": jnp.linalg.norm(G_theta),
+               "norm_GtKGu": jnp.linalg.norm(GtKGu), "norm_Hu_rest": jnp.linalg.norm(Hu - GtKGu)}
+        if problem.m == 1:
+            out["K00"] = K(jnp.ones_like(y))[0]
+        return out
+
+    q = problem.backend.to_host(_compile(problem, terms)(theta))
+    n, norm_theta = problem.n, float(np.linalg.norm(np.asarray(theta)))
+    norm_H = hessian_scale_from_norms(n, float(q.pop("norm_GtKGu")), float(q.pop("norm_Hu_rest")),
+                                      float(np.linalg.norm(q["H_theta"])) / norm_theta if norm_theta else 0.0)
+    norm_G = max(n**0.5 * float(q.pop("norm_Gu")), float(q.pop("norm_G_theta")) / norm_theta if norm_theta else 0.0)
+    return q | {"norm_G": norm_G, "norm_H": norm_H}
+
+
+def extreme_eigenvalue(problem: Problem, theta: Array, extreme: str = "max", num_iter: int = 50) -> float:
+    """``λ_max(H)`` (or ``λ_min`` for ``extreme="min"``) by Lanczos on Hessian-vector products started
+    from ``θ/‖θ‖`` (:func:`pyspec.linalg.lanczos_max_eigenvalue`, on ``−H`` for the minimum).
+
+    The largest Ritz value never decreases from its first, ``θᵀHθ/‖θ‖²``, and never exceeds
+    ``λ_max``: a certified lower bound on ``λ_max`` that is at least the Rayleigh quotient of ``θ``.
+    """
+    sign = 1.0 if extreme == "max" else -1.0
+
+    def top(t: Array) -> Array:
+        hvp = jax.linearize(jax.grad(problem.L), t)[1]
+        return linalg.lanczos_max_eigenvalue(lambda x: sign * hvp(x), problem.n, num_iter=num_iter, v0=t).eigenvalue
+
+    return sign * float(_compile(problem, top)(theta))
 
 
 # --- Theorem 2 --------------------------------------------------------------------------------------

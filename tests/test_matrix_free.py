@@ -230,3 +230,45 @@ def test_gmres_and_direct_active_solves_agree_with_dense(name) -> None:
     for report in (iterative, direct):
         _check_theorem1_agreement(dense, report, name)
     assert iterative.hessian_action.tolerance > direct.hessian_action.tolerance
+
+
+# --- Section 5.1 matrix-free -------------------------------------------------------------------------
+
+HOMOGENEITY = ("homogeneity_euler", "homogeneity_norm_growth", "homogeneity_hessian_action",
+               "homogeneity_hessian_quadratic", "sharpness_lower_bound")
+
+
+@pytest.mark.parametrize("name", ["polynomial_homogeneous", "scalar_homogeneous"])
+def test_homogeneity_tools_dense_and_matrix_free_agree(name) -> None:
+    """Every §4.2/§5.1 tool (Corollary 1 too, for the scalar model): the matrix-free report holds, its
+    left sides and terms match the dense ones, and a wrong degree fails it (negative control)."""
+    inst = CATALOG[name].build(0)
+    degree, theta = inst.args["degree"], inst.theta(XP64)
+    ids = HOMOGENEITY + (("corollary1_gradient_in_hessian_range",) if name == "scalar_homogeneous" else ())
+    for identity in ids:
+        fn = getattr(ps, identity)
+        dense = fn(inst.eq.model, inst.loss, theta, degree, method="dense")
+        mf = fn(inst.eq.model, inst.loss, theta, degree, method="matrix_free")
+        assert mf.holds, (identity, mf)
+        for part, d in dense.parts.items():
+            assert _agree(d, mf.parts[part]) <= AGREEMENT, (identity, part)
+        wrong = fn(inst.eq.model, inst.loss, theta, degree + 1, method="matrix_free", check_homogeneity=False)
+        assert not all(c.holds for c in wrong.parts.values()), (identity, wrong)
+    dense = ps.sharpness_lower_bound(inst.eq.model, inst.loss, theta, degree, method="dense")
+    mf = ps.sharpness_lower_bound(inst.eq.model, inst.loss, theta, degree, method="matrix_free")
+    assert mf.details["lambda_max"] == pytest.approx(dense.details["lambda_max"], rel=1e-8)
+
+
+def test_sharpness_bound_on_a_large_model_with_lanczos() -> None:
+    """n > DENSE_MAX_N: ``auto`` runs Lanczos; λ_max ≥ θᵀHθ/‖θ‖² holds, and λ_min in its place is flagged."""
+    from pyspec.backends import get_backend
+    from pyspec.homogeneity import homogeneous_problem, sharpness_report
+
+    inst = build("mlp", 3000, "homogeneity")
+    report = ps.sharpness_lower_bound(inst.eq.model, inst.loss, inst.theta(None), 4)
+    assert report.holds and report.details["lambda_max"] >= report.details["bound"] > 0, report
+    B = get_backend(None)
+    problem, th, q = homogeneous_problem(inst.eq.model, inst.loss, inst.theta(None), 4, B, method="matrix_free")
+    assert "H" not in q and not sharpness_report(problem, th, q, 4, extreme="min").holds
+    for identity in HOMOGENEITY[:4]:
+        assert getattr(ps, identity)(inst.eq.model, inst.loss, inst.theta(None), 4).holds, identity
