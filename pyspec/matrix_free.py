@@ -455,7 +455,7 @@ def theorem1_terms_mf(
         return small | _column_summary(V, big) | (big if keep_arrays else {})
 
     cols = over_directions(column, V, W, E)  # stacked over j: (k, ...)
-    u = jnp.asarray(_probe_vector(problem.n))
+    u = _probe_vector(problem.n)
     Gu, Hu = lin(u)
     GtKGu = pull(K(Gu))[0]
     norm_v, norm_Hv = jnp.sqrt(cols["norm_v_sq"]), jnp.sqrt(cols["norm_Hv_sq"])
@@ -500,10 +500,11 @@ def _action_norms(sq: np.ndarray, terms: tuple[str, ...]) -> Norms:
                  terms={t: float(x) for t, x in zip(terms, root[3:])})
 
 
-def _probe_vector(n: int) -> np.ndarray:
-    """The dense path's unit probe (:func:`pyspec.theorem1._probe`), as NumPy."""
-    u = np.cos(np.arange(1, n + 1) * 2.399963)
-    return u / np.linalg.norm(u)
+def _probe_vector(n: int) -> Array:
+    """The dense path's unit probe (:func:`pyspec.theorem1._probe`), computed in the program (an
+    ``n``-sized constant would be embedded in the executable)."""
+    u = jnp.cos(jnp.arange(1, n + 1, dtype=jnp.float64) * 2.399963)
+    return u / jnp.linalg.norm(u)
 
 
 def _exact_condition(structure: RowStructure) -> float:
@@ -647,7 +648,7 @@ def homogeneity_terms_mf(problem: Problem, theta: Array) -> dict[str, Array]:
             return jax.jvp(grad_loss, (y,), (x,))[1]
 
         Ky = K(y)
-        u = jnp.asarray(_probe_vector(problem.n))
+        u = _probe_vector(problem.n)
         (G_theta, H_theta), (Gu, Hu) = lin(t), lin(u)
         GtKGu = pull(K(Gu))[0]
         out = {"y": y, "g": g, "grad_L": grad, "H_theta": H_theta, "GtKy": pull(Ky)[0], "yKy": jnp.vdot(y, Ky),

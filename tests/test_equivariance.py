@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -102,3 +103,27 @@ def test_bind_reports_dimensions() -> None:
     assert (problem.n, problem.m, problem.k) == (10, 8, 4)
     assert a_flat.shape == (4,) and theta_flat.shape == (10,)
     assert problem.unflatten_theta(theta_flat)["W1"].shape == (2, 3)
+
+
+def test_flat_T_and_leaf_T_agree_with_concatenation_and_transpose_exactly() -> None:
+    """``Problem.T`` (joined by in-place updates, split by ``lax.split``) equals the plain concatenation
+    of ``T``'s leaves, ``T_leaves`` equals those leaves, and the JVP and VJP of the flat ``T`` are the
+    concatenated leaf derivatives (``∂θT`` is exact under the layout)."""
+    rng = np.random.default_rng(2)
+    theta = {"A": rng.standard_normal((3, 2)), "b": rng.standard_normal(4), "c": rng.standard_normal((2, 2))}
+
+    def T(a, p):
+        return {"A": a[0] * p["A"], "b": jnp.tanh(p["b"]) + a[1], "c": p["c"] @ p["c"]}
+
+    eq = ps.Equivariance(model=lambda p: jnp.concatenate([jnp.ravel(p["A"]), p["b"]]), T=T, name="layout")
+    problem, a, th = bind(eq, None, np.array([1.5, 0.2]), theta, get_backend(None))
+
+    def reference(t):
+        return jnp.concatenate([jnp.ravel(x) for x in jax.tree_util.tree_leaves(T(a, problem.unflatten_theta(t)))])
+
+    assert np.array_equal(np.asarray(problem.T(a, th)), np.asarray(reference(th)))
+    leaves = [th[o : o + s] for o, s in problem.theta_segments]
+    assert np.array_equal(np.concatenate([np.asarray(x) for x in problem.T_leaves(a, leaves)]), np.asarray(reference(th)))
+    u = jnp.asarray(rng.standard_normal(th.shape[0]))
+    assert np.allclose(jax.jvp(lambda t: problem.T(a, t), (th,), (u,))[1], jax.jvp(reference, (th,), (u,))[1], rtol=0, atol=1e-15)
+    assert np.allclose(jax.vjp(lambda t: problem.T(a, t), th)[1](u)[0], jax.vjp(reference, th)[1](u)[0], rtol=0, atol=1e-15)
