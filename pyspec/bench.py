@@ -15,7 +15,7 @@ subprocess** (``python -m pyspec.bench --worker SPEC``), which
 On an accelerator the peak is read from the device allocator instead (:func:`measure`).
 
 Operations: ``grad`` (a) one gradient; ``hvp`` (b) one Hessian-vector product (forward-over-reverse);
-``theorem1`` (c) the Theorem 1 identities with ``k`` directions, reported in ``O(n)`` memory
+``theorem1`` (c) the Theorem 1 identities with ``k`` directions, reduced on the device
 (:func:`pyspec.matrix_free.theorem1_program` with ``keep_arrays=False`` plus the host-side checks;
 the hypothesis checks, good position and equivariance, are timed apart as ``hypotheses``);
 ``theorem1_arrays`` (c′) the same returning the ``n × k`` arrays; ``floor`` the model-side work of (c)
@@ -327,7 +327,7 @@ def render(doc: dict[str, Any]) -> str:
         f"Model `{doc['model']}` (`pyspec.catalog.large`, batch {doc.get('batch') or 'default'}), Theorem 1 with "
         f"the `{doc['symmetry']}` equivariance; "
         f"median of {doc['repeats']} runs after one warm-up; peak = rise of the {memory} during the "
-        "warm-up run in a fresh subprocess, compile excluded. (c) is the O(n) report (`keep_arrays=False`), "
+        "warm-up run in a fresh subprocess, compile excluded. (c) is the report reduced on the device (`keep_arrays=False`), "
         "(c′) the one that returns the n × k arrays; floor = (c)'s model-side work alone (one linearization "
         "of θ ↦ (f, ∇L) applied to k + 1 tangents, 3k + 1 pullbacks of f).",
         "",

@@ -320,7 +320,8 @@ def theorem1(
         picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision``.
     keep_arrays : bool
         Matrix-free path only: ``False`` reduces item 2a (``n × k`` arrays) to norms and
-        contractions on the device, one direction at a time, so memory stays ``O(n)`` whatever ``k``;
+        contractions on the device, one direction at a time: memory for ``v`` and one direction's terms
+        instead of all ``8k`` ``n``-vectors of item 2a;
         ``hessian_action.lhs``, ``.rhs`` and ``.terms`` are then ``None`` (residuals, scales and
         ``term_norms`` are unchanged). The dense path always keeps them.
 

@@ -1,5 +1,5 @@
 """Matrix-free Theorems 1–2 (pyspec.matrix_free) against the dense path, with negative controls,
-the auto-selection rule and its errors, the structured solves and the O(n) (norm-only) reports on
+the auto-selection rule and its errors, the structured solves and the norm-only reports on
 real-size models."""
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def test_auto_picks_matrix_free_for_a_large_pytree_model(monkeypatch) -> None:
     assert called and report.holds, report.checks
 
 
-# --- real-size models: structured solves, O(n) reports ------------------------------------------------
+# --- real-size models: structured solves, norm-only reports -------------------------------------------
 
 LARGE_CASES = [("mlp", s) for s in ("homogeneity", "rescaling", "reparameterization", "last_layer")] + [
     ("transformer", s) for s in ("rescaling", "reparameterization", "last_layer")
@@ -167,7 +167,7 @@ def _large_broken(inst):
 
 
 @pytest.mark.parametrize("model,symmetry", LARGE_CASES)
-def test_large_models_hold_with_O_n_reports_and_flag_the_control(model, symmetry) -> None:
+def test_large_models_hold_with_norm_reports_and_flag_the_control(model, symmetry) -> None:
     """Every real-size entry holds with ``keep_arrays=False`` (item 2a reduced to norms on the device);
     the broken model fails every identity with the same settings."""
     inst = build(model, 3000, symmetry)
