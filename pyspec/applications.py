@@ -51,7 +51,7 @@ from pyspec.homogeneity import (
     sharpness_lower_bound,
     sharpness_report,
 )
-from pyspec.last_layer import corollary3_last_layer, last_layer_report
+from pyspec.last_layer import corollary3_last_layer, last_layer_report, last_layer_terms
 from pyspec.noether import LEARNING_RATE, corollary2_noether_flow, noether_problem, noether_report
 from pyspec.report import Report, bind_checked, perturbed
 from pyspec.stationary import null_space_report, symmetry_hessian_null_space
@@ -194,7 +194,7 @@ def _mirror(instance: Instance, precision: int | None, ids: tuple[str, ...], jit
 
 _ORTHOGONALITY = _on_entry_symmetry(lambda problem, a, th, condition, _: orthogonality_report(problem, a, th, condition))
 _LAST_LAYER = _on_entry_symmetry(lambda problem, a, th, condition, instance: last_layer_report(
-    problem, a, th, condition, instance.args.get("softmax_classes")))
+    problem, last_layer_terms(problem, a, th), condition, instance.args.get("softmax_classes")))
 
 APPLICATIONS: dict[str, Section] = {
     "symmetry_orthogonality": _ORTHOGONALITY,

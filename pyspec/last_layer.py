@@ -16,10 +16,10 @@ from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
-from pyspec.equivariance import Equivariance, Problem
+from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.report import Report, bind_checked, loss_terms, norm
 
-__all__ = ["corollary3_last_layer", "last_layer_report", "softmax_covariance"]
+__all__ = ["corollary3_last_layer", "last_layer_report", "last_layer_terms", "softmax_covariance"]
 
 
 def softmax_covariance(y: Array, w: Array, classes: int, xp: Any) -> Array:
@@ -37,24 +37,31 @@ def softmax_covariance(y: Array, w: Array, classes: int, xp: Any) -> Array:
     return (second - first.T @ first) / samples
 
 
-def last_layer_report(problem: Problem, a: Array, theta: Array, condition: float,
-                      softmax_classes: int | None = None) -> Report:
-    """:func:`corollary3_last_layer` for a bound problem (position and equivariance already checked)."""
+def last_layer_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Any]:
+    """Corollary 3's quantities, dense: ``vᵀHv``, ``w``, ``Kw``, ``y`` and the Frobenius norms of
+    ``v``, ``H``, ``K`` (the matrix-free ones: :func:`pyspec.matrix_free.last_layer_terms_mf`)."""
     B = problem.backend
     q = loss_terms(problem, theta)
     v, w = B.to_host(B.compile(
         lambda a_, t_: (direction_of(problem, a_, t_), output_of(problem, a_, problem.f(t_))))(a, theta))
-    K = q["K"]
-    tol = tolerance(B, problem.n + problem.m + problem.k, condition)
-    natural = norm(B, q["H"]) * norm(B, v) ** 2 + norm(B, K) * norm(B, w) ** 2
-    vHv = v.T @ (q["H"] @ v)
-    parts = {"quadratic": compare(B, "corollary3_last_layer", vHv, {"output_curvature": w.T @ (K @ w)}, tol, natural)}
+    return {"vHv": v.T @ (q["H"] @ v), "w": w, "Kw": q["K"] @ w, "y": q["y"], "norm_v": norm(B, v),
+            "norm_H": norm(B, q["H"]), "norm_K": norm(B, q["K"]), "solve_widening": 0.0}
+
+
+def last_layer_report(problem: Problem, q: dict[str, Any], condition: float,
+                      softmax_classes: int | None = None) -> Report:
+    """:func:`corollary3_last_layer` from :func:`last_layer_terms` (or its matrix-free version)."""
+    B = problem.backend
+    w, vHv = q["w"], q["vHv"]
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + q["solve_widening"]
+    natural = q["norm_H"] * q["norm_v"] ** 2 + q["norm_K"] * norm(B, w) ** 2
+    parts = {"quadratic": compare(B, "corollary3_last_layer", vHv, {"output_curvature": w.T @ q["Kw"]}, tol, natural)}
     if softmax_classes is not None:
         if problem.m % softmax_classes:
             raise ValueError(f"{problem.name}: m = {problem.m} outputs are not (classes = {softmax_classes}) x N")
         covariance = softmax_covariance(q["y"], w, softmax_classes, B.xp)
         parts["softmax_variance"] = compare(B, "corollary3_last_layer", vHv, {"softmax_covariance": covariance},
-                                            tol, norm(B, q["H"]) * norm(B, v) ** 2 + norm(B, w) ** 2)
+                                            tol, q["norm_H"] * q["norm_v"] ** 2 + norm(B, w) ** 2)
     return Report("corollary3_last_layer", parts)
 
 
@@ -68,6 +75,7 @@ def corollary3_last_layer(
     precision: int | None = None,
     check_equivariance: bool = True,
     jit: bool = True,
+    method: str = "auto",
 ) -> Report:
     """Corollary 3, eq. (7): ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` for a last-layer equivariance.
 
@@ -91,12 +99,24 @@ def corollary3_last_layer(
         Verify eq. (1) at and near ``(a, θ)`` first (default); ``False`` for negative controls.
     jit : bool
         Float64 only: compile with XLA (default).
+    method : {"auto", "dense", "matrix_free"}
+        ``"matrix_free"`` reads ``vᵀHv``, ``w`` and ``Kw`` from the matrix-free Theorem 1 program
+        (:func:`pyspec.matrix_free.last_layer_terms_mf`; float64 only); ``"auto"`` as
+        :func:`pyspec.theorem1`.
 
     Raises
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
+    from pyspec import matrix_free
+
+    matrix_free.check_method(method, precision)
     backend = get_backend(precision, jit=jit)
     with backend.context():
+        problem, a_flat, th = bind(eq, loss, a, theta, backend)
+        if matrix_free.select_method(method, problem.n, precision) == "matrix_free":
+            structures, position, _ = matrix_free.checked_position_mf(problem, a_flat, th, check_equivariance)
+            q = matrix_free.last_layer_terms_mf(problem, a_flat, th, structures, position.condition)
+            return last_layer_report(problem, q, position.condition, softmax_classes)
         problem, a_flat, th, condition = bind_checked(eq, loss, a, theta, backend, check_equivariance)
-        return last_layer_report(problem, a_flat, th, condition, softmax_classes)
+        return last_layer_report(problem, last_layer_terms(problem, a_flat, th), condition, softmax_classes)

@@ -65,6 +65,8 @@ __all__ = [
     "theorem1_program",
     "theorem1_report_mf",
     "theorem2_report_mf",
+    "checked_position_mf",
+    "last_layer_terms_mf",
     "homogeneity_terms_mf",
     "extreme_eigenvalue",
 ]
@@ -550,6 +552,28 @@ def position_report_mf(
     return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit)
 
 
+def checked_position_mf(
+    problem: Problem, a: Array, theta: Array, check_equivariance: bool = True, max_condition: float | None = None,
+    opts: SolverOptions = SolverOptions(),
+) -> tuple[tuple[RowStructure, RowStructure], GoodPositionReport, float | None]:
+    """The row structures, the good position (:func:`position_report_mf`, required) and, unless
+    ``check_equivariance=False``, eq. (1) at and near ``(a, θ)`` (required; its worst residual).
+
+    Raises
+    ------
+    NotGoodPositionError, EquivarianceError
+    """
+    structures = row_structures(problem, a, theta)
+    position = position_report_mf(problem, a, theta, structures, opts, max_condition)
+    position.require()
+    eq_residual = None
+    if check_equivariance:
+        report = equivariance_report(problem, a, theta, position.condition)
+        report.require(problem.name)
+        eq_residual = max(report.residuals)
+    return structures, position, eq_residual
+
+
 def theorem1_report_mf(
     problem: Problem,
     a: Array,
@@ -562,14 +586,7 @@ def theorem1_report_mf(
     """:func:`pyspec.theorem1` with ``method="matrix_free"`` for a bound (float64) problem."""
     from pyspec.theorem1 import Theorem1Report
 
-    structures = row_structures(problem, a, theta)
-    position = position_report_mf(problem, a, theta, structures, opts, max_condition)
-    position.require()
-    eq_residual = None
-    if check_equivariance:
-        report = equivariance_report(problem, a, theta, position.condition)
-        report.require(problem.name)
-        eq_residual = max(report.residuals)
+    structures, position, eq_residual = checked_position_mf(problem, a, theta, check_equivariance, max_condition, opts)
     q = problem.backend.to_host(theorem1_program(problem, structures, opts, keep_arrays)(a, theta))
     c = theorem1_checks_mf(problem, q, position.condition, structures, opts)
     return Theorem1Report(
@@ -622,6 +639,34 @@ def theorem1_program(
 
     compiled = _compile(problem, program)
     return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
+
+
+# --- Section 5.3: last layer ------------------------------------------------------------------------
+
+
+def last_layer_terms_mf(
+    problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], condition: float,
+    opts: SolverOptions = SolverOptions(),
+) -> dict[str, Any]:
+    """What Corollary 3 needs, from the reduced matrix-free Theorem 1 program (:func:`theorem1_program`,
+    ``keep_arrays=False``): ``vᵀHv``, ``w``, ``Kw``, ``y``, the magnitudes ``‖v‖``, ``‖H‖``
+    (:func:`pyspec.theorem1.hessian_scale_from_norms`), ``‖K‖ ≈ max_b ‖Kw_b‖/‖w_b‖``, and the
+    tolerance widening ``SOLVE_SAFETY · κ · ρ`` of :func:`theorem1_checks_mf`."""
+    from pyspec.theorem1 import hessian_scale_from_norms
+
+    B = problem.backend
+    q = B.to_host(theorem1_program(problem, structures, opts, keep_arrays=False)(a, theta))
+    w, Kw = np.asarray(q["w"]), np.asarray(q["Kw"])
+    norms_w = np.linalg.norm(w, axis=0)
+    norm_K = float(np.max(np.linalg.norm(Kw, axis=0)[norms_w > 0] / norms_w[norms_w > 0], initial=0.0))
+    iterative = _iterative(structures[0], opts) or _iterative(structures[1], opts)
+    rho = max(float(q["solve_residual"]), opts.tol if iterative else 0.0)
+    return {
+        "vHv": q["vHv"], "w": q["w"], "Kw": q["Kw"], "y": B.to_host(_compile(problem, problem.f)(theta)),
+        "norm_v": float(q["norm_v"]), "norm_K": norm_K, "solve_widening": SOLVE_SAFETY * condition * rho,
+        "norm_H": hessian_scale_from_norms(problem.n, float(q["norm_GtKGu"]), float(q["norm_Hu_rest"]),
+                                           float(q["Hv_ratio"])),
+    }  # fmt: skip
 
 
 # --- Section 5.1: homogeneity ----------------------------------------------------------------------

@@ -272,3 +272,31 @@ def test_sharpness_bound_on_a_large_model_with_lanczos() -> None:
     assert "H" not in q and not sharpness_report(problem, th, q, 4, extreme="min").holds
     for identity in HOMOGENEITY[:4]:
         assert getattr(ps, identity)(inst.eq.model, inst.loss, inst.theta(None), 4).holds, identity
+
+
+# --- Section 5.3 matrix-free -------------------------------------------------------------------------
+
+
+def test_corollary3_dense_and_matrix_free_agree() -> None:
+    """Corollary 3 (and its softmax variance form) from the matrix-free program: holds, matches the
+    dense report, and the broken model fails it (negative control). (A nonlinear last-layer pair is not
+    a Corollary 3 instance: its extra Theorem 1 terms do not vanish.)"""
+    inst = CATALOG["last_layer_gl"].build(0)
+    a, theta = inst.a(XP64), inst.theta(XP64)
+    classes = inst.args.get("softmax_classes")
+    dense = ps.corollary3_last_layer(inst.eq, inst.loss, a, theta, softmax_classes=classes, method="dense")
+    mf = ps.corollary3_last_layer(inst.eq, inst.loss, a, theta, softmax_classes=classes, method="matrix_free")
+    assert mf.holds and set(mf.parts) == set(dense.parts), mf
+    for part, d in dense.parts.items():
+        assert _agree(d, mf.parts[part]) <= AGREEMENT, part
+    bad = broken(inst)
+    control = ps.corollary3_last_layer(bad.eq, bad.loss, a, theta, softmax_classes=classes, method="matrix_free",
+                                       check_equivariance=False)
+    assert not control.holds, control
+
+
+def test_corollary3_on_a_large_model() -> None:
+    """n > DENSE_MAX_N: ``auto`` is matrix-free; the softmax variance form holds on the MLP's read-out."""
+    inst = build("mlp", 3000, "last_layer")
+    report = ps.corollary3_last_layer(inst.eq, inst.loss, inst.a(None), inst.theta(None), softmax_classes=10)
+    assert report.holds and max(c.residual for c in report.parts.values()) <= 1e-13, report
