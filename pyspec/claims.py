@@ -1,4 +1,4 @@
-"""The claims registry: each paper item's id → Lean declaration → Python check → tests (DESIGN.md §1).
+"""The claims registry: each paper item's id → Lean declaration → Python check → tests (docs/design.md#one-id-per-paper-item).
 
 ``pyspec claims`` prints the table with the float64 and high-precision residual of each claim measured
 on a representative instance. ``tests/test_claims.py`` fails when an entry points at nothing (an
@@ -25,11 +25,11 @@ class Claim:
     Attributes
     ----------
     id : str
-        The item's id (DESIGN.md §1), also the Lean declaration's last component.
+        The item's id (docs/design.md#one-id-per-paper-item), also the Lean declaration's last component.
     paper : str
         Where it is in the paper.
     statement : str
-        One line, in the notation of MATH.md.
+        One line, in the notation of docs/theory.md#notation.
     python : str
         Dotted path of the Python callable that checks it (``module:attribute``).
     tests : tuple of str

@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pyspec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="every catalog entry x identity with its negative control")
-    v.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md §5)")
+    v.add_argument("--json", action="store_true", help="print one JSON object (docs/design.md#verify-json)")
     v.add_argument("--precision", type=int, default=None, help="also check at this many digits (mpmath)")
     v.add_argument("--entries", default="", help="comma-separated catalog names (default: all)")
     v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances")

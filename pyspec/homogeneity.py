@@ -1,13 +1,13 @@
 """Homogeneity: §4.2 (Euler relation, norm growth) and §5.1 (eqs. 3–4, Corollary 1, sharpness bound).
 
 ``f`` is p-homogeneous when ``f(aθ) = a^p f(θ)`` for ``a > 0``: the ``(T, S)``-equivariance
-``T(a, θ) = aθ``, ``S(a, y) = a^p y`` with ``v = θ/a`` and ``w = p f(θ)/a`` (MATH.md §5). With
+``T(a, θ) = aθ``, ``S(a, y) = a^p y`` with ``v = θ/a`` and ``w = p f(θ)/a`` (docs/theory.md#homogeneity). With
 ``y = f(θ)``, ``G = ∇f``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``, ``H = ∇²L(θ)``:
 
 * Euler relation ``⟨∇L, θ⟩ = p⟨g, y⟩``; norm growth ``d‖θ_t‖²/dt = −2p⟨g, y⟩`` under gradient flow;
 * (3) ``Hθ = (p−1)∇L + p GᵀK y``; (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``;
 * Corollary 1 (``m = 1``): ``ℓ′ Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``, and ``∇L = c Hθ`` with
-  ``c = ℓ′/κ`` when ``κ ≠ 0`` (MATH.md §6 [C]);
+  ``c = ℓ′/κ`` when ``κ ≠ 0`` (docs/theory.md#corollary-1-correction);
 * sharpness: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² yᵀK y + p(p−1)⟨g, y⟩)/‖θ‖²``.
 
 Every function checks the homogeneity itself first (:class:`~pyspec.errors.EquivarianceError` when
@@ -144,7 +144,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     if problem.m != 1:
         raise ShapeError(
             f"{problem.name}: Corollary 1 is stated for a scalar output (m = 1), got m = {problem.m}; for "
-            "m > 1, GᵀKf is in general not parallel to ∇L (MATH.md §6)"
+            "m > 1, GᵀKf is in general not parallel to ∇L (docs/theory.md#corollary-1)"
         )
     d1, d2, f = q["g"][0], q["K00"], q["y"][0]
     kappa_parts = ((degree - 1) * d1, degree * f * d2)
@@ -177,7 +177,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     else:
         notes = (
             f"kappa = (p-1)l' + p f l'' = {details['kappa']:.3e} vanishes (relative to its terms {kappa_scale:.3e}) "
-            "while grad L != 0: no c with grad L = c H theta exists (MATH.md §6 [C]); only the "
+            "while grad L != 0: no c with grad L = c H theta exists (docs/theory.md#corollary-1-correction); only the "
             "division-free form l' H theta = kappa grad L is reported",
         )
     return Report("corollary1_gradient_in_hessian_range", parts, details, notes)
@@ -305,7 +305,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
                                          jit: bool = True, method: str = "auto") -> Report:
-    """Corollary 1 of §5.1 (scalar output ``m = 1``, MATH.md §6 with the [C] correction).
+    """Corollary 1 of §5.1 (scalar output ``m = 1``, docs/theory.md#corollary-1 with its correction).
 
     Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
     (``∇L = c Hθ``, hence ``∇L ∈ col H``): with ``c = ℓ′/κ`` when ``κ ≠ 0``, with ``c = 0`` when

@@ -1,4 +1,4 @@
-"""§5.3: last-layer equivariance, Corollary 3, eq. (7) (MATH.md §8).
+"""§5.3: last-layer equivariance, Corollary 3, eq. (7) (docs/theory.md#corollary-3-last-layer).
 
 For ``f(W, φ) = W h(φ)`` with ``T(A, (W, φ)) = (AW, φ)`` and ``S(A, Y) = AY`` (eq. 6), at any good
 position ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` (``k × k``), where ``v[B] = (A⁻¹BW, 0)`` and ``w[B] = A⁻¹BY``

@@ -1,4 +1,4 @@
-"""Matrix-free Theorems 1 and 2 (DESIGN.md §4): JVPs, VJPs, HVPs and iterative solves only.
+"""Matrix-free Theorems 1 and 2 (docs/design.md#evaluation-paths): JVPs, VJPs, HVPs and iterative solves only.
 
 No ``n × n``, ``m × m`` or ``n × m`` matrix is formed: every quantity is a product of an operator
 (``G``, ``Gᵀ``, ``H``, ``∂θT``, ``∂yS`` and their transposes, second derivatives of ``T``, ``S``

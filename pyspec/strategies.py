@@ -140,7 +140,7 @@ def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4))
 @st.composite
 def linear_symmetries(draw: st.DrawFn) -> Instance:
     """``T(a, θ) = exp(aA)θ`` with ``A = U Λ Uᵀ``: two-plane rotations (``Λ`` antisymmetric) or
-    hyperbolic boosts (``Λ`` symmetric, the Noether setting of §7); ``f = g(invariants)``."""
+    hyperbolic boosts (``Λ`` symmetric, the Noether setting of §5.2); ``f = g(invariants)``."""
     kind = draw(st.sampled_from(("rotation", "boost")))
     rng = draw(seeds())
     n, h, m = 6, 4, 2
@@ -223,7 +223,7 @@ def gl_reparameterizations(draw: st.DrawFn, stationary: bool = False) -> Instanc
 
 @st.composite
 def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
-    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned.
+    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§5.3), ``A`` well conditioned.
 
     With ``softmax=True`` the loss is the mean softmax cross-entropy and ``args["softmax_classes"]``
     is set (the variance form of Corollary 3)."""
@@ -244,7 +244,7 @@ def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
 @st.composite
 def nonlinear_conjugations(draw: st.DrawFn) -> Instance:
     """``T = φ⁻¹∘T₀∘φ`` and ``S = ψ∘S₀∘ψ⁻¹`` with random diffeomorphisms ``φ = sinh(P·)``,
-    ``ψ = sinh(Q·)``, over a homogeneous (degree 2 or 3) or a last-layer equivariance (MATH.md §3)."""
+    ``ψ = sinh(Q·)``, over a homogeneous (degree 2 or 3) or a last-layer equivariance (docs/theory.md#theorem-1-test-families)."""
     rng = draw(seeds())
     base = draw(st.sampled_from(("homogeneous", "last_layer")))
     m, N = 2, 2

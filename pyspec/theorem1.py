@@ -1,4 +1,4 @@
-"""Theorem 1 (continuous equivariance): eq. (12) and items 1, 2a, 2b (MATH.md §3).
+"""Theorem 1 (continuous equivariance): eq. (12) and items 1, 2a, 2b (docs/theory.md#theorem-1).
 
 At a good position ``(a, θ)`` with ``y = f(θ)``, ``G = ∇f(θ)``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``,
 ``H = ∇²L(θ)``, ``γ = T_θ⁻ᵀ∇L`` and ``ζ = S_y⁻ᵀ g``:

@@ -1,4 +1,4 @@
-"""Theorem 2 (discrete symmetry at fixed points), MATH.md §4.
+"""Theorem 2 (discrete symmetry at fixed points), docs/theory.md#theorem-2.
 
 For a symmetry ``f(T(a, θ')) = f(θ')`` near ``θ`` with ``a`` fixed, at ``θ ∈ Fix_a(T)`` and with
 ``J = ∂θT(a, θ)`` (not necessarily invertible):

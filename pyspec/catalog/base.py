@@ -37,7 +37,7 @@ THEOREM_IDENTITIES = {
                    "theorem1_hessian_quadratic"),
     "discrete": ("theorem2_gradient", "theorem2_hessian"),
 }
-"""Ids (DESIGN.md §1) of Theorem 1 / Theorem 2 checked on every entry of each kind."""
+"""Ids (docs/design.md#one-id-per-paper-item) of Theorem 1 / Theorem 2 checked on every entry of each kind."""
 
 PointFn = Callable[[Any], Any]
 """``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``."""
@@ -99,7 +99,7 @@ class Entry:
 
     @property
     def identities(self) -> tuple[str, ...]:
-        """Ids (DESIGN.md §1) checked on this entry: Theorem 1 or 2, then the applications."""
+        """Ids (docs/design.md#one-id-per-paper-item) checked on this entry: Theorem 1 or 2, then the applications."""
         return THEOREM_IDENTITIES[self.kind] + self.applications
 
 

@@ -1,4 +1,4 @@
-"""Experiment b: Noether flow under SGD (Corollary 2, §5.2; MATH.md §7).
+"""Experiment b: Noether flow under SGD (Corollary 2, §5.2; docs/theory.md#corollary-2-noether-flow).
 
 Per-sample losses ``ℓ_i(θ) = CE(W₃ tanh(W₂W₁x_i), y_i)`` are each invariant under
 ``(W₁, W₂) ↦ (e^{aB}W₁, W₂e^{−aB})``, i.e. ``e^{aA}θ`` with ``Aθ = (BW₁, −W₂B, 0)``; ``A`` is symmetric
@@ -8,7 +8,7 @@ measured mean ``dQ/dt`` (``t = ηk``) is compared with the path average of
 
     σ² Tr(AΣ) + (η/2) ∇LᵀA∇L,   σ² = η/(2b),
 
-the Corollary 2 term plus the discretization term of MATH.md §7
+the Corollary 2 term plus the discretization term of docs/theory.md#corollary-2-correction
 (:func:`~pyspec.experiments.predictions.noether_drift_rate`), evaluated at the visited points. The
 test uses the paired per-run difference (measured − predicted) and its Monte Carlo standard error.
 """
@@ -26,7 +26,7 @@ import numpy as np
 from jax import lax
 
 from pyspec.experiments import models
-from pyspec.experiments.common import Outcome, check_row, fmt, new_figure, relative, save_figure, save_json
+from pyspec.experiments.common import Outcome, check_row, fmt, new_figure, pyplot, relative, save_figure, save_json
 from pyspec.experiments.estimators import monte_carlo_mean
 from pyspec.experiments.predictions import noether_drift_rate
 from pyspec.noether import corollary2_noether_flow
@@ -226,6 +226,5 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
 
 def matplotlib_colors(k: int) -> list:
     """``k`` distinct colours from the viridis map."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     return [plt.cm.viridis(x) for x in np.linspace(0.0, 0.85, k)]

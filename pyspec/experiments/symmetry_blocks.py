@@ -23,7 +23,6 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from pyspec.discrete import corollary4_mirror, discrete_linear_hessian
 from pyspec.equivariance import Equivariance
@@ -189,6 +188,8 @@ def run(size: str, out: Path, seed: int) -> Outcome:
 
 
 def _plot(panels: list[dict], out: Path) -> Path:
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = new_figure(2, 2, width=5.4, height=4.6)
     image = None
     for row, panel in zip(axes, panels):
