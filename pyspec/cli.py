@@ -121,6 +121,7 @@ def _figures(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pyspec.experiments import EXPERIMENTS, run_experiments
+    from pyspec.experiments.common import pyplot
     from pyspec.progress import Progress
 
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -131,6 +132,7 @@ def _figures(args: argparse.Namespace) -> int:
             progress.step(name)
 
     try:
+        pyplot()  # fail before any work when the `figures` extra is missing
         outcomes = run_experiments(Path(args.out), size=args.size, only=only, seed=args.seed, progress=report)
     except (ValueError, ImportError) as error:
         print(error, file=sys.stderr)

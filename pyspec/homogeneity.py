@@ -16,7 +16,7 @@ Every function checks the homogeneity itself first (:class:`~pyspec.errors.Equiv
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jax
 import numpy as np
@@ -28,6 +28,9 @@ from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import ShapeError
 from pyspec.report import Report, loss_terms, norm, vanishes
+
+if TYPE_CHECKING:
+    from pyspec.matrix_free import Method
 
 __all__ = [
     "HOMOGENEITY_SCALE",
@@ -49,7 +52,7 @@ Model = Callable[..., Array]
 
 def homogeneous_problem(
     model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True,
-    method: str = "dense",
+    method: Method = "dense",
 ) -> tuple[Problem, Array, dict[str, Array]]:
     """Bind ``f`` as the ``(aθ, a^p y)``-equivariance, check it (unless ``check=False``) and compute
     what the reports need: ``y, g, ∇L``, ``Hθ`` (one HVP), ``GᵀKy``, ``yᵀKy``, ``ℓ″`` (``m = 1``) and
@@ -229,7 +232,7 @@ REPORTS: dict[str, ReportFn] = {
 
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
-            check_homogeneity: bool, jit: bool, method: str, make: ReportFn) -> Report:
+            check_homogeneity: bool, jit: bool, method: Method, make: ReportFn) -> Report:
     from pyspec.matrix_free import check_method, select_method
 
     check_method(method, precision)
@@ -271,7 +274,7 @@ _PARAMETERS = """
 
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
-                      method: str = "auto") -> Report:
+                      method: Method = "auto") -> Report:
     """Euler relation of §4.2: ``⟨∇L(θ), θ⟩ = p⟨∇ℓ(f(θ)), f(θ)⟩`` (part ``euler``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
@@ -279,7 +282,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
 
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
-                            jit: bool = True, method: str = "auto") -> Report:
+                            jit: bool = True, method: Method = "auto") -> Report:
     """Norm growth of §4.2: ``d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩`` under gradient flow (part ``norm_growth``;
     ``details["rate"]`` is the rate, ``> 0`` for a margin loss with ``ℓ′ < 0`` and ``f > 0``).
     """
@@ -288,7 +291,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
 
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
-                               jit: bool = True, method: str = "auto") -> Report:
+                               jit: bool = True, method: Method = "auto") -> Report:
     """Eq. (3) of §5.1: ``Hθ = (p−1)∇L(θ) + p GᵀK f(θ)`` (part ``hessian_action``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
@@ -296,7 +299,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
 
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
-                                  jit: bool = True, method: str = "auto") -> Report:
+                                  jit: bool = True, method: Method = "auto") -> Report:
     """Eq. (4) of §5.1: ``θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩`` (part ``hessian_quadratic``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
@@ -304,7 +307,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
 
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
-                                         jit: bool = True, method: str = "auto") -> Report:
+                                         jit: bool = True, method: Method = "auto") -> Report:
     """Corollary 1 of §5.1 (scalar output ``m = 1``, docs/theory.md#corollary-1 with its correction).
 
     Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
@@ -318,7 +321,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
 
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
-                          jit: bool = True, method: str = "auto") -> Report:
+                          jit: bool = True, method: Method = "auto") -> Report:
     """Sharpness bound of §5.1: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²``, ``θ ≠ 0``.
 
     Parts: ``rayleigh`` (the quotient, from one HVP, equals the formula) and ``bound``

@@ -1,7 +1,7 @@
 """Hypothesis strategies: random equivariant models *by construction*, with good positions or fixed
 points and losses, for property tests of Theorems 1 and 2 and their applications (§§4–6) on your own
-code. ``Instance.args`` carries what an application needs (degree, layout, generator, mirror frame,
-a non-stationary point).
+code. Requires Hypothesis (the ``test`` extra). ``Instance.args`` carries what an application needs
+(degree, layout, generator, mirror frame, a non-stationary point).
 
 Every strategy draws an :class:`pyspec.catalog.Instance`: an :class:`~pyspec.Equivariance` whose model,
 transformations and loss are backend-neutral (they run in float64 and at any mpmath precision), and
@@ -27,7 +27,12 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as error:  # Hypothesis is an optional dependency (the `test` extra)
+    raise ImportError("pyspec.strategies needs Hypothesis: pip install 'equivariance-toolbox[test]' "
+                      "(or pip install hypothesis)") from error
 
 from pyspec.catalog.applied import noether_generator
 from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
