@@ -135,12 +135,16 @@ def pyplot() -> Any:
     return plt
 
 
-def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4.4) -> tuple[Any, np.ndarray]:
-    """A figure of ``nrows × ncols`` panels with legible default font sizes."""
+def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4.4,
+               constrained: bool = False) -> tuple[Any, np.ndarray]:
+    """A figure of ``nrows × ncols`` panels with legible default font sizes and math-typeset labels
+    (``constrained=True``: matplotlib's constrained layout, which places colour bars; save it with
+    ``save_figure(..., tight=False)``)."""
     plt = pyplot()
     plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
                          "mathtext.fontset": "cm"})
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
+                             layout="constrained" if constrained else None)
     return fig, axes
 
 

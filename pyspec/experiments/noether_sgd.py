@@ -193,17 +193,17 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
     ax = axes[0, 0]
     inv = np.array([1 / p["batch"] for p in per_batch])
     ax.errorbar(inv, [p["measured"] for p in per_batch], yerr=[2 * p["measured_se"] for p in per_batch], fmt="o",
-                color="k", capsize=3, label="measured mean dQ/dt (+/- 2 SE)")
+                color="k", capsize=3, label=r"measured mean $dQ/dt$ ($\pm$ 2 SE)")
     sgf = np.array([p["sgf"] for p in per_batch])
     disc = np.array([p["discretization"] for p in per_batch])
     order = np.argsort(inv)
-    ax.plot(inv[order], sgf[order], "--", color="tab:blue", label="Corollary 2: sigma^2 Tr(A Sigma), sigma^2 = eta/(2b)")
+    ax.plot(inv[order], sgf[order], "--", color="tab:blue", label=r"Corollary 2: $\sigma^2\,\mathrm{Tr}(A\Sigma)$, $\sigma^2 = \eta/(2b)$")
     ax.plot(inv[order], (sgf + disc)[order], "-", color="tab:red",
-            label="Corollary 2 + discretization (eta/2) grad L^T A grad L")
+            label=r"Corollary 2 + discretization $\frac{\eta}{2}\nabla L^\top A\nabla L$")
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("1 / batch size b")
-    ax.set_ylabel("dQ/dt  (Q = theta^T A theta / 2, t = eta x steps)")
-    ax.set_title(f"Mean rate over {cfg.runs} runs x {cfg.steps} steps (eta = {cfg.eta:g})")
+    ax.set_xlabel(r"$1/b$ (inverse batch size)")
+    ax.set_ylabel(r"$dQ/dt$  ($Q = \frac{1}{2}\theta^\top A\theta$, $t = \eta\times$steps)")
+    ax.set_title(f"Mean rate over {cfg.runs} runs × {cfg.steps} steps ($\\eta$ = {cfg.eta:g})")
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)
     ax = axes[0, 1]
@@ -211,13 +211,13 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
     colors = matplotlib_colors(len(per_batch))
     for p, color in zip(per_batch, colors):
         ax.fill_between(t, p["mean_path"] - 2 * p["se_path"], p["mean_path"] + 2 * p["se_path"], color=color, alpha=0.25)
-        ax.plot(t, p["mean_path"], "-", color=color, label=f"b = {p['batch']}: measured (+/- 2 SE)")
+        ax.plot(t, p["mean_path"], "-", color=color, label=f"$b$ = {p['batch']}: measured ($\\pm$ 2 SE)")
         ax.plot(t, p["predicted_path"], "k:", lw=1)
     ax.plot([], [], "k:", label="prediction (path average)")
     top = max(float(np.max(p["mean_path"] + 2 * p["se_path"])) for p in per_batch)
     ax.set_ylim(top=1.45 * top)  # room for the legend above the curves
-    ax.set_xlabel("time t = eta x steps")
-    ax.set_ylabel("mean Q(theta_t) - Q(theta_0)")
+    ax.set_xlabel(r"time $t = \eta\times$steps")
+    ax.set_ylabel(r"mean $Q(\theta_t) - Q(\theta_0)$")
     ax.set_title("Charge drift along SGD")
     ax.legend(loc="upper left", ncol=2)
     ax.grid(True, alpha=0.3)

@@ -202,14 +202,14 @@ def _plot(results: list[dict], out: Path) -> Path:
         i = np.arange(1, end["magnitudes"].size + 1)
         floor = 1e-20
         ax.axvspan(0.5, end["rank_v"] + 0.5, color="tab:green", alpha=0.15,
-                   label=f"predicted zeros: rank v = {end['rank_v']}")
+                   label=f"predicted zeros: rank $v$ = {end['rank_v']}")
         ax.semilogy(i, np.maximum(end["magnitudes"], floor), "o", color="k", ms=4,
                     label=f"trained point: {end['zeros']} zero eigenvalues")
         ax.semilogy(i, np.maximum(begin["magnitudes"], floor), "s", color="tab:orange", mfc="none", ms=4,
-                    label=f"start: perturbed teacher (grad L != 0): {begin['zeros']}")
-        ax.axhline(end["threshold"], color="tab:red", ls="--", lw=1, label="zero threshold 64 (n+m) eps")
-        ax.set_xlabel("eigenvalue index (ascending |lambda|)")
-        ax.set_ylabel("|lambda_i(H)| / |H|")
+                    label=f"start: perturbed teacher ($\\nabla L \\neq 0$): {begin['zeros']}")
+        ax.axhline(end["threshold"], color="tab:red", ls="--", lw=1, label=r"zero threshold $64(n+m)\varepsilon$")
+        ax.set_xlabel(r"eigenvalue index (ascending $|\lambda|$)")
+        ax.set_ylabel(r"$|\lambda_i(H)| / \Vert H\Vert$")
         ax.set_title(res["label"])
         ax.legend(loc="lower right")
         ax.grid(True, alpha=0.3)
