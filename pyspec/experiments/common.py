@@ -142,7 +142,7 @@ def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4
     ``save_figure(..., tight=False)``)."""
     plt = pyplot()
     plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
-                         "mathtext.fontset": "cm"})
+                         "mathtext.fontset": "dejavusans"})
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                              layout="constrained" if constrained else None)
     return fig, axes

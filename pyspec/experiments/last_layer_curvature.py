@@ -158,5 +158,5 @@ def _plot(marks: np.ndarray, measured: np.ndarray, predicted: np.ndarray, contro
     twin.tick_params(axis="y", colors="0.35")
     handles, labels = ax.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
-    ax.legend(handles + extra[0], labels + extra[1], loc="upper left")
+    twin.legend(handles + extra[0], labels + extra[1], loc="upper left")  # on top of both axes' lines
     return save_figure(fig, out / f"{NAME}.png", TITLE)

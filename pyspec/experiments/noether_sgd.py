@@ -202,7 +202,7 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
             label=r"Corollary 2 + discretization $\frac{\eta}{2}\nabla L^\top A\nabla L$")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlabel(r"$1/b$ (inverse batch size)")
-    ax.set_ylabel(r"$dQ/dt$  ($Q = \frac{1}{2}\theta^\top A\theta$, $t = \eta\times$steps)")
+    ax.set_ylabel(r"$dQ/dt$  ($Q = \theta^\top A\theta/2$, $t = \eta\times$steps)")
     ax.set_title(f"Mean rate over {cfg.runs} runs × {cfg.steps} steps ($\\eta$ = {cfg.eta:g})")
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)

@@ -181,5 +181,5 @@ def _plot(marks: np.ndarray, series: dict[str, np.ndarray], cfg: Config, out: Pa
     twin.set_ylabel(r"parameter norm $\Vert\theta\Vert$")
     lines = ax.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
-    ax.legend(lines[0] + extra[0], lines[1] + extra[1], loc="center right")
+    twin.legend(lines[0] + extra[0], lines[1] + extra[1], loc="center right")  # on top of both axes' lines
     return save_figure(fig, out / f"{NAME}.png", TITLE)

@@ -200,7 +200,8 @@ def _plot(panels: list[dict], out: Path) -> Path:
             edge = res["plus"] - 0.5
             ax.axhline(edge, color="cyan", lw=1.2)
             ax.axvline(edge, color="cyan", lw=1.2)
-            ax.set_title(f"{panel['label']}\n{name}: off-block {res['off_block']:.1e}")
+            label = panel["label"].replace("M = I - 2 O O^T", r"$M = I - 2OO^\top$")
+            ax.set_title(f"{label}\n{name}: off-block {res['off_block']:.1e}")
             ax.set_xlabel(f"basis index: " + r"$\ker(M - I)$" + f" [0, {res['plus']}) | " + r"$\ker(M + I)$")
             ax.set_ylabel("basis index")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
