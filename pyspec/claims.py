@@ -212,11 +212,15 @@ def lean_status(root: pathlib.Path | None = None) -> str:
     return "not compiled"
 
 
-def claims_table(measure: bool = True, precision: int | None = None) -> list[dict[str, Any]]:
-    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim."""
+def claims_table(measure: bool = True, precision: int | None = None,
+                 progress: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim
+    (``progress(id)`` is called before each claim is measured)."""
     status = lean_status()
     rows = []
     for claim in CLAIMS:
+        if measure and progress is not None:
+            progress(claim.id)
         row: dict[str, Any] = {
             "id": claim.id,
             "paper": claim.paper,

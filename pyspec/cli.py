@@ -13,7 +13,10 @@ import os
 import sys
 import textwrap
 import time
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from pyspec.verify import Row
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -56,7 +59,7 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if summary["failed"] == 0 else 1
 
 
-def _render_verify(rows: list[Any], summary: dict[str, Any], precision: int | None, width: int | None = None) -> str:
+def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int | None, width: int | None = None) -> str:
     """The verify table (one block of rows per entry) and its summary lines."""
     from pyspec.tables import Column, render_table, terminal_width
     from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR
@@ -104,9 +107,13 @@ def _render_verify(rows: list[Any], summary: dict[str, Any], precision: int | No
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from pyspec.claims import claims_table, render_claims
+    from pyspec.claims import CLAIMS, claims_table, render_claims
+    from pyspec.progress import Progress
 
-    table = claims_table(measure=not args.no_measure, precision=args.precision)
+    progress = Progress(len(CLAIMS), "claims")
+    table = claims_table(measure=not args.no_measure, precision=args.precision, progress=progress.step)
+    if not args.no_measure:
+        progress.finish()
     print(json.dumps(table, indent=1) if args.json else render_claims(table))
     return 0
 
