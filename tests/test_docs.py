@@ -12,6 +12,8 @@ Checked in every tracked text file (code, tests, docs, Lean, scripts):
 
 from __future__ import annotations
 
+import functools
+import os
 import pathlib
 import re
 from collections import Counter
@@ -19,7 +21,7 @@ from collections import Counter
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-SKIP = {".git", ".venv", "__pycache__", ".hypothesis", ".pytest_cache", "build", ".lake", "dist", "figures_out"}
+SKIP = {".git", ".venv", "venv", "node_modules", "__pycache__", ".hypothesis", ".pytest_cache", "build", ".lake", "dist", "figures_out"}
 TEXT = {".py", ".md", ".lean", ".sh", ".toml", ".cff", ".txt", ".cfg", ".yml", ".yaml"}
 FOLDERS = ("pyspec", "tests", "docs", "lean", "benchmarks", "ci")
 GENERATED = {"REPORT.md", "RESULTS.md"}
@@ -30,10 +32,24 @@ PATH_REF = re.compile(r"(?<![\w./-])((?:%s)/[\w./-]*[\w-])" % "|".join(FOLDERS))
 OUTSIDE = re.compile(r"\.\./shared|/work/|/shared/spec")
 
 
+def _tree() -> list[pathlib.Path]:
+    """Every file of the repository (build outputs, caches and virtual environments pruned)."""
+    return _walk(ROOT)
+
+
+@functools.lru_cache(maxsize=4)
+def _walk(root: pathlib.Path) -> list[pathlib.Path]:
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in SKIP and not d.endswith(".egg-info")]
+        found.extend(pathlib.Path(folder, name) for name in names)
+    return sorted(found)
+
+
 def _files() -> list[pathlib.Path]:
     """Text files of the repository, except this checker (its docstrings show example references)."""
-    return sorted(p for p in ROOT.rglob("*") if p.is_file() and not (set(p.relative_to(ROOT).parts) & SKIP)
-                  and (p.suffix in TEXT or p.name == "Makefile") and p.resolve() != pathlib.Path(__file__).resolve())
+    return [p for p in _tree() if (p.suffix in TEXT or p.name == "Makefile")
+            and p.resolve() != pathlib.Path(__file__).resolve()]
 
 
 def slug(heading: str) -> str:
@@ -66,7 +82,7 @@ def _resolve(ref: str, origin: pathlib.Path) -> pathlib.Path | None:
     """The file ``ref`` names: relative to the referring file or to the root; a bare file name (no
     folder, as in a layout listing) may live in any folder of the repository."""
     if "/" not in ref:
-        found = [p for p in ROOT.rglob(ref) if not (set(p.relative_to(ROOT).parts) & SKIP)]
+        found = [p for p in _tree() if p.name == ref]
         if found:
             return found[0]
     for base in (origin.parent, ROOT):
