@@ -195,7 +195,14 @@ def run(size: str, out: Path, seed: int) -> Outcome:
     return Outcome(NAME, TITLE, PAPER, tuple(rows), figure, path, time.perf_counter() - start)
 
 
+_MATH_TITLES = {"rescaling: W relu(UX)": r"rescaling: $W\,\mathrm{relu}(UX)$",
+                "GL(d): W3 tanh(W2 W1 X)": r"$GL(d)$: $W_3\tanh(W_2W_1X)$"}
+"""Panel titles typeset (the plain labels name the rows of ``REPORT.md``)."""
+
+
 def _plot(results: list[dict], out: Path) -> Path:
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = new_figure(2)
     for ax, res in zip(axes[0], results):
         end, begin = res["trained"], res["start"]
@@ -210,7 +217,8 @@ def _plot(results: list[dict], out: Path) -> Path:
         ax.axhline(end["threshold"], color="tab:red", ls="--", lw=1, label=r"zero threshold $64(n+m)\varepsilon$")
         ax.set_xlabel(r"eigenvalue index (ascending $|\lambda|$)")
         ax.set_ylabel(r"$|\lambda_i(H)| / \Vert H\Vert$")
-        ax.set_title(res["label"])
+        ax.set_title(_MATH_TITLES.get(res["label"], res["label"]))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower right")
         ax.grid(True, alpha=0.3)
     return save_figure(fig, out / f"{NAME}.png", TITLE)
