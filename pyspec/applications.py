@@ -1,9 +1,9 @@
 """The paper's applications (§§4–6) on catalog instances, each part beside its negative control.
 
-:data:`APPLICATIONS` maps every application id (DESIGN.md §1) to its *section*: a function that binds
+:data:`APPLICATIONS` maps every application id (docs/design.md#one-id-per-paper-item) to its *section*: a function that binds
 an :class:`~pyspec.catalog.Instance` once (with ``instance.args``), checks the hypotheses, and returns
 every part of the requested ids' reports beside its negative control: the *same* check, on input that
-violates the statement (MATH.md's controls), reusing the bound problem:
+violates the statement (the controls of docs/theory.md#conventions), reusing the bound problem:
 
 * a model broken by :func:`~pyspec.report.perturbed` (eq. 2, the balance laws, Corollaries 2 and 3);
 * a wrong degree ``p + 1`` (homogeneity, Corollary 1, the Rayleigh quotient);

@@ -382,8 +382,13 @@ def main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"pyspec bench: unknown operation(s) {', '.join(unknown)}; choose from {', '.join(OPERATIONS)}", file=sys.stderr)
         return 2
+    operations = args.ops.split(",") if args.ops else OPERATIONS
+    from pyspec.progress import Progress
+
+    progress = Progress(sum(op != "dense" or n <= args.dense_limit for n in sizes for op in operations), "bench")
     doc = run(sizes, model=args.model, symmetry=args.symmetry, repeats=repeats, dense_limit=args.dense_limit,
-              batch=args.batch, operations=args.ops.split(",") if args.ops else OPERATIONS, progress=lambda s: print(f"  {s}", file=sys.stderr, flush=True))
+              batch=args.batch, operations=operations, progress=progress.step)
+    progress.finish()
     text = render(doc)
     print(text)
     if args.out:

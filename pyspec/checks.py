@@ -1,6 +1,6 @@
 """Identity checks: left side, right side (with its named terms), relative residual and tolerance.
 
-Residual (MATH.md "Verified" convention)::
+Residual (docs/theory.md#residuals-and-tolerances)::
 
     residual = ‖lhs − rhs‖ / max(‖lhs‖, ‖rhs‖, Σ_i ‖term_i‖, natural)
 
@@ -51,7 +51,7 @@ class IdentityCheck:
     Attributes
     ----------
     identity : str
-        The paper item's id (DESIGN.md §1), e.g. ``"theorem1_hessian_action"``.
+        The paper item's id (docs/design.md#one-id-per-paper-item), e.g. ``"theorem1_hessian_action"``.
     lhs, rhs : array or None
         Both sides, in the backend's precision; ``None`` for a check built from norms alone
         (:func:`compare_norms`: the matrix-free path with ``keep_arrays=False``).

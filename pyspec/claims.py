@@ -1,4 +1,4 @@
-"""The claims registry: each paper item's id → Lean declaration → Python check → tests (DESIGN.md §1).
+"""The claims registry: each paper item's id → Lean declaration → Python check → tests (docs/design.md#one-id-per-paper-item).
 
 ``pyspec claims`` prints the table with the float64 and high-precision residual of each claim measured
 on a representative instance. ``tests/test_claims.py`` fails when an entry points at nothing (an
@@ -25,11 +25,11 @@ class Claim:
     Attributes
     ----------
     id : str
-        The item's id (DESIGN.md §1), also the Lean declaration's last component.
+        The item's id (docs/design.md#one-id-per-paper-item), also the Lean declaration's last component.
     paper : str
         Where it is in the paper.
     statement : str
-        One line, in the notation of MATH.md.
+        One line, in the notation of docs/theory.md#notation.
     python : str
         Dotted path of the Python callable that checks it (``module:attribute``).
     tests : tuple of str
@@ -212,11 +212,15 @@ def lean_status(root: pathlib.Path | None = None) -> str:
     return "not compiled"
 
 
-def claims_table(measure: bool = True, precision: int | None = None) -> list[dict[str, Any]]:
-    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim."""
+def claims_table(measure: bool = True, precision: int | None = None,
+                 progress: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim
+    (``progress(id)`` is called before each claim is measured)."""
     status = lean_status()
     rows = []
     for claim in CLAIMS:
+        if measure and progress is not None:
+            progress(claim.id)
         row: dict[str, Any] = {
             "id": claim.id,
             "paper": claim.paper,
@@ -235,12 +239,23 @@ def claims_table(measure: bool = True, precision: int | None = None) -> list[dic
     return rows
 
 
-def render_claims(rows: list[dict[str, Any]]) -> str:
-    """The claims table as text."""
-    lines = [f"{'paper item':<22} {'Lean declaration':<50} {'Lean':<14} {'Python check':<30} {'float64':>8} {'high-prec':>9}"]
-    lines.append("-" * len(lines[0]))
+def render_claims(rows: list[dict[str, Any]], width: int | None = None) -> str:
+    """The claims table as text (``rich``; at most ``width`` columns, default the terminal's)."""
+    from pyspec.tables import Column, render_table
+
+    statuses = sorted({row["lean_status"] for row in rows})
+    hp = next((row["precision"] for row in rows if "precision" in row), None)
+    columns = [Column("paper item"), Column("id (Lean: EquivarianceToolbox.<id>)", wrap=False),
+               Column("module"), Column("float64", justify="right")]
+    if hp is not None:
+        columns.append(Column(f"{hp} digits", justify="right"))
+    body = []
     for row in rows:
-        res = f"{row['residual']:.1e}" if "residual" in row else "-"
-        hp = f"{row['residual_hp']:.1e}" if "residual_hp" in row else "-"
-        lines.append(f"{row['paper']:<22} {row['lean']:<50} {row['lean_status']:<14} {row['python']:<30} {res:>8} {hp:>9}")
-    return "\n".join(lines)
+        cells = [row["paper"], row["id"], row["python"].split(":")[0].removeprefix("pyspec."),
+                 f"{row['residual']:.1e}" if "residual" in row else "-"]
+        if hp is not None:
+            cells.append(f"{row['residual_hp']:.1e}" if "residual_hp" in row else "-")
+        body.append(cells)
+    caption = (f"Lean proofs: {', '.join(statuses)}. Residuals are relative, on one instance per claim; "
+               "--json adds statements, Python callables and tests.")
+    return render_table(columns, body, title=f"Claims ({len(rows)})", caption=caption, width=width)

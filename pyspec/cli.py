@@ -1,15 +1,29 @@
-"""Command line: ``pyspec verify``, ``pyspec claims``, ``pyspec bench``, ``pyspec figures`` (``python -m pyspec`` works too)."""
+"""Command line: ``pyspec verify``, ``claims``, ``list``, ``figures``, ``bench`` (``python -m pyspec`` works too).
+
+Tables go to standard output; progress, elapsed time and ETA go to standard error, so that standard
+output, and ``--json`` in particular, stays clean.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import os
 import sys
+import textwrap
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from pyspec.verify import Row
+
+__all__ = ["EXIT_CODES", "main"]
+
+EXIT_CODES = """exit codes:
+  0  every identity holds and every negative control is flagged
+  1  an identity failed (or a control was not flagged, or an experiment missed its tolerance)
+  2  usage error (unknown option, catalog entry or experiment; a missing optional dependency)"""
 
 
 def _enable_x64() -> None:
@@ -24,7 +38,8 @@ def _fmt(x: float | None) -> str:
 
 def _verify(args: argparse.Namespace) -> int:
     from pyspec.catalog import CATALOG
-    from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR, summarize, verify
+    from pyspec.progress import Progress
+    from pyspec.verify import summarize, verify
 
     names = args.entries.split(",") if args.entries else list(CATALOG)
     unknown = [n for n in names if n not in CATALOG]
@@ -32,53 +47,73 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"unknown catalog entries: {', '.join(unknown)}; available: {', '.join(CATALOG)}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-
-    def progress(name: str) -> None:
-        if not args.json:
-            print(f"  checking {name} ...", file=sys.stderr, flush=True)
-
-    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress)
+    progress = Progress(len(names), "verify")
+    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step)
+    progress.finish()
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     if args.json:
         print(json.dumps({"rows": [dataclasses.asdict(r) | {"ok": r.ok} for r in rows], "summary": summary}, indent=1))
     else:
-        hp = args.precision is not None
-        header = f"{'entry':<30} {'identity':<28} {'form':<4} {'residual':>8} {'tol':>7} {'neg.ctrl':>8} {'dropped':>8}"
-        if hp:
-            header += f" {'res@' + str(args.precision):>8} {'neg@' + str(args.precision):>8} {'lhs agr':>8}"
-        print(header + "  verdict")
-        print("-" * len(header) + "---------")
-        for r in rows:
-            line = (
-                f"{r.entry:<30} {r.identity:<28} {r.form:<4} {_fmt(r.residual):>8} {_fmt(r.tolerance):>7} "
-                f"{_fmt(r.negative_control):>8} {_fmt(r.dropped_term):>8}"
-            )
-            if hp:
-                line += f" {_fmt(r.residual_hp):>8} {_fmt(r.negative_control_hp):>8} {_fmt(r.lhs_agreement):>8}"
-            print(line + ("  ok" if r.ok else "  FAIL"))
-        print()
-        for error in summary["errors"]:
-            print(f"ERROR {error}")
-        print(
-            f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
-            f"worst residual {summary['worst_residual']:.1e}; weakest negative control "
-            f"{summary['weakest_negative_control']:.1e} (must be >= {NEGATIVE_CONTROL_FLOOR:.0e} and flagged)"
-        )
-        if hp:
-            print(
-                f"{args.precision} digits: worst residual {summary['worst_residual_hp']:.1e}; weakest negative control "
-                f"{summary['weakest_negative_control_hp']:.1e}; float64 vs {args.precision}-digit left sides agree to "
-                f"{summary['worst_lhs_agreement']:.1e} (bound {LHS_AGREEMENT:.0e})"
-            )
-        print(f"{summary['seconds']} s")
+        print(_render_verify(rows, summary, args.precision))
     return 0 if summary["failed"] == 0 else 1
 
 
-def _claims(args: argparse.Namespace) -> int:
-    from pyspec.claims import claims_table, render_claims
+def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int | None, width: int | None = None) -> str:
+    """The verify table (one block of rows per entry) and its summary lines."""
+    from pyspec.tables import Column, render_table, terminal_width
+    from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR
 
-    table = claims_table(measure=not args.no_measure, precision=args.precision)
+    hp = precision is not None
+    # At high precision three more columns must fit in 100: the table rounds to one digit there and
+    # abbreviates the headers (the caption spells them out; the JSON keeps every digit).
+    fmt = (lambda x: "-" if x is None else f"{x:.0e}") if hp else _fmt
+    heads = ("res", "tol", "neg", "drop") if hp else ("residual", "tol", "neg.ctrl", "dropped")
+    columns = [Column("entry / identity (form)", min_width=38)] + [Column(h, "right") for h in heads]
+    if hp:
+        columns += [Column(f"res@{precision}", "right"), Column(f"neg@{precision}", "right"), Column("agr", "right")]
+    columns.append(Column("verdict" if not hp else "", wrap=False))
+    caption = None if not hp else (
+        f"res: float64 residual; tol: its tolerance; neg: negative control; drop: smallest residual with one "
+        f"term dropped; res@{precision}, neg@{precision}: the same at {precision} digits; agr: float64 vs "
+        f"{precision}-digit left sides.")
+    body: list[list[str]] = []
+    entry = None
+    for r in rows:
+        if r.entry != entry:
+            entry = r.entry
+            body.append([entry] + [""] * (len(columns) - 1))
+        name = f"  {r.identity}" + (f" ({r.form})" if r.form else "")
+        cells = [name, fmt(r.residual), fmt(r.tolerance), fmt(r.negative_control), fmt(r.dropped_term)]
+        if hp:
+            cells += [fmt(r.residual_hp), fmt(r.negative_control_hp), fmt(r.lhs_agreement)]
+        body.append(cells + ["ok" if r.ok else "FAIL"])
+    lines = [render_table(columns, body, caption=caption, width=width), ""]
+    lines += [f"ERROR {error}" for error in summary["errors"]]
+    lines.append(
+        f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
+        f"worst residual {summary['worst_residual']:.1e}; weakest negative control "
+        f"{summary['weakest_negative_control']:.1e} (must be >= {NEGATIVE_CONTROL_FLOOR:.0e} and flagged)"
+    )
+    if hp:
+        lines.append(
+            f"{precision} digits: worst residual {summary['worst_residual_hp']:.1e}; weakest negative control "
+            f"{summary['weakest_negative_control_hp']:.1e}; float64 vs {precision}-digit left sides agree to "
+            f"{summary['worst_lhs_agreement']:.1e} (bound {LHS_AGREEMENT:.0e})"
+        )
+    lines.append(f"{summary['seconds']} s")
+    wrap = width or terminal_width()
+    return "\n".join(lines[:1] + [textwrap.fill(line, wrap, subsequent_indent="  ") for line in lines[1:]])
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from pyspec.claims import CLAIMS, claims_table, render_claims
+    from pyspec.progress import Progress
+
+    progress = Progress(len(CLAIMS), "claims")
+    table = claims_table(measure=not args.no_measure, precision=args.precision, progress=progress.step)
+    if not args.no_measure:
+        progress.finish()
     print(json.dumps(table, indent=1) if args.json else render_claims(table))
     return 0
 
@@ -92,50 +127,99 @@ def _bench(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from pyspec.experiments import run_experiments
+    from pyspec.experiments import EXPERIMENTS, run_experiments
+    from pyspec.experiments.common import pyplot
+    from pyspec.progress import Progress
 
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+    progress = Progress(len(only or EXPERIMENTS), "figures")
+
+    def report(done: int, total: int, name: str, seconds: float | None) -> None:
+        if seconds is None:
+            progress.step(name)
+
     try:
-        outcomes = run_experiments(Path(args.out), size=args.size, only=only, seed=args.seed)
-    except ValueError as error:
+        pyplot()  # fail before any work when the `figures` extra is missing
+        outcomes = run_experiments(Path(args.out), size=args.size, only=only, seed=args.seed, progress=report)
+    except (ValueError, ImportError) as error:
         print(error, file=sys.stderr)
         return 2
+    progress.finish()
     for o in outcomes:
         print(f"{'PASS' if o.passed else 'FAIL'}  {o.name:<16} {o.seconds:6.1f} s  {o.figure}")
     print(f"report: {Path(args.out) / 'REPORT.md'}")
     return 0 if all(o.passed for o in outcomes) else 1
 
 
+def _list(args: argparse.Namespace) -> int:
+    from pyspec.listing import catalog_markdown, listing, render_listing
+
+    if args.markdown:
+        print(catalog_markdown())
+        return 0
+    data = listing(args.what)
+    print(json.dumps(data, indent=1) if args.json else render_listing(data))
+    return 0
+
+
+def _version() -> str:
+    from pyspec import __version__
+
+    return f"pyspec {__version__} (equivariance-toolbox)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``pyspec`` console script."""
-    parser = argparse.ArgumentParser(prog="pyspec", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    v = sub.add_parser("verify", help="every catalog entry x identity with its negative control")
-    v.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md §5)")
-    v.add_argument("--precision", type=int, default=None, help="also check at this many digits (mpmath)")
-    v.add_argument("--entries", default="", help="comma-separated catalog names (default: all)")
-    v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances")
+    """Entry point of the ``pyspec`` console script; returns the exit code (see :data:`EXIT_CODES`)."""
+    parser = argparse.ArgumentParser(prog="pyspec", description=__doc__, epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version(), help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    v = command("verify", "every catalog entry x identity with its negative control (exit 1 on any failure)")
+    v.add_argument("--json", action="store_true",
+                   help="print one JSON object {rows, summary} instead of the table (docs/design.md#verify-json)")
+    v.add_argument("--precision", type=int, default=None, metavar="D",
+                   help="also check every row at D digits (mpmath, exact derivatives)")
+    v.add_argument("--entries", default="", metavar="A,B",
+                   help="comma-separated catalog names (default: all; see pyspec list entries)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances (default 0)")
     v.set_defaults(run=_verify)
-    c = sub.add_parser("claims", help="paper item -> Lean theorem -> Python check -> tests")
-    c.add_argument("--json", action="store_true")
+    c = command("claims", "the claims registry: paper item -> id (Lean declaration) -> Python check -> residuals")
+    c.add_argument("--json", action="store_true",
+                   help="print the registry as a JSON list (with statements, Python callables and tests)")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
-    c.add_argument("--precision", type=int, default=None, help="also measure at this many digits")
+    c.add_argument("--precision", type=int, default=None, metavar="D", help="also measure at D digits")
     c.set_defaults(run=_claims)
+    ls = command("list", "the catalog entries, the identity ids and the experiments")
+    ls.add_argument("what", nargs="?", default="all", choices=("entries", "identities", "experiments", "all"),
+                    help="what to list (default: all)")
+    ls.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
+    ls.add_argument("--markdown", action="store_true", help="print the catalog as the README's Markdown table")
+    ls.set_defaults(run=_list)
     from pyspec.bench import add_arguments as bench_arguments
 
-    b = sub.add_parser("bench", help="time and peak memory of the matrix-free path (benchmarks/RESULTS.md)")
+    b = command("bench", "time and peak memory of the matrix-free path (benchmarks/RESULTS.md)")
     bench_arguments(b)
     b.set_defaults(run=_bench)
-    f = sub.add_parser("figures", help="experiments of Sections 4-6: PNG + JSON each, and REPORT.md")
+    f = command("figures", "experiments of Sections 4-6: PNG, PDF and JSON each, and REPORT.md (needs [figures])")
     f.add_argument("--out", required=True, help="output folder")
     f.add_argument("--size", choices=("tiny", "default", "large"), default="default",
                    help="tiny: seconds (tests); default: minutes on 2 CPU cores; large: for a GPU")
-    f.add_argument("--only", default="", help="comma-separated experiment names (default: all; see pyspec.experiments)")
-    f.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    f.add_argument("--only", default="", metavar="A,B",
+                   help="comma-separated experiment names (default: all; see pyspec list experiments)")
+    f.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     f.set_defaults(run=_figures)
     args = parser.parse_args(argv)
     _enable_x64()
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped: not an error of the command
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""§6: discrete symmetry with linear ``T`` — eqs. (8)–(9) and Corollary 4 (MATH.md §10).
+"""§6: discrete symmetry with linear ``T`` — eqs. (8)–(9) and Corollary 4 (docs/theory.md#discrete-linear-symmetry).
 
 For ``f(Mθ) = f(θ)`` and ``θ ∈ Fix = ker(M − I)``: (8) ``Mᵀ∇L(θ) = ∇L(θ)`` and (9) ``MᵀHM = H``.
 When ``M`` is orthogonal, (9) is equivalent to ``HM = MH``. Corollary 4: for the reflection
@@ -76,7 +76,7 @@ def linear_reports(problem: Problem, theta: Array, M: Array) -> dict[str, Report
     if orthogonal:
         parts["commutation"] = compare(B, "discrete_linear_hessian", H @ M, {"MH": M @ H}, tol, scale * norm(B, H))
     else:
-        notes = ("M is not orthogonal: (9) does not imply HM = MH (MATH.md §10)",)
+        notes = ("M is not orthogonal: (9) does not imply HM = MH (docs/theory.md#discrete-linear-symmetry)",)
     return {
         "discrete_linear_gradient": Report("discrete_linear_gradient", {"gradient": gradient}),
         "discrete_linear_hessian": Report("discrete_linear_hessian", parts, {"orthogonal": orthogonal}, notes),

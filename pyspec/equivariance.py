@@ -1,4 +1,4 @@
-"""The equivariance object (MATH.md Definition 1) and its binding to a backend.
+"""The equivariance object (docs/theory.md#definition-1) and its binding to a backend.
 
 ``Equivariance(model=f, T=T, S=S)`` states ``f(T(a, θ)) = S(a, f(θ))`` (eq. 1). ``S=None`` states a
 symmetry, ``S(a, y) = y``. Parameters ``θ`` and transformation parameters ``a`` may be arrays or pytrees
@@ -27,7 +27,7 @@ __all__ = ["Equivariance", "Problem", "bind"]
 
 @dataclasses.dataclass(frozen=True)
 class Equivariance:
-    """A ``(T, S)``-equivariance of a model (MATH.md Definition 1, eq. 1).
+    """A ``(T, S)``-equivariance of a model (docs/theory.md#definition-1, eq. 1).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ class PyspecError(Exception):
 
 
 class EquivarianceError(PyspecError):
-    """The equivariance ``f(T(a, θ)) = S(a, f(θ))`` (MATH.md eq. 1) fails at a tested point."""
+    """The equivariance ``f(T(a, θ)) = S(a, f(θ))`` (docs/theory.md#definition-1, eq. 1) fails at a tested point."""
 
 
 class NotGoodPositionError(PyspecError):

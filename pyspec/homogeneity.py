@@ -1,13 +1,13 @@
 """Homogeneity: §4.2 (Euler relation, norm growth) and §5.1 (eqs. 3–4, Corollary 1, sharpness bound).
 
 ``f`` is p-homogeneous when ``f(aθ) = a^p f(θ)`` for ``a > 0``: the ``(T, S)``-equivariance
-``T(a, θ) = aθ``, ``S(a, y) = a^p y`` with ``v = θ/a`` and ``w = p f(θ)/a`` (MATH.md §5). With
+``T(a, θ) = aθ``, ``S(a, y) = a^p y`` with ``v = θ/a`` and ``w = p f(θ)/a`` (docs/theory.md#homogeneity). With
 ``y = f(θ)``, ``G = ∇f``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``, ``H = ∇²L(θ)``:
 
 * Euler relation ``⟨∇L, θ⟩ = p⟨g, y⟩``; norm growth ``d‖θ_t‖²/dt = −2p⟨g, y⟩`` under gradient flow;
 * (3) ``Hθ = (p−1)∇L + p GᵀK y``; (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``;
 * Corollary 1 (``m = 1``): ``ℓ′ Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``, and ``∇L = c Hθ`` with
-  ``c = ℓ′/κ`` when ``κ ≠ 0`` (MATH.md §6 [C]);
+  ``c = ℓ′/κ`` when ``κ ≠ 0`` (docs/theory.md#corollary-1-correction);
 * sharpness: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² yᵀK y + p(p−1)⟨g, y⟩)/‖θ‖²``.
 
 Every function checks the homogeneity itself first (:class:`~pyspec.errors.EquivarianceError` when
@@ -16,7 +16,7 @@ Every function checks the homogeneity itself first (:class:`~pyspec.errors.Equiv
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jax
 import numpy as np
@@ -28,6 +28,9 @@ from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import ShapeError
 from pyspec.report import Report, loss_terms, norm, vanishes
+
+if TYPE_CHECKING:
+    from pyspec.matrix_free import Method
 
 __all__ = [
     "HOMOGENEITY_SCALE",
@@ -49,7 +52,7 @@ Model = Callable[..., Array]
 
 def homogeneous_problem(
     model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True,
-    method: str = "dense",
+    method: Method = "dense",
 ) -> tuple[Problem, Array, dict[str, Array]]:
     """Bind ``f`` as the ``(aθ, a^p y)``-equivariance, check it (unless ``check=False``) and compute
     what the reports need: ``y, g, ∇L``, ``Hθ`` (one HVP), ``GᵀKy``, ``yᵀKy``, ``ℓ″`` (``m = 1``) and
@@ -144,7 +147,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     if problem.m != 1:
         raise ShapeError(
             f"{problem.name}: Corollary 1 is stated for a scalar output (m = 1), got m = {problem.m}; for "
-            "m > 1, GᵀKf is in general not parallel to ∇L (MATH.md §6)"
+            "m > 1, GᵀKf is in general not parallel to ∇L (docs/theory.md#corollary-1)"
         )
     d1, d2, f = q["g"][0], q["K00"], q["y"][0]
     kappa_parts = ((degree - 1) * d1, degree * f * d2)
@@ -177,7 +180,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     else:
         notes = (
             f"kappa = (p-1)l' + p f l'' = {details['kappa']:.3e} vanishes (relative to its terms {kappa_scale:.3e}) "
-            "while grad L != 0: no c with grad L = c H theta exists (MATH.md §6 [C]); only the "
+            "while grad L != 0: no c with grad L = c H theta exists (docs/theory.md#corollary-1-correction); only the "
             "division-free form l' H theta = kappa grad L is reported",
         )
     return Report("corollary1_gradient_in_hessian_range", parts, details, notes)
@@ -229,7 +232,7 @@ REPORTS: dict[str, ReportFn] = {
 
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
-            check_homogeneity: bool, jit: bool, method: str, make: ReportFn) -> Report:
+            check_homogeneity: bool, jit: bool, method: Method, make: ReportFn) -> Report:
     from pyspec.matrix_free import check_method, select_method
 
     check_method(method, precision)
@@ -271,7 +274,7 @@ _PARAMETERS = """
 
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
-                      method: str = "auto") -> Report:
+                      method: Method = "auto") -> Report:
     """Euler relation of §4.2: ``⟨∇L(θ), θ⟩ = p⟨∇ℓ(f(θ)), f(θ)⟩`` (part ``euler``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
@@ -279,7 +282,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
 
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
-                            jit: bool = True, method: str = "auto") -> Report:
+                            jit: bool = True, method: Method = "auto") -> Report:
     """Norm growth of §4.2: ``d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩`` under gradient flow (part ``norm_growth``;
     ``details["rate"]`` is the rate, ``> 0`` for a margin loss with ``ℓ′ < 0`` and ``f > 0``).
     """
@@ -288,7 +291,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
 
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
-                               jit: bool = True, method: str = "auto") -> Report:
+                               jit: bool = True, method: Method = "auto") -> Report:
     """Eq. (3) of §5.1: ``Hθ = (p−1)∇L(θ) + p GᵀK f(θ)`` (part ``hessian_action``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
@@ -296,7 +299,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
 
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
-                                  jit: bool = True, method: str = "auto") -> Report:
+                                  jit: bool = True, method: Method = "auto") -> Report:
     """Eq. (4) of §5.1: ``θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩`` (part ``hessian_quadratic``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
@@ -304,8 +307,8 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
 
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
-                                         jit: bool = True, method: str = "auto") -> Report:
-    """Corollary 1 of §5.1 (scalar output ``m = 1``, MATH.md §6 with the [C] correction).
+                                         jit: bool = True, method: Method = "auto") -> Report:
+    """Corollary 1 of §5.1 (scalar output ``m = 1``, docs/theory.md#corollary-1 with its correction).
 
     Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
     (``∇L = c Hθ``, hence ``∇L ∈ col H``): with ``c = ℓ′/κ`` when ``κ ≠ 0``, with ``c = 0`` when
@@ -318,7 +321,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
 
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
-                          jit: bool = True, method: str = "auto") -> Report:
+                          jit: bool = True, method: Method = "auto") -> Report:
     """Sharpness bound of §5.1: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²``, ``θ ≠ 0``.
 
     Parts: ``rayleigh`` (the quotient, from one HVP, equals the formula) and ``bound``

@@ -1,4 +1,4 @@
-"""§5.3: last-layer equivariance, Corollary 3, eq. (7) (MATH.md §8).
+"""§5.3: last-layer equivariance, Corollary 3, eq. (7) (docs/theory.md#corollary-3-last-layer).
 
 For ``f(W, φ) = W h(φ)`` with ``T(A, (W, φ)) = (AW, φ)`` and ``S(A, Y) = AY`` (eq. 6), at any good
 position ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` (``k × k``), where ``v[B] = (A⁻¹BW, 0)`` and ``w[B] = A⁻¹BY``
@@ -10,7 +10,7 @@ the variance form ``Var_{i∼p}[(BY)_i]`` on the diagonal.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
@@ -18,6 +18,9 @@ from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.report import Report, bind_checked, loss_terms, norm
+
+if TYPE_CHECKING:
+    from pyspec.matrix_free import Method
 
 __all__ = ["corollary3_last_layer", "last_layer_report", "last_layer_terms", "softmax_covariance"]
 
@@ -75,7 +78,7 @@ def corollary3_last_layer(
     precision: int | None = None,
     check_equivariance: bool = True,
     jit: bool = True,
-    method: str = "auto",
+    method: Method = "auto",
 ) -> Report:
     """Corollary 3, eq. (7): ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` for a last-layer equivariance.
 

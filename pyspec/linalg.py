@@ -3,7 +3,7 @@
 Every routine takes a linear operator as a callable on 1-D arrays (a JVP, a VJP or a Hessian-vector
 product) and never forms a matrix of the operator's size. All are pure JAX (``lax`` loops), so they
 can be traced inside :func:`jax.jit`. Used by :mod:`pyspec.matrix_free` (Theorems 1–2) and by the
-Section 5 checks (``λ_max`` of the Hessian, MATH.md §6 sharpness bound).
+Section 5 checks (``λ_max`` of the Hessian, docs/theory.md#sharpness-lower-bound).
 
 Convergence criteria
 --------------------

@@ -1,4 +1,4 @@
-"""Matrix-free Theorems 1 and 2 (DESIGN.md §4): JVPs, VJPs, HVPs and iterative solves only.
+"""Matrix-free Theorems 1 and 2 (docs/design.md#evaluation-paths): JVPs, VJPs, HVPs and iterative solves only.
 
 No ``n × n``, ``m × m`` or ``n × m`` matrix is formed: every quantity is a product of an operator
 (``G``, ``Gᵀ``, ``H``, ``∂θT``, ``∂yS`` and their transposes, second derivatives of ``T``, ``S``
@@ -34,7 +34,7 @@ implicit derivatives of the (v, w) form).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,6 +50,7 @@ from pyspec.equivariance import Problem
 
 __all__ = [
     "METHODS",
+    "Method",
     "DENSE_MAX_N",
     "check_method",
     "select_method",
@@ -71,7 +72,11 @@ __all__ = [
     "extreme_eigenvalue",
 ]
 
-METHODS = ("auto", "dense", "matrix_free")
+Method = Literal["auto", "dense", "matrix_free"]
+"""The ``method=`` argument: ``"dense"`` forms Jacobians and Hessians, ``"matrix_free"`` uses JVPs, VJPs,
+HVPs and structured or iterative solves only, ``"auto"`` picks by size (:func:`select_method`)."""
+
+METHODS: tuple[Method, ...] = ("auto", "dense", "matrix_free")
 """Evaluation paths of :func:`pyspec.theorem1` and :func:`pyspec.theorem2`."""
 
 DENSE_MAX_N = 1000
@@ -117,7 +122,7 @@ class SolverOptions:
     direct_max: int = 2**22
 
 
-def check_method(method: str, precision: int | None) -> None:
+def check_method(method: Method, precision: int | None) -> None:
     """Raise ``ValueError`` for an unknown method or a matrix-free request at high precision."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
@@ -128,7 +133,7 @@ def check_method(method: str, precision: int | None) -> None:
         )
 
 
-def select_method(method: str, n: int, precision: int | None) -> str:
+def select_method(method: Method, n: int, precision: int | None) -> Method:
     """``"dense"`` or ``"matrix_free"``: ``method`` itself, or for ``"auto"`` dense when ``precision``
     is set or ``n ≤`` :data:`DENSE_MAX_N`."""
     check_method(method, precision)

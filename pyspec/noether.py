@@ -1,4 +1,4 @@
-"""§5.2: Noether flow under stochastic gradient flow, Corollary 2 (MATH.md §7).
+"""§5.2: Noether flow under stochastic gradient flow, Corollary 2 (docs/theory.md#corollary-2-noether-flow).
 
 Per-sample losses ``ℓ_i(θ)``, ``i = 1..N``, uniform over the samples: ``L = mean_i ℓ_i`` and the noise
 covariance ``Σ = mean_i ∇ℓ_i∇ℓ_iᵀ − ∇L∇Lᵀ``. Every ``ℓ_i`` is invariant under ``T(a, θ) = e^{aA}θ``, so

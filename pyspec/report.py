@@ -28,7 +28,7 @@ class Report:
     Attributes
     ----------
     identity : str
-        The item's id (DESIGN.md §1).
+        The item's id (docs/design.md#one-id-per-paper-item).
     parts : mapping of str to IdentityCheck
         The item's identities by name, also readable as attributes (``report.balance``).
     details : mapping of str to Any

@@ -1,4 +1,4 @@
-"""§5.4: symmetry directions are in the Hessian's null space at stationary points (MATH.md §9).
+"""§5.4: symmetry directions are in the Hessian's null space at stationary points (docs/theory.md#stationary-points).
 
 For a symmetry (``S = id``) at a good position ``(a, θ*)`` with ``∇L(θ*) = 0``, Theorem 1 item 2a with
 ``w = 0`` gives ``H(θ*) v(a, θ*) = 0``; hence ``dim ker H(θ*) ≥ rank v(a, θ*)``.

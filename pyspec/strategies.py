@@ -1,7 +1,7 @@
 """Hypothesis strategies: random equivariant models *by construction*, with good positions or fixed
 points and losses, for property tests of Theorems 1 and 2 and their applications (§§4–6) on your own
-code. ``Instance.args`` carries what an application needs (degree, layout, generator, mirror frame,
-a non-stationary point).
+code. Requires Hypothesis (the ``test`` extra). ``Instance.args`` carries what an application needs
+(degree, layout, generator, mirror frame, a non-stationary point).
 
 Every strategy draws an :class:`pyspec.catalog.Instance`: an :class:`~pyspec.Equivariance` whose model,
 transformations and loss are backend-neutral (they run in float64 and at any mpmath precision), and
@@ -27,7 +27,12 @@ from types import SimpleNamespace
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as error:  # Hypothesis is an optional dependency (the `test` extra)
+    raise ImportError("pyspec.strategies needs Hypothesis: pip install 'equivariance-toolbox[test]' "
+                      "(or pip install hypothesis)") from error
 
 from pyspec.catalog.applied import noether_generator
 from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
@@ -140,7 +145,7 @@ def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4))
 @st.composite
 def linear_symmetries(draw: st.DrawFn) -> Instance:
     """``T(a, θ) = exp(aA)θ`` with ``A = U Λ Uᵀ``: two-plane rotations (``Λ`` antisymmetric) or
-    hyperbolic boosts (``Λ`` symmetric, the Noether setting of §7); ``f = g(invariants)``."""
+    hyperbolic boosts (``Λ`` symmetric, the Noether setting of §5.2); ``f = g(invariants)``."""
     kind = draw(st.sampled_from(("rotation", "boost")))
     rng = draw(seeds())
     n, h, m = 6, 4, 2
@@ -223,7 +228,7 @@ def gl_reparameterizations(draw: st.DrawFn, stationary: bool = False) -> Instanc
 
 @st.composite
 def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
-    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§8), ``A`` well conditioned.
+    """``f(W, Φ) = W h(ΦX)`` with ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY`` (§5.3), ``A`` well conditioned.
 
     With ``softmax=True`` the loss is the mean softmax cross-entropy and ``args["softmax_classes"]``
     is set (the variance form of Corollary 3)."""
@@ -244,7 +249,7 @@ def last_layer_models(draw: st.DrawFn, softmax: bool = False) -> Instance:
 @st.composite
 def nonlinear_conjugations(draw: st.DrawFn) -> Instance:
     """``T = φ⁻¹∘T₀∘φ`` and ``S = ψ∘S₀∘ψ⁻¹`` with random diffeomorphisms ``φ = sinh(P·)``,
-    ``ψ = sinh(Q·)``, over a homogeneous (degree 2 or 3) or a last-layer equivariance (MATH.md §3)."""
+    ``ψ = sinh(Q·)``, over a homogeneous (degree 2 or 3) or a last-layer equivariance (docs/theory.md#theorem-1-test-families)."""
     rng = draw(seeds())
     base = draw(st.sampled_from(("homogeneous", "last_layer")))
     m, N = 2, 2

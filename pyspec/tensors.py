@@ -1,4 +1,4 @@
-"""Curried tensors and the k-th component composition (Section 2, Lemma 1; MATH.md §1).
+"""Curried tensors and the k-th component composition (Section 2, Lemma 1; docs/theory.md#curried-tensors).
 
 A tensor of shape ``(s₁, …, s_r)`` is an array ``A[i₁, …, i_r]``; applying it to a vector consumes its
 **last** index: ``A(x)[i₁..i_{r−1}] = Σ_j A[i₁..i_{r−1}, j] x_j``. Gradients append the derivative index

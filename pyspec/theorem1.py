@@ -1,4 +1,4 @@
-"""Theorem 1 (continuous equivariance): eq. (12) and items 1, 2a, 2b (MATH.md §3).
+"""Theorem 1 (continuous equivariance): eq. (12) and items 1, 2a, 2b (docs/theory.md#theorem-1).
 
 At a good position ``(a, θ)`` with ``y = f(θ)``, ``G = ∇f(θ)``, ``g = ∇ℓ(y)``, ``K = ∇²ℓ(y)``,
 ``H = ∇²L(θ)``, ``γ = T_θ⁻ᵀ∇L`` and ``ζ = S_y⁻ᵀ g``:
@@ -18,7 +18,7 @@ independently and must agree.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from pyspec.backends.base import Array
 from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
 from pyspec.checks import IdentityCheck, compare, compare_norms, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
+
+if TYPE_CHECKING:
+    from pyspec.matrix_free import Method
 
 __all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
 
@@ -291,7 +294,7 @@ def theorem1(
     check_equivariance: bool = True,
     max_condition: float | None = None,
     jit: bool = True,
-    method: str = "auto",
+    method: Method = "auto",
     keep_arrays: bool = True,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.

@@ -1,4 +1,4 @@
-"""Theorem 2 (discrete symmetry at fixed points), MATH.md §4.
+"""Theorem 2 (discrete symmetry at fixed points), docs/theory.md#theorem-2.
 
 For a symmetry ``f(T(a, θ')) = f(θ')`` near ``θ`` with ``a`` fixed, at ``θ ∈ Fix_a(T)`` and with
 ``J = ∂θT(a, θ)`` (not necessarily invertible):
@@ -11,7 +11,7 @@ For a symmetry ``f(T(a, θ')) = f(θ')`` near ``θ`` with ``a`` fixed, at ``θ �
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
@@ -19,6 +19,9 @@ from pyspec.characteristic import equivariance_report
 from pyspec.checks import IdentityCheck, compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import NotFixedPointError
+
+if TYPE_CHECKING:
+    from pyspec.matrix_free import Method
 
 __all__ = ["Theorem2Report", "theorem2", "fixed_point_residual"]
 
@@ -77,7 +80,7 @@ def theorem2(
     precision: int | None = None,
     check_hypotheses: bool = True,
     jit: bool = True,
-    method: str = "auto",
+    method: Method = "auto",
     probes: int = 8,
 ) -> Theorem2Report:
     """Check Theorem 2 (items 1 and 2) at a fixed point ``θ`` of ``T(a, ·)``.

@@ -49,7 +49,7 @@ LHS_AGREEMENT = 1e-12
 
 @dataclasses.dataclass
 class Row:
-    """One identity on one catalog entry (the stable keys of DESIGN.md §5 plus extras).
+    """One identity on one catalog entry (the stable keys of docs/design.md#verify-json plus extras).
 
     Numeric fields are ``None`` only on failed rows whose hypothesis check raised (``error`` set).
     """
@@ -228,7 +228,7 @@ def verify(
 
 
 def summarize(rows: list[Row]) -> dict[str, Any]:
-    """The ``summary`` object of ``verify --json`` (DESIGN.md §5)."""
+    """The ``summary`` object of ``verify --json`` (docs/design.md#verify-json)."""
     summary: dict[str, Any] = {
         "entries": len({r.entry for r in rows}),
         "rows": len(rows),

@@ -14,7 +14,7 @@ LAST = CATALOG["last_layer_gl"].build(0)
 
 
 def test_homogeneity_v_and_w_closed_forms() -> None:
-    """T = aθ, S = a³y: v = θ/a and w = 3 f(θ)/a (MATH.md §5)."""
+    """T = aθ, S = a³y: v = θ/a and w = 3 f(θ)/a (docs/theory.md#homogeneity)."""
     a, theta = POLY.a(XP64), POLY.theta(XP64)
     v = ps.characteristic_direction(POLY.eq, a, theta)
     np.testing.assert_allclose(v[:, 0], theta / a[0], rtol=1e-14)
@@ -24,7 +24,7 @@ def test_homogeneity_v_and_w_closed_forms() -> None:
 
 
 def test_last_layer_v_and_w_closed_forms() -> None:
-    """v(A, θ)[B] = (A⁻¹BW, 0) and w(A, y)[B] = A⁻¹By (MATH.md §8)."""
+    """v(A, θ)[B] = (A⁻¹BW, 0) and w(A, y)[B] = A⁻¹By (docs/theory.md#corollary-3-last-layer)."""
     A, theta = LAST.a(XP64), LAST.theta(XP64)
     m, d, N = 3, 4, 5
     W = theta[: m * d].reshape(m, d)
@@ -53,7 +53,7 @@ def test_good_position_report() -> None:
 
 
 def test_not_a_good_position_homogeneity_at_zero() -> None:
-    """a = 0 makes ∂θT = 0·I singular (MATH.md §5: good iff a ≠ 0)."""
+    """a = 0 makes ∂θT = 0·I singular (docs/theory.md#homogeneity: good iff a ≠ 0)."""
     with pytest.raises(ps.NotGoodPositionError, match=r"cond\(∂θT\)"):
         ps.theorem1(POLY.eq, POLY.loss, np.array([0.0]), POLY.theta(XP64))
     assert not ps.good_position(POLY.eq, np.array([0.0]), POLY.theta(XP64)).ok

@@ -64,8 +64,9 @@ def test_claims_table_measures_every_claim() -> None:
     assert len(rows) == len(CLAIMS)
     for row in rows:
         assert row["residual"] <= 1e-12, row
-    text = render_claims(rows)
-    assert "EquivarianceToolbox.theorem2_hessian" in text
+    text = render_claims(rows, width=100)
+    assert "theorem2_hessian" in text and "EquivarianceToolbox.<id>" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
 
 
 @pytest.mark.parametrize("claim", [c for c in CLAIMS if c.id in {"lemma1_chain", "theorem1_hessian_action", "theorem2_hessian"}], ids=lambda c: c.id)

@@ -94,7 +94,7 @@ def test_symmetry_orthogonality_needs_a_symmetry() -> None:
 
 
 def test_rescaling_symmetry_is_the_papers_direction() -> None:
-    """v = (u, −w)/a per unit (MATH.md §5), from Definition 2 on rescaling_symmetry."""
+    """v = (u, −w)/a per unit (docs/theory.md#rescaling-symmetry), from Definition 2 on rescaling_symmetry."""
     instance = CATALOG["neuron_rescaling"].build(0)
     eq = ps.rescaling_symmetry(instance.eq.model, [(4, 3), (2, 4)])
     a, theta = np.array([1.0, 2.0, 0.5, 1.5]), np.asarray(instance.theta(XP64))

@@ -32,6 +32,7 @@ def test_experiment_tiny_passes_and_writes_files(tmp_path, name):
     failed = [r for r in outcome.rows if r.passed is False]
     assert outcome.passed, failed
     assert outcome.figure.exists() and outcome.figure.stat().st_size > 10_000
+    assert outcome.figure.with_suffix(".pdf").stat().st_size > 5_000  # vector copy beside the PNG
     data = json.loads(outcome.data.read_text())
     assert data["rows"] and all(row["quantity"] for row in data["rows"])
     report = (tmp_path / "REPORT.md").read_text()

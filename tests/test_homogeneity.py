@@ -49,7 +49,7 @@ def _square_of_linear(x: np.ndarray):
 
 @pytest.mark.parametrize("precision", [None, 50])
 def test_corollary1_counterexample_kappa_zero(precision) -> None:
-    """MATH.md §6 [C]: p = 2, f = (xᵀθ)², ℓ = e^{−y}, xᵀθ = 1/√2: κ = 0 and H = 0 but ∇L ≠ 0, so no c
+    """docs/theory.md#corollary-1-correction: p = 2, f = (xᵀθ)², ℓ = e^{−y}, xᵀθ = 1/√2: κ = 0 and H = 0 but ∇L ≠ 0, so no c
     with ∇L = cHθ exists; the division-free form still holds."""
     x = np.array([0.6, -1.1, 0.8])
     backend = get_backend(precision)
@@ -72,7 +72,7 @@ def test_corollary1_needs_a_scalar_output() -> None:
 
 
 def test_a_bias_breaks_homogeneity() -> None:
-    """Negative control of MATH.md §6: a model with a bias is not homogeneous (named error), and with the
+    """Negative control of docs/theory.md#corollary-1: a model with a bias is not homogeneous (named error), and with the
     check off Corollary 1 fails."""
     instance = CATALOG["scalar_homogeneous"].build(0)
 

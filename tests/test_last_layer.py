@@ -30,7 +30,7 @@ def test_last_layer_properties(case: Instance) -> None:
 
 
 def test_a_direction_with_a_feature_component_is_flagged() -> None:
-    """MATH.md §8 control: (BW, φ′) with φ′ ≠ 0 in place of (BW, 0) breaks eq. (7)."""
+    """docs/theory.md#corollary-3-last-layer control: (BW, φ′) with φ′ ≠ 0 in place of (BW, 0) breaks eq. (7)."""
     instance = CATALOG["last_layer_gl"].build(0)
     a, theta = instance.a(XP64), jnp.asarray(instance.theta(XP64))
     report = ps.corollary3_last_layer(instance.eq, instance.loss, a, theta, jit=False)

@@ -30,7 +30,7 @@ def test_noether_properties(case: Instance) -> None:
 
 
 def test_sde_normalization_controls() -> None:
-    """MATH.md §7 controls: the factor −σ² (instead of −σ²/2) and the opposite sign are flagged."""
+    """docs/theory.md#corollary-2-noether-flow controls: the factor −σ² (instead of −σ²/2) and the opposite sign are flagged."""
     instance = CATALOG["noether_per_sample"].build(0)
     report = ps.corollary2_noether_flow(instance.eq.model, instance.args["generator"], instance.theta(XP64), jit=False)
     check = report.noether_flow

@@ -15,7 +15,7 @@ B64 = get_backend(None)
 
 
 def test_matrix_and_vector_examples() -> None:
-    """A∘B = AB, A∘₂B = BᵀA for matrices, a∘b = aᵀb (MATH.md §1)."""
+    """A∘B = AB, A∘₂B = BᵀA for matrices, a∘b = aᵀb (docs/theory.md#curried-tensors)."""
     M, N = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
     np.testing.assert_allclose(tensors.comp(M, N, 1), M @ N, rtol=1e-14)
     np.testing.assert_allclose(tensors.comp(M, N, 2), N.T @ M, rtol=1e-14)
@@ -32,7 +32,7 @@ def test_lemma1_tensor_comp(k, precision) -> None:
 
 
 def test_counting_from_the_left_is_flagged() -> None:
-    """Negative control (MATH.md §1: res 1.3): ∘_k counted from the left fails Lemma 1.1's check."""
+    """Negative control (docs/theory.md#curried-tensors: res 1.3): ∘_k counted from the left fails Lemma 1.1's check."""
     A3, B = rng.standard_normal((4, 4, 4)), rng.standard_normal((4, 4))
     for k in (1, 3):
         xs = [rng.standard_normal(4) for _ in range(k)]
@@ -84,7 +84,7 @@ def test_lemma1_chain(precision) -> None:
 
 
 def test_lemma1_chain_dropped_term_is_flagged() -> None:
-    """Negative control: dropping ∇F ∘ ∇²G from the second-order chain rule (MATH.md: 0.55)."""
+    """Negative control: dropping ∇F ∘ ∇²G from the second-order chain rule (docs/theory.md#lemma-1: 0.55)."""
     _, second = tensors.lemma1_chain(_F, _G, rng.standard_normal(3))
     dropped = compare(B64, "lemma1_chain", second.lhs, {"d2F_dG_dG": second.terms["d2F_dG_dG"]}, second.tolerance)
     assert not dropped.holds and dropped.residual > 1e-2
@@ -105,7 +105,7 @@ def test_lemma1_product(precision) -> None:
 
 
 def test_lemma1_product_dropped_term_is_flagged() -> None:
-    """Negative control: dropping F ∘ ∇G (MATH.md: 0.94)."""
+    """Negative control: dropping F ∘ ∇G (docs/theory.md#lemma-1: 0.94)."""
     check = tensors.lemma1_product(_Fp, _Gp, rng.standard_normal(3))
     dropped = compare(B64, "lemma1_product", check.lhs, {"dF_G": check.terms["dF_G"]}, check.tolerance)
     assert not dropped.holds and dropped.residual > 1e-2

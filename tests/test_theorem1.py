@@ -57,7 +57,7 @@ def test_every_nonzero_term_is_needed(reports) -> None:
             assert not compare(B, check.identity, check.lhs, rest, check.tolerance).holds, (name, term)
 
 
-# Which terms vanish (MATH.md §3): green for a symmetry (w = 0, S_ya = S_yy = 0), blue for T affine in θ.
+# Which terms vanish (docs/theory.md#theorem-1): green for a symmetry (w = 0, S_ya = S_yy = 0), blue for T affine in θ.
 VANISHING = {
     "relu_mlp_homogeneous": {"blue"},
     "polynomial_homogeneous": {"blue"},
@@ -92,7 +92,7 @@ def test_every_catalog_entry_is_listed() -> None:
 
 @pytest.mark.parametrize("perturb", [False, True])
 def test_linear_symmetry_special_case(perturb) -> None:
-    """T(a, θ) = exp(aA)θ, S = id: H Aθ = −Aᵀ∇L (MATH.md §3), computed directly with JAX."""
+    """T(a, θ) = exp(aA)θ, S = id: H Aθ = −Aᵀ∇L (docs/theory.md#theorem-1), computed directly with JAX."""
     instance = CATALOG["rotation_expm"].build(0)
     if perturb:
         instance = broken(instance)

@@ -47,7 +47,7 @@ def test_blue_term_is_needed_for_a_nonlinear_involution() -> None:
     report = run(CATALOG["nonlinear_involution"].build(0))
     h = report.hessian
     blue = np.linalg.norm(h.terms["blue"])
-    assert blue > 0.05 * np.linalg.norm(h.lhs)  # MATH.md §4: the blue term is a few % of ‖H‖
+    assert blue > 0.05 * np.linalg.norm(h.lhs)  # docs/theory.md#theorem-2: the blue term is a few % of ‖H‖
     dropped = compare(B, h.identity, h.lhs, {"conjugated": h.terms["conjugated"]}, h.tolerance)
     assert not dropped.holds and dropped.residual > 1e-3
 
@@ -65,7 +65,7 @@ def test_theorem2_requires_a_symmetry() -> None:
 
 
 def test_mirror_corollary4_structure() -> None:
-    """At Oᵀθ = 0: ∇L ⟂ col O and H commutes with OOᵀ (MATH.md §10, Corollary 4)."""
+    """At Oᵀθ = 0: ∇L ⟂ col O and H commutes with OOᵀ (docs/theory.md#corollary-4)."""
     instance = CATALOG["mirror_symmetry"].build(0)
     report = run(instance)
     theta = np.asarray(instance.theta(XP64))

@@ -1,4 +1,4 @@
-"""`pyspec verify` (the main job) and its JSON contract (DESIGN.md §5)."""
+"""`pyspec verify` (the main job) and its JSON contract (docs/design.md#verify-json)."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ theorem corollary1_gradient_in_hessian_range {ℓ : ℝ → ℝ} {f : E → ℝ}
 
 /-- **Corollary 1 (ii) of arXiv:2512.21447, corrected form (`m = 1`).** Under the hypotheses of
 `corollary1_gradient_in_hessian_range`, if `κ = (p - 1) ℓ'(f θ) + p f(θ) ℓ''(f θ) ≠ 0`, then
-`∇L(θ) = c • Hθ` with `c = ℓ'(f θ) / κ`. (Without `κ ≠ 0` the statement fails; see MATH.md §6.) -/
+`∇L(θ) = c • Hθ` with `c = ℓ'(f θ) / κ`. (Without `κ ≠ 0` the statement fails; see docs/theory.md#corollary-1-correction.) -/
 theorem corollary1_gradient_eq_smul_hessian {ℓ : ℝ → ℝ} {f : E → ℝ} {ℓ' : ℝ → ℝ →L[ℝ] ℝ}
     {ℓ'' : ℝ →L[ℝ] ℝ →L[ℝ] ℝ} {f' : E → E →L[ℝ] ℝ} {L' : E → E →L[ℝ] ℝ}
     {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ}

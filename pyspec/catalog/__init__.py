@@ -1,4 +1,4 @@
-"""The built-in catalog of equivariances (DESIGN.md §4): continuous entries for Theorem 1 and
+"""The built-in catalog of equivariances (docs/design.md#catalog): continuous entries for Theorem 1 and
 discrete entries for Theorem 2, each with a loss and exact points in any precision, and the paper's
 applications (§§4–6) checked on each (``Entry.applications``)."""
 

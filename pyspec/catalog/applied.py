@@ -56,7 +56,7 @@ def _scalar_homogeneous(seed: int) -> Instance:
 
 def noether_generator(B: np.ndarray, d0: int, d2: int, rest: int) -> np.ndarray:
     """``A`` with ``Aθ = (BW₁, −W₂B, 0)`` on row-major ``W₁`` (``d × d0``), ``W₂`` (``d2 × d``) and
-    ``rest`` further parameters (MATH.md §7); symmetric when ``B`` is."""
+    ``rest`` further parameters (docs/theory.md#corollary-2-noether-flow); symmetric when ``B`` is."""
     d = B.shape[0]
     n1, n2 = d * d0, d2 * d
     A = np.zeros((n1 + n2 + rest, n1 + n2 + rest))
@@ -76,7 +76,7 @@ def _expm_symmetric_2x2(t: Any, B: np.ndarray, xp: Any) -> Any:
 
 def _noether(seed: int) -> Instance:
     """Per-sample cross-entropy losses of W₃ tanh(W₂W₁x_i): every ℓ_i is invariant under e^{aA} with
-    Aθ = (BW₁, −W₂B, 0), B symmetric (MATH.md §7). The model is the vector (ℓ_1..ℓ_N), the loss its mean."""
+    Aθ = (BW₁, −W₂B, 0), B symmetric (docs/theory.md#corollary-2-noether-flow). The model is the vector (ℓ_1..ℓ_N), the loss its mean."""
     rng = np.random.default_rng(seed)
     d0, d, d2, classes, N = 2, 2, 2, 2, 4
     shapes = [(d, d0), (d2, d), (classes, d2)]
@@ -138,7 +138,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("scalar_homogeneous", "3-layer ReLU net, scalar output, exponential loss, f > 0 (§4.2, Corollary 1)",
           "continuous", _scalar_homogeneous,
           HOMOGENEITY + ("corollary1_gradient_in_hessian_range", "sharpness_lower_bound")),
-    Entry("noether_per_sample", "per-sample CE of W₃tanh(W₂W₁x), e^{aA} with A symmetric (§7, Corollary 2)",
+    Entry("noether_per_sample", "per-sample CE of W₃tanh(W₂W₁x), e^{aA} with A symmetric (§5.2, Corollary 2)",
           "continuous", _noether, ("corollary2_noether_flow",)),
     Entry("reparameterization_minimum", "W₃tanh(W₂W₁X) at a realizable global minimum, GL(2) (§5.4)",
           "continuous", _reparameterization_minimum, ("symmetry_hessian_null_space",)),

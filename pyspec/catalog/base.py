@@ -9,7 +9,7 @@ precision (a float64 projection would be off by ~1e-16, which a 50-digit check r
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 
@@ -20,6 +20,7 @@ __all__ = [
     "PERTURBATION",
     "THEOREM_IDENTITIES",
     "Instance",
+    "Kind",
     "Entry",
     "unpack",
     "constant_point",
@@ -37,7 +38,10 @@ THEOREM_IDENTITIES = {
                    "theorem1_hessian_quadratic"),
     "discrete": ("theorem2_gradient", "theorem2_hessian"),
 }
-"""Ids (DESIGN.md §1) of Theorem 1 / Theorem 2 checked on every entry of each kind."""
+"""Ids (docs/design.md#one-id-per-paper-item) of Theorem 1 / Theorem 2 checked on every entry of each kind."""
+
+Kind = Literal["continuous", "discrete"]
+"""An entry's kind: ``"continuous"`` (checked with Theorem 1) or ``"discrete"`` (Theorem 2)."""
 
 PointFn = Callable[[Any], Any]
 """``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``."""
@@ -93,13 +97,13 @@ class Entry:
 
     name: str
     description: str
-    kind: str
+    kind: Kind
     build: Callable[[int], Instance]
     applications: tuple[str, ...] = ()
 
     @property
     def identities(self) -> tuple[str, ...]:
-        """Ids (DESIGN.md §1) checked on this entry: Theorem 1 or 2, then the applications."""
+        """Ids (docs/design.md#one-id-per-paper-item) checked on this entry: Theorem 1 or 2, then the applications."""
         return THEOREM_IDENTITIES[self.kind] + self.applications
 
 

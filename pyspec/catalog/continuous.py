@@ -1,5 +1,5 @@
 """Continuous equivariances (Theorem 1): homogeneity, rescaling, reparameterization, last layer,
-softmax translation, rotations, and genuinely nonlinear (T, S) pairs (MATH.md §3 families A, B, D)."""
+softmax translation, rotations, and genuinely nonlinear (T, S) pairs (docs/theory.md#theorem-1-test-families: A, B, D)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def _softmax_translation(seed: int) -> Instance:
 
 def _rotation(seed: int) -> Instance:
     """T(a, θ) = exp(aA)θ with A = U J Uᵀ a rotation generator in two planes; f depends on θ only
-    through the invariants r₁ = z₁² + z₂², r₂ = z₃² + z₄² and z₅, …, with z = Uᵀθ (MATH.md §3)."""
+    through the invariants r₁ = z₁² + z₂², r₂ = z₃² + z₄² and z₅, …, with z = Uᵀθ (docs/theory.md#theorem-1-special-cases)."""
     rng = np.random.default_rng(seed)
     n, h, m = 7, 5, 3
     U0 = rng.standard_normal((n, n))
@@ -192,7 +192,7 @@ def _rotation(seed: int) -> Instance:
 def last_layer_parts(
     X: np.ndarray, m: int, d: int, activation: str = "tanh"
 ) -> tuple[list[tuple[int, ...]], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
-    """The last-layer equivariance of MATH.md §8 on data ``X`` (``d₀ × N``): parameter layout
+    """The last-layer equivariance of docs/theory.md#corollary-3-last-layer on data ``X`` (``d₀ × N``): parameter layout
     ``[(m, d), (d, d₀)]``, ``f(W, Φ) = vec(W h(ΦX))`` with ``h = xp.<activation>``,
     ``T(A, (W, Φ)) = (AW, Φ)`` and ``S(A, Y) = AY`` (column-wise on ``Y = reshape(y, (m, N))``)."""
     d0, N = X.shape
@@ -213,7 +213,7 @@ def last_layer_parts(
 
 
 def _last_layer(seed: int) -> Instance:
-    """f(W, Φ) = W tanh(ΦX): (W, Φ) ↦ (AW, Φ) and Y ↦ AY, A ∈ GL(3) (MATH.md §8)."""
+    """f(W, Φ) = W tanh(ΦX): (W, Φ) ↦ (AW, Φ) and Y ↦ AY, A ∈ GL(3) (docs/theory.md#corollary-3-last-layer)."""
     rng = np.random.default_rng(seed)
     d0, d, m, N = 3, 4, 3, 5
     shapes, model, T, S = last_layer_parts(_normal(rng, d0, N), m, d)
@@ -227,7 +227,7 @@ def _last_layer(seed: int) -> Instance:
     )
 
 
-# --- nonlinear (T, S) pairs: conjugation by diffeomorphisms (MATH.md §3 families A, B, D) -------------
+# --- nonlinear (T, S) pairs: conjugation by diffeomorphisms (docs/theory.md#theorem-1-test-families: A, B, D) -------------
 
 
 def sinh_diffeo(P: np.ndarray) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -364,10 +364,10 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("gl_reparameterization", "W₃tanh(W₂W₁X), (AW₁, W₂A⁻¹), A ∈ GL(3) (§4.1)", "continuous", _reparameterization,
           ("reparam_conservation", "symmetry_orthogonality")),
     Entry("softmax_translation", "log-softmax(WX + b), (W + 1cᵀ, b + t1), k = 5", "continuous", _softmax_translation),
-    Entry("rotation_expm", "invariants of exp(aA), A a two-plane rotation generator (§3, §7)", "continuous", _rotation),
-    Entry("last_layer_gl", "W tanh(ΦX), (AW, Φ) and Y ↦ AY, A ∈ GL(3) (§8)", "continuous", _last_layer,
+    Entry("rotation_expm", "invariants of exp(aA), A a two-plane rotation generator (Theorem 1, §5.2)", "continuous", _rotation),
+    Entry("last_layer_gl", "W tanh(ΦX), (AW, Φ) and Y ↦ AY, A ∈ GL(3) (§5.3)", "continuous", _last_layer,
           ("corollary3_last_layer",)),
-    Entry("nonlinear_homogeneous", "family A: degree-3 net conjugated by sinh diffeomorphisms (§3)", "continuous", _conjugated_homogeneous),
-    Entry("nonlinear_last_layer", "family B: last-layer GL(2) conjugated by sinh diffeomorphisms (§3)", "continuous", _conjugated_last_layer),
-    Entry("nonlinear_reparameterization", "family D: GL(2) symmetry conjugated by a parameter diffeomorphism (§3)", "continuous", _conjugated_reparameterization),
+    Entry("nonlinear_homogeneous", "family A: degree-3 net conjugated by sinh diffeomorphisms (Theorem 1)", "continuous", _conjugated_homogeneous),
+    Entry("nonlinear_last_layer", "family B: last-layer GL(2) conjugated by sinh diffeomorphisms (Theorem 1)", "continuous", _conjugated_last_layer),
+    Entry("nonlinear_reparameterization", "family D: GL(2) symmetry conjugated by a parameter diffeomorphism (Theorem 1)", "continuous", _conjugated_reparameterization),
 )

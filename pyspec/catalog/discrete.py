@@ -1,5 +1,5 @@
 """Discrete symmetries (Theorem 2, §6): mirror reflection, hidden-unit permutation, sign flip, and a
-nonlinear involution with a non-zero blue term (MATH.md §4, §10)."""
+nonlinear involution with a non-zero blue term (docs/theory.md#theorem-2, docs/theory.md#discrete-linear-symmetry)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def _sign_flip(seed: int) -> Instance:
 
 
 def _nonlinear_involution(seed: int) -> Instance:
-    """T(θ) = C⁻¹ asinh(M sinh(Cθ)) with a reflection M; f = F(sinh Cθ) + F(M sinh Cθ) (MATH.md §4).
+    """T(θ) = C⁻¹ asinh(M sinh(Cθ)) with a reflection M; f = F(sinh Cθ) + F(M sinh Cθ) (docs/theory.md#theorem-2).
 
     T is a nonlinear involution, so the blue term ∇L·T_θθ of Theorem 2 item 2 is non-zero.
     """
@@ -143,5 +143,5 @@ ENTRIES: tuple[Entry, ...] = (
           LINEAR + ("corollary4_mirror",)),
     Entry("hidden_permutation", "W₂tanh(W₁X), swap of two hidden units, at coinciding units (§6)", "discrete", _permutation, LINEAR),
     Entry("sign_flip", "W₂tanh(W₁X), sign flip of one hidden unit, at its zero weights (§6)", "discrete", _sign_flip, LINEAR),
-    Entry("nonlinear_involution", "C⁻¹asinh(M sinh Cθ), a nonlinear involution: blue term ≠ 0 (§4)", "discrete", _nonlinear_involution),
+    Entry("nonlinear_involution", "C⁻¹asinh(M sinh Cθ), a nonlinear involution: blue term ≠ 0 (Theorem 2)", "discrete", _nonlinear_involution),
 )

@@ -7,7 +7,7 @@ JAX-only (no ``xp``) and meant for :func:`pyspec.theorem1` / :func:`pyspec.theor
 * ``mlp``: ``f = W₄ relu(W₃ relu(W₂ W₁ X))`` with a factorized first layer ``W₂W₁``; bias-free, so
   degree-4 homogeneous (§4.2), per-layer ReLU rescaling ``(aW₃, W₄/a)`` (§4.1), ``GL(r)``
   reparameterization of the bottleneck ``(AW₁, W₂A⁻¹)`` on its first ``r`` units (§4.1), and last-layer
-  ``GL(r)`` on the first ``r`` classes (§8).
+  ``GL(r)`` on the first ``r`` classes (§5.3).
 * ``transformer``: one pre-activation-free transformer block on a token sequence (single-head
   attention, ReLU MLP with residuals) and a linear read-out of the mean token: attention logits depend
   on ``(W_Q, W_K)`` only through ``W_Q W_Kᵀ`` (``GL(r)`` on the first ``r`` head dimensions and the

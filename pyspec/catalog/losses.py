@@ -33,7 +33,7 @@ def softmax_cross_entropies(labels: np.ndarray, classes: int) -> Callable[..., A
 def softmax_cross_entropy(labels: np.ndarray, classes: int) -> Callable[..., Any]:
     """Mean softmax cross-entropy of logits ``y = vec(Z)``, ``Z`` of shape ``(classes, N)`` (row-major):
     the mean of :func:`softmax_cross_entropies`. Its Hessian is ``diag(p) − ppᵀ`` per sample, divided by
-    ``N`` (MATH.md §8).
+    ``N`` (docs/theory.md#corollary-3-last-layer).
     """
     per_sample = softmax_cross_entropies(labels, classes)
 

@@ -13,11 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import jax
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after selecting the Agg backend)
-import numpy as np  # noqa: E402
+import numpy as np
 
 __all__ = [
     "EPS",
@@ -29,6 +25,7 @@ __all__ = [
     "hvp",
     "info_row",
     "new_figure",
+    "pyplot",
     "relative",
     "save_figure",
     "save_json",
@@ -119,21 +116,48 @@ def save_json(path: Path, payload: Mapping[str, Any]) -> Path:
     return path
 
 
-def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4.4) -> tuple[Any, np.ndarray]:
-    """A figure of ``nrows × ncols`` panels with legible default font sizes."""
-    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5})
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` with the non-interactive Agg backend (imported on first use, so that
+    ``import pyspec`` and ``pyspec list`` do not need matplotlib).
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing: ``pip install 'equivariance-toolbox[figures]'``.
+    """
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise ImportError("the figures need matplotlib: pip install 'equivariance-toolbox[figures]'") from error
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def new_figure(ncols: int, nrows: int = 1, width: float = 5.6, height: float = 4.4,
+               constrained: bool = False) -> tuple[Any, np.ndarray]:
+    """A figure of ``nrows × ncols`` panels with legible default font sizes and math-typeset labels
+    (``constrained=True``: matplotlib's constrained layout, which places colour bars; save it with
+    ``save_figure(..., tight=False)``)."""
+    plt = pyplot()
+    plt.rcParams.update({"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8.5,
+                         "mathtext.fontset": "dejavusans"})
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
+                             layout="constrained" if constrained else None)
     return fig, axes
 
 
 def save_figure(fig: Any, path: Path, title: str, tight: bool = True) -> Path:
-    """Give the figure its overall title, save it as PNG (150 dpi) and close it (``tight=False`` for
-    figures with a shared colour bar, which ``tight_layout`` cannot place)."""
+    """Give the figure its overall title, save it as PNG (150 dpi) and, beside it, as vector PDF, and
+    close it (``tight=False`` for figures that place their own colour bar, which ``tight_layout``
+    cannot). Returns the PNG's path."""
     fig.suptitle(title, fontsize=12)
     if tight:
         fig.tight_layout()
     fig.savefig(path, dpi=150)
-    plt.close(fig)
+    fig.savefig(path.with_suffix(".pdf"))
+    pyplot().close(fig)
     return path
 
 
@@ -149,7 +173,7 @@ def dense_hessian(loss: Callable[[jax.Array], jax.Array], theta: jax.Array) -> j
 
 
 def relative(a: Any, b: Any, scale: float | None = None) -> float:
-    """``‖a − b‖ / max(‖a‖, ‖b‖, scale)``: the relative residual of MATH.md's convention."""
+    """``‖a − b‖ / max(‖a‖, ‖b‖, scale)``: the relative residual of docs/theory.md#residuals-and-tolerances."""
     a, b = np.asarray(a), np.asarray(b)
     denominator = max(float(np.linalg.norm(a)), float(np.linalg.norm(b)), scale or 0.0)
     return 0.0 if denominator == 0.0 else float(np.linalg.norm(a - b)) / denominator

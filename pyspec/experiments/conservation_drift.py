@@ -219,6 +219,8 @@ def run(size: str, out: Path, seed: int) -> Outcome:
         key = model.label.split(":")[0]
         names = ("||u||^2 - ||w||^2", "||u||^2 + ||w||^2") if key == "rescaling" else \
             ("W1W1^T - W2^TW2", "W1W1^T + W2^TW2")
+        symbols = (r"$\Vert u\Vert^2 - \Vert w\Vert^2$", r"$\Vert u\Vert^2 + \Vert w\Vert^2$") if key == "rescaling" \
+            else (r"$W_1W_1^\top - W_2^\top W_2$", r"$W_1W_1^\top + W_2^\top W_2$")
         dq, dp = gd_drift_per_step(model, etas, cfg.steps)
         fit_q, fit_p = loglog_slope(etas, dq), loglog_slope(etas, dp)
         fits[key] = (fit_q, fit_p)
@@ -240,23 +242,23 @@ def run(size: str, out: Path, seed: int) -> Outcome:
                      "fit_control": fit_p._asdict(), "flow": flow}
         c_q, c_p = colors[key]
         ax = axes[0, 0]
-        for drift, fit, color, marker, name in ((dq, fit_q, c_q, "o", names[0]), (dp, fit_p, c_p, "s", names[1])):
+        for drift, fit, color, marker, name in ((dq, fit_q, c_q, "o", symbols[0]), (dp, fit_p, c_p, "s", symbols[1])):
             ax.loglog(etas, drift, marker, color=color, label=f"{key}: {name} (slope {fit.slope:.2f})")
             ax.loglog(etas, 10 ** (fit.intercept + fit.slope * np.log10(etas)), "-", color=color, lw=1)
         ax2 = axes[0, 1]
         t = flow["times"][1:]
-        ax2.semilogy(t, np.maximum(flow["charge_change"][1:], 1e-18), "-", color=c_q, label=f"{key}: {names[0]}")
-        ax2.semilogy(t, flow["control_change"][1:], "--", color=c_p, label=f"{key}: {names[1]} (control)")
+        ax2.semilogy(t, np.maximum(flow["charge_change"][1:], 1e-18), "-", color=c_q, label=f"{key}: {symbols[0]}")
+        ax2.semilogy(t, flow["control_change"][1:], "--", color=c_p, label=f"{key}: {symbols[1]} (control)")
         ax2.axhline(flow["bound"], color=c_q, ls=":", lw=1, label=f"{key}: integration-error bound")
     ax = axes[0, 0]
-    ax.set_xlabel("learning rate eta")
-    ax.set_ylabel("mean ||Q(theta_t+1) - Q(theta_t)|| per GD step")
+    ax.set_xlabel(r"learning rate $\eta$")
+    ax.set_ylabel(r"mean $\Vert Q(\theta_{t+1}) - Q(\theta_t)\Vert$ per GD step")
     ax.set_title(f"GD, {cfg.steps} steps: slope 2 predicted (conserved), 1 (control)")
     ax.legend(loc="lower right")
     ax.grid(True, which="major", alpha=0.3)
     ax2 = axes[0, 1]
-    ax2.set_xlabel("gradient-flow time t")
-    ax2.set_ylabel("||Q(t) - Q(0)||")
+    ax2.set_xlabel(r"gradient-flow time $t$")
+    ax2.set_ylabel(r"$\Vert Q(t) - Q(0)\Vert$")
     ax2.set_title(f"Gradient flow (RK4, h = {cfg.flow_step:g}); prediction: Q constant")
     ax2.legend(loc="center right")
     ax2.grid(True, which="major", alpha=0.3)

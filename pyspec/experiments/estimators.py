@@ -23,7 +23,7 @@ class SlopeFit(NamedTuple):
 def loglog_slope(x: np.ndarray, y: np.ndarray) -> SlopeFit:
     """Fit the exponent ``α`` of ``y ≈ C x^α`` by ordinary least squares on ``(log10 x, log10 y)``.
 
-    Used for the order of the per-step drift of conserved quantities in ``η`` (MATH.md §5: a
+    Used for the order of the per-step drift of conserved quantities in ``η`` (docs/theory.md#symmetry-and-conservation-laws: a
     conserved quadratic quantity drifts by ``O(η²)`` per gradient-descent step, a generic one by
     ``O(η)``).
 

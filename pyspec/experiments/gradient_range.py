@@ -29,7 +29,7 @@ from pyspec.experiments.predictions import gradient_coefficients
 from pyspec.homogeneity import corollary1_gradient_in_hessian_range
 
 NAME = "gradient_range"
-TITLE = "d. Corollary 1: share of |grad L|^2 in the top-q Hessian eigenspace"
+TITLE = "d. Corollary 1: share of ‖∇L‖² in the top-q Hessian eigenspace"
 PAPER = "corollary1_gradient_in_hessian_range (§5.1)"
 
 SAFETY = 64.0
@@ -151,13 +151,13 @@ def _plot(records: list[dict], n: int, out: Path) -> Path:
     ax.plot(q, np.maximum(1 - last["random_mean"], floor), "-", color="0.45", label="random directions (mean)")
     for rec, color in ((records[0], "tab:red"), (last, "tab:purple")):
         ax.semilogy(q, np.maximum(1 - rec["predicted"], floor), "-", color=color, lw=2,
-                    label=f"step {rec['step']}: predicted from c H theta")
+                    label=f"step {rec['step']}: predicted from " + r"$cH\theta$")
         ax.semilogy(q, np.maximum(1 - rec["measured"], floor), "o", color=color, mfc="none", ms=4,
-                    label=f"step {rec['step']}: measured grad L")
-    ax.axvline(last["rank"], color="tab:blue", ls="--", lw=1, label=f"rank H = {last['rank']}")
+                    label=f"step {rec['step']}: measured " + r"$\nabla L$")
+    ax.axvline(last["rank"], color="tab:blue", ls="--", lw=1, label=f"rank $H$ = {last['rank']}")
     ax.set_ylim(floor / 3, 3)
-    ax.set_xlabel("q (eigenvectors of H ordered by |lambda|, largest first)")
-    ax.set_ylabel("1 - share of |v|^2 in the top-q eigenspace")
+    ax.set_xlabel(r"$q$ (eigenvectors of $H$ ordered by $|\lambda|$, largest first)")
+    ax.set_ylabel(r"$1 -$ share of $\Vert v\Vert^2$ in the top-$q$ eigenspace")
     ax.set_title(f"Energy outside the top-q eigenspace (n = {n}; < {floor:g} drawn at {floor:g})")
     ax.legend(loc="center right")
     ax.grid(True, alpha=0.3)
@@ -165,10 +165,10 @@ def _plot(records: list[dict], n: int, out: Path) -> Path:
     floor = 1e-33
     for rec, marker in zip(records, "os^D"):
         ax.loglog(np.maximum(rec["energy_predicted"], floor), np.maximum(rec["energy_measured"], floor), marker,
-                  mfc="none", ms=5, label=f"step {rec['step']} (kappa = {rec['kappa']:.2g})")
+                  mfc="none", ms=5, label=f"step {rec['step']} ($\\kappa$ = {rec['kappa']:.2g})")
     ax.plot([floor, 1], [floor, 1], "k--", lw=1, label="measured = predicted")
-    ax.set_xlabel("predicted share of direction u_i: lambda_i^2 <theta,u_i>^2 / sum")
-    ax.set_ylabel("measured share <grad L, u_i>^2 / |grad L|^2")
+    ax.set_xlabel(r"predicted share of $u_i$: $\lambda_i^2\langle\theta, u_i\rangle^2 / \sum_j \lambda_j^2\langle\theta, u_j\rangle^2$")
+    ax.set_ylabel(r"measured share $\langle\nabla L, u_i\rangle^2 / \Vert\nabla L\Vert^2$")
     ax.set_title(f"Per eigendirection (values below {floor:g} drawn at {floor:g})")
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)

@@ -130,14 +130,14 @@ def _plot(marks: np.ndarray, measured: np.ndarray, predicted: np.ndarray, contro
     fig, axes = new_figure(2)
     ax = axes[0, 0]
     ax.loglog(predicted.ravel(), measured.ravel(), "o", color="k", mfc="none", ms=4,
-              label="direction (BW, 0): Corollary 3")
+              label=r"direction $(BW, 0)$: Corollary 3")
     ax.loglog(predicted.ravel(), np.abs(control.ravel()), "x", color="tab:red", ms=4,
-              label="negative control (BW, dV): |curvature|")
+              label=r"negative control $(BW, \delta V)$: |curvature|")
     lo, hi = predicted.min() / 2, max(predicted.max(), np.abs(control).max()) * 2
     ax.plot([lo, hi], [lo, hi], "--", color="0.4", lw=1, label="measured = predicted")
-    ax.set_xlabel("predicted: mean_n Var_{j~p_n}[(B y_n)_j]")
-    ax.set_ylabel("measured curvature v^T H v (HVP)")
-    ax.set_title("All random B at all checkpoints")
+    ax.set_xlabel(r"predicted: $\mathrm{mean}_n\,\mathrm{Var}_{j\sim p_n}[(By_n)_j]$")
+    ax.set_ylabel(r"measured curvature $v^\top Hv$ (HVP)")
+    ax.set_title(r"All random $B$ at all checkpoints")
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)
     ax = axes[0, 1]
@@ -145,12 +145,18 @@ def _plot(marks: np.ndarray, measured: np.ndarray, predicted: np.ndarray, contro
     for j, color in zip(range(min(3, measured.shape[1])), ("tab:blue", "tab:orange", "tab:green")):
         ax.loglog(x, predicted[:, j], "-", color=color)
         ax.loglog(x, measured[:, j], "o", color=color, mfc="none")
-    ax.loglog(x, losses, "k--", lw=1, label="training loss")
     ax.plot([], [], "-", color="0.3", label="predicted (softmax variance)")
     ax.plot([], [], "o", color="0.3", mfc="none", label="measured (HVP)")
     ax.set_xlabel("GD step + 1")
-    ax.set_ylabel("curvature along (B W, 0); training loss")
-    ax.set_title("Over training: three random B (blue, orange, green)")
-    ax.legend(loc="upper left")
+    ax.set_ylabel(r"curvature along $(BW, 0)$")
+    ax.set_title(r"Over training: three random $B$ (blue, orange, green)")
     ax.grid(True, alpha=0.3)
+    # The loss has its own scale: a second axis, so neither quantity is read off the other's ticks.
+    twin = ax.twinx()
+    twin.loglog(x, losses, "--", color="0.35", lw=1.2, label="training loss (right axis)")
+    twin.set_ylabel("training loss", color="0.35")
+    twin.tick_params(axis="y", colors="0.35")
+    handles, labels = ax.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    twin.legend(handles + extra[0], labels + extra[1], loc="upper left")  # on top of both axes' lines
     return save_figure(fig, out / f"{NAME}.png", TITLE)

@@ -1,4 +1,4 @@
-"""Experiment b: Noether flow under SGD (Corollary 2, §5.2; MATH.md §7).
+"""Experiment b: Noether flow under SGD (Corollary 2, §5.2; docs/theory.md#corollary-2-noether-flow).
 
 Per-sample losses ``ℓ_i(θ) = CE(W₃ tanh(W₂W₁x_i), y_i)`` are each invariant under
 ``(W₁, W₂) ↦ (e^{aB}W₁, W₂e^{−aB})``, i.e. ``e^{aA}θ`` with ``Aθ = (BW₁, −W₂B, 0)``; ``A`` is symmetric
@@ -8,7 +8,7 @@ measured mean ``dQ/dt`` (``t = ηk``) is compared with the path average of
 
     σ² Tr(AΣ) + (η/2) ∇LᵀA∇L,   σ² = η/(2b),
 
-the Corollary 2 term plus the discretization term of MATH.md §7
+the Corollary 2 term plus the discretization term of docs/theory.md#corollary-2-correction
 (:func:`~pyspec.experiments.predictions.noether_drift_rate`), evaluated at the visited points. The
 test uses the paired per-run difference (measured − predicted) and its Monte Carlo standard error.
 """
@@ -26,7 +26,7 @@ import numpy as np
 from jax import lax
 
 from pyspec.experiments import models
-from pyspec.experiments.common import Outcome, check_row, fmt, new_figure, relative, save_figure, save_json
+from pyspec.experiments.common import Outcome, check_row, fmt, new_figure, pyplot, relative, save_figure, save_json
 from pyspec.experiments.estimators import monte_carlo_mean
 from pyspec.experiments.predictions import noether_drift_rate
 from pyspec.noether import corollary2_noether_flow
@@ -193,17 +193,17 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
     ax = axes[0, 0]
     inv = np.array([1 / p["batch"] for p in per_batch])
     ax.errorbar(inv, [p["measured"] for p in per_batch], yerr=[2 * p["measured_se"] for p in per_batch], fmt="o",
-                color="k", capsize=3, label="measured mean dQ/dt (+/- 2 SE)")
+                color="k", capsize=3, label=r"measured mean $dQ/dt$ ($\pm$ 2 SE)")
     sgf = np.array([p["sgf"] for p in per_batch])
     disc = np.array([p["discretization"] for p in per_batch])
     order = np.argsort(inv)
-    ax.plot(inv[order], sgf[order], "--", color="tab:blue", label="Corollary 2: sigma^2 Tr(A Sigma), sigma^2 = eta/(2b)")
+    ax.plot(inv[order], sgf[order], "--", color="tab:blue", label=r"Corollary 2: $\sigma^2\,\mathrm{Tr}(A\Sigma)$, $\sigma^2 = \eta/(2b)$")
     ax.plot(inv[order], (sgf + disc)[order], "-", color="tab:red",
-            label="Corollary 2 + discretization (eta/2) grad L^T A grad L")
+            label=r"Corollary 2 + discretization $\frac{\eta}{2}\nabla L^\top A\nabla L$")
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("1 / batch size b")
-    ax.set_ylabel("dQ/dt  (Q = theta^T A theta / 2, t = eta x steps)")
-    ax.set_title(f"Mean rate over {cfg.runs} runs x {cfg.steps} steps (eta = {cfg.eta:g})")
+    ax.set_xlabel(r"$1/b$ (inverse batch size)")
+    ax.set_ylabel(r"$dQ/dt$  ($Q = \theta^\top A\theta/2$, $t = \eta\times$steps)")
+    ax.set_title(f"Mean rate over {cfg.runs} runs × {cfg.steps} steps ($\\eta$ = {cfg.eta:g})")
     ax.legend(loc="upper left")
     ax.grid(True, alpha=0.3)
     ax = axes[0, 1]
@@ -211,13 +211,13 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
     colors = matplotlib_colors(len(per_batch))
     for p, color in zip(per_batch, colors):
         ax.fill_between(t, p["mean_path"] - 2 * p["se_path"], p["mean_path"] + 2 * p["se_path"], color=color, alpha=0.25)
-        ax.plot(t, p["mean_path"], "-", color=color, label=f"b = {p['batch']}: measured (+/- 2 SE)")
+        ax.plot(t, p["mean_path"], "-", color=color, label=f"$b$ = {p['batch']}: measured ($\\pm$ 2 SE)")
         ax.plot(t, p["predicted_path"], "k:", lw=1)
     ax.plot([], [], "k:", label="prediction (path average)")
     top = max(float(np.max(p["mean_path"] + 2 * p["se_path"])) for p in per_batch)
     ax.set_ylim(top=1.45 * top)  # room for the legend above the curves
-    ax.set_xlabel("time t = eta x steps")
-    ax.set_ylabel("mean Q(theta_t) - Q(theta_0)")
+    ax.set_xlabel(r"time $t = \eta\times$steps")
+    ax.set_ylabel(r"mean $Q(\theta_t) - Q(\theta_0)$")
     ax.set_title("Charge drift along SGD")
     ax.legend(loc="upper left", ncol=2)
     ax.grid(True, alpha=0.3)
@@ -226,6 +226,5 @@ def _plot(per_batch: list[dict], cfg: Config, out: Path) -> Path:
 
 def matplotlib_colors(k: int) -> list:
     """``k`` distinct colours from the viridis map."""
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     return [plt.cm.viridis(x) for x in np.linspace(0.0, 0.85, k)]

@@ -195,22 +195,30 @@ def run(size: str, out: Path, seed: int) -> Outcome:
     return Outcome(NAME, TITLE, PAPER, tuple(rows), figure, path, time.perf_counter() - start)
 
 
+_MATH_TITLES = {"rescaling: W relu(UX)": r"rescaling: $W\,\mathrm{relu}(UX)$",
+                "GL(d): W3 tanh(W2 W1 X)": r"$GL(d)$: $W_3\tanh(W_2W_1X)$"}
+"""Panel titles typeset (the plain labels name the rows of ``REPORT.md``)."""
+
+
 def _plot(results: list[dict], out: Path) -> Path:
+    from matplotlib.ticker import MaxNLocator
+
     fig, axes = new_figure(2)
     for ax, res in zip(axes[0], results):
         end, begin = res["trained"], res["start"]
         i = np.arange(1, end["magnitudes"].size + 1)
         floor = 1e-20
         ax.axvspan(0.5, end["rank_v"] + 0.5, color="tab:green", alpha=0.15,
-                   label=f"predicted zeros: rank v = {end['rank_v']}")
+                   label=f"predicted zeros: rank $v$ = {end['rank_v']}")
         ax.semilogy(i, np.maximum(end["magnitudes"], floor), "o", color="k", ms=4,
                     label=f"trained point: {end['zeros']} zero eigenvalues")
         ax.semilogy(i, np.maximum(begin["magnitudes"], floor), "s", color="tab:orange", mfc="none", ms=4,
-                    label=f"start: perturbed teacher (grad L != 0): {begin['zeros']}")
-        ax.axhline(end["threshold"], color="tab:red", ls="--", lw=1, label="zero threshold 64 (n+m) eps")
-        ax.set_xlabel("eigenvalue index (ascending |lambda|)")
-        ax.set_ylabel("|lambda_i(H)| / |H|")
-        ax.set_title(res["label"])
+                    label=f"start: perturbed teacher ($\\nabla L \\neq 0$): {begin['zeros']}")
+        ax.axhline(end["threshold"], color="tab:red", ls="--", lw=1, label=r"zero threshold $64(n+m)\varepsilon$")
+        ax.set_xlabel(r"eigenvalue index (ascending $|\lambda|$)")
+        ax.set_ylabel(r"$|\lambda_i(H)| / \Vert H\Vert$")
+        ax.set_title(_MATH_TITLES.get(res["label"], res["label"]))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(loc="lower right")
         ax.grid(True, alpha=0.3)
     return save_figure(fig, out / f"{NAME}.png", TITLE)

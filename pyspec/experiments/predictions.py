@@ -47,7 +47,7 @@ def noether_drift_rate(trace_A_sigma: jax.Array, grad_A_grad: jax.Array, eta: fl
     per sample), whose conditional mean is ``(η²/2)(Tr(AΣ)/b + ∇LᵀA∇L)``. Per unit time:
 
     * SGF term (Corollary 2): ``σ² Tr(AΣ)`` with ``σ² = η/(2b)``;
-    * discretization term (MATH.md §7, dropped by the SDE): ``(η/2) ∇LᵀA∇L``.
+    * discretization term (docs/theory.md#corollary-2-correction, dropped by the SDE): ``(η/2) ∇LᵀA∇L``.
 
     Returns
     -------

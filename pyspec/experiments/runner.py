@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Literal, Sequence, TextIO
 
 import jax
 
@@ -22,7 +22,7 @@ from pyspec.experiments import (
 )
 from pyspec.experiments.common import Outcome, save_json
 
-__all__ = ["EXPERIMENTS", "SIZES", "render_report", "run_experiments"]
+__all__ = ["EXPERIMENTS", "SIZES", "Size", "render_report", "run_experiments"]
 
 EXPERIMENTS: dict[str, ModuleType] = {
     m.NAME: m
@@ -31,7 +31,10 @@ EXPERIMENTS: dict[str, ModuleType] = {
 }
 """Experiment modules by name, in report order (a–g)."""
 
-SIZES = ("tiny", "default", "large")
+Size = Literal["tiny", "default", "large"]
+"""The ``size=`` argument: ``tiny`` (tests, seconds), ``default`` (minutes on 2 CPU cores), ``large`` (a GPU)."""
+
+SIZES: tuple[Size, ...] = ("tiny", "default", "large")
 
 
 def _stderr_progress(stream: TextIO) -> Callable[[int, int, str, float | None], None]:
@@ -44,7 +47,7 @@ def _stderr_progress(stream: TextIO) -> Callable[[int, int, str, float | None], 
     return report
 
 
-def run_experiments(out: Path, size: str = "default", only: Sequence[str] | None = None, seed: int = 0,
+def run_experiments(out: Path, size: Size = "default", only: Sequence[str] | None = None, seed: int = 0,
                     progress: Callable[[int, int, str, float | None], None] | None = None) -> list[Outcome]:
     """Run the selected experiments at ``size`` and write their files and ``REPORT.md`` into ``out``.
 

@@ -23,7 +23,6 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from matplotlib.ticker import MaxNLocator
 
 from pyspec.discrete import corollary4_mirror, discrete_linear_hessian
 from pyspec.equivariance import Equivariance
@@ -189,7 +188,9 @@ def run(size: str, out: Path, seed: int) -> Outcome:
 
 
 def _plot(panels: list[dict], out: Path) -> Path:
-    fig, axes = new_figure(2, 2, width=5.4, height=4.6)
+    from matplotlib.ticker import MaxNLocator
+
+    fig, axes = new_figure(2, 2, width=4.4, height=4.6, constrained=True)
     image = None
     for row, panel in zip(axes, panels):
         for ax, where, name in ((row[0], "fixed", "at a fixed point"), (row[1], "off", "off the fixed-point set")):
@@ -199,11 +200,12 @@ def _plot(panels: list[dict], out: Path) -> Path:
             edge = res["plus"] - 0.5
             ax.axhline(edge, color="cyan", lw=1.2)
             ax.axvline(edge, color="cyan", lw=1.2)
-            ax.set_title(f"{panel['label']}\n{name}: off-block {res['off_block']:.1e}")
-            ax.set_xlabel(f"basis index: ker(M-I) [0, {res['plus']}) | ker(M+I)")
+            label = panel["label"].replace("M = I - 2 O O^T", r"$M = I - 2OO^\top$")
+            ax.set_title(f"{label}\n{name}: off-block {res['off_block']:.1e}")
+            ax.set_xlabel(f"basis index: " + r"$\ker(M - I)$" + f" [0, {res['plus']}) | " + r"$\ker(M + I)$")
             ax.set_ylabel("basis index")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.subplots_adjust(left=0.07, right=0.8, top=0.87, bottom=0.07, hspace=0.45, wspace=0.25)
-    fig.colorbar(image, ax=axes, shrink=0.85, label="log10 |P^T H P| / |H|  (clipped at -17)")
+    fig.colorbar(image, ax=axes, shrink=0.95, aspect=35, pad=0.02,
+                 label=r"$\log_{10}\,|P^\top H P|\,/\,\Vert H\Vert$  (clipped at $-17$)")
     return save_figure(fig, out / f"{NAME}.png", TITLE, tight=False)
