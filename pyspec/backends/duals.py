@@ -59,14 +59,15 @@ from numpy.lib.array_utils import normalize_axis_tuple
 __all__ = [
     "Arr", "Dual", "ScalarField", "ELEMENTWISE", "use_field", "set_default_field", "current_field",
     "asarray", "coerce", "primal", "tag_of", "split", "zeros", "eye", "add", "sub", "mul", "div", "matmul",
-    "solve", "check_square", "jacobian", "jvp", "xp",
+    "solve", "check_square", "concatenate_arrays", "stack_arrays", "jacobian", "jvp", "xp",
 ]
 
 ELEMENTWISE: tuple[str, ...] = (
     "exp", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh", "asinh", "sin", "cos", "sigmoid",
-    "softplus", "relu", "relu_slope",
+    "softplus", "relu", "relu_slope", "power",
 )
-"""Scalar functions every :class:`ScalarField` provides (``relu_slope``: relu's derivative, 0 or 1)."""
+"""Scalar functions every :class:`ScalarField` provides (``relu_slope``: relu's derivative, 0 or 1;
+``power(a, b)``: ``a ** b``)."""
 
 
 class ScalarField(NamedTuple):
@@ -421,7 +422,7 @@ def _pow(a: Any, b: Any) -> Arr:
     if _tag(b) >= 0:  # variable exponent: a**b = exp(b log a)
         return _exp(_mul(b, _log(a)))
     if tag < 0:
-        return _obj(a**b)
+        return _obj(np.frompyfunc(current_field().functions["power"], 2, 1)(a, b))
     if not np.any(b != 0):
         return _ones(np.broadcast_shapes(a.shape, b.shape))
     value = _pow(a.value, b)
@@ -804,3 +805,4 @@ def jacobian(fun: Callable[[Arr], Any], x: Any) -> Arr:
 asarray, coerce, primal, tag_of, split = _asarray, _coerce, _primal, _tag, _split
 zeros, eye, add, sub, mul, div, matmul = _zeros, _eye, _add, _sub, _mul, _div, _matmul
 solve, check_square = _solve, _check_square
+concatenate_arrays, stack_arrays = _concatenate, _stack

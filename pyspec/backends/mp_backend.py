@@ -94,6 +94,7 @@ _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "softplus": _mp_softplus,
     "relu": lambda v: mpmath.mpf(0) if v <= 0 else v,
     "relu_slope": lambda v: mpmath.mpf(1) if v > 0 else mpmath.mpf(0),
+    "power": lambda a, b: a**b,
 }
 
 _FINITE_OR_ZERO = np.frompyfunc(lambda v: v if mpmath.isfinite(v) else mpmath.mpf(0), 1, 1)
