@@ -335,14 +335,17 @@ class ArbBackend:
             return np.array([_to_arb(v) for v in sorted(values, reverse=True)], dtype=object)
 
     def norm(self, x: Any) -> Any:
-        """Frobenius norm: a ball for a plain array, a 0-d Dual for a Dual."""
+        """Frobenius norm of the midpoints (an exact sum, one rounding in the square root): the
+        magnitude the scales and residuals use, 0 when every midpoint is 0; a 0-d Dual for a Dual. The
+        rigorous bounds of the norm of the balls are :meth:`norm_bounds`."""
         with self.context():
             x = coerce(x)
             if isinstance(x, Dual):
                 return xp.sqrt(xp.sum(xp.square(x)))
             total = arb(0)
             for v in x.ravel():
-                total += _square(v)
+                m = _to_arb(v).mid()
+                total += m * m
             return total.sqrt()
 
     def norm_bounds(self, x: Any) -> tuple[float, float]:
@@ -354,7 +357,8 @@ class ArbBackend:
             for v in x.ravel():
                 low += _square(v.abs_lower())
                 high += _square(v.abs_upper())
-            return _float_down(low.sqrt().lower()), _float_up(high.sqrt().upper())
+            low, high = low.nonnegative_part().sqrt(), high.nonnegative_part().sqrt()
+            return _float_down(low.lower()), _float_up(high.upper())
 
     def to_float(self, x: Any) -> float:
         """The midpoint of a ball (or a number) as a Python float."""
