@@ -24,6 +24,7 @@ def _fmt(x: float | None) -> str:
 
 def _verify(args: argparse.Namespace) -> int:
     from pyspec.catalog import CATALOG
+    from pyspec.certify import certified_cells, certified_header, certified_summary
     from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR, summarize, verify
 
     names = args.entries.split(",") if args.entries else list(CATALOG)
@@ -37,7 +38,7 @@ def _verify(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  checking {name} ...", file=sys.stderr, flush=True)
 
-    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress)
+    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress, certify=args.certify)
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     if args.json:
@@ -47,6 +48,7 @@ def _verify(args: argparse.Namespace) -> int:
         header = f"{'entry':<30} {'identity':<28} {'form':<4} {'residual':>8} {'tol':>7} {'neg.ctrl':>8} {'dropped':>8}"
         if hp:
             header += f" {'res@' + str(args.precision):>8} {'neg@' + str(args.precision):>8} {'lhs agr':>8}"
+        header += certified_header(args.certify)
         print(header + "  verdict")
         print("-" * len(header) + "---------")
         for r in rows:
@@ -56,6 +58,7 @@ def _verify(args: argparse.Namespace) -> int:
             )
             if hp:
                 line += f" {_fmt(r.residual_hp):>8} {_fmt(r.negative_control_hp):>8} {_fmt(r.lhs_agreement):>8}"
+            line += certified_cells(r)
             print(line + ("  ok" if r.ok else "  FAIL"))
         print()
         for error in summary["errors"]:
@@ -71,6 +74,7 @@ def _verify(args: argparse.Namespace) -> int:
                 f"{summary['weakest_negative_control_hp']:.1e}; float64 vs {args.precision}-digit left sides agree to "
                 f"{summary['worst_lhs_agreement']:.1e} (bound {LHS_AGREEMENT:.0e})"
             )
+        print(certified_summary(summary), end="")
         print(f"{summary['seconds']} s")
     return 0 if summary["failed"] == 0 else 1
 
@@ -115,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     v.add_argument("--precision", type=int, default=None, help="also check at this many digits (mpmath)")
     v.add_argument("--entries", default="", help="comma-separated catalog names (default: all)")
     v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances")
+    v.add_argument("--certify", type=int, default=None, metavar="D",
+                   help="also check in ball arithmetic at D digits: rigorous residual bounds, certified controls")
     v.set_defaults(run=_verify)
     c = sub.add_parser("claims", help="paper item -> Lean theorem -> Python check -> tests")
     c.add_argument("--json", action="store_true")

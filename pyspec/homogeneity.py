@@ -23,6 +23,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
+from pyspec.certify import certifiable
 from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -269,6 +270,7 @@ _PARAMETERS = """
         For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``."""
 
 
+@certifiable
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
                       method: str = "auto") -> Report:
@@ -277,6 +279,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
 
 
+@certifiable
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
                             jit: bool = True, method: str = "auto") -> Report:
@@ -286,6 +289,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, norm_growth_report)
 
 
+@certifiable
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
                                jit: bool = True, method: str = "auto") -> Report:
@@ -294,6 +298,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
 
 
+@certifiable
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
                                   jit: bool = True, method: str = "auto") -> Report:
@@ -302,6 +307,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
 
 
+@certifiable
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
                                          jit: bool = True, method: str = "auto") -> Report:
@@ -316,6 +322,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, corollary1_report)
 
 
+@certifiable
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
                           jit: bool = True, method: str = "auto") -> Report:

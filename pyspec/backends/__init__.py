@@ -3,9 +3,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
+from typing import Iterator
+
 from pyspec.backends.base import NAMESPACE_FUNCTIONS, Array, Backend
 
-__all__ = ["NAMESPACE_FUNCTIONS", "Array", "Backend", "get_backend"]
+__all__ = ["NAMESPACE_FUNCTIONS", "Array", "Backend", "certifying", "get_backend"]
+
+_CERTIFY = contextvars.ContextVar("pyspec_certify", default=False)
+
+
+@contextlib.contextmanager
+def certifying() -> Iterator[None]:
+    """Inside the block, :func:`get_backend` with a ``precision`` returns the ball backend (as with
+    ``certify=True``): how ``certify=True`` reaches every check that a public function runs."""
+    token = _CERTIFY.set(True)
+    try:
+        yield
+    finally:
+        _CERTIFY.reset(token)
 
 
 def get_backend(precision: int | None = None, *, jit: bool = True, certify: bool = False) -> Backend:
@@ -21,8 +39,10 @@ def get_backend(precision: int | None = None, *, jit: bool = True, certify: bool
         process (JAX caches each operation's compilation by shape), e.g. in property tests.
     certify : bool
         Ball arithmetic (python-flint's Arb, :mod:`pyspec.backends.arb_backend`) at ``precision``
-        digits instead of mpmath: every result is a rigorous enclosure. Needs a ``precision``.
+        digits instead of mpmath: every result is a rigorous enclosure. Needs a ``precision``. Also on
+        inside :func:`certifying`.
     """
+    certify = certify or _CERTIFY.get()
     if certify and precision is None:
         raise ValueError("certify=True needs a precision (decimal digits, at least 20), e.g. precision=50")
     if precision is None:
