@@ -146,7 +146,7 @@ def compare(
     check = _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms))
     if getattr(backend, "certified", False):  # ball arithmetic: bound ‖lhs − rhs‖ rigorously
         low, high = backend.norm_bounds(lhs - rhs)
-        bound = high if check.scale == 0.0 else _divide_up(high, check.scale)
+        bound = high if check.scale == 0.0 or high == 0.0 else _divide_up(high, check.scale)
         check = dataclasses.replace(check, residual_bound=bound, certified_nonzero=low > 0.0)
     return check
 

@@ -147,3 +147,18 @@ def test_norm_bounds_are_rigorous() -> None:
         low, high = ARB.norm_bounds(x)
     assert low <= 5 / 3 <= high and high - low < 1e-15
     assert ARB.norm_bounds(np.array([arb(0, 1e-50)], dtype=object))[0] == 0.0
+
+
+def test_eigenvalues_are_enclosed() -> None:
+    """``Q diag(λ) Q`` with the Householder reflector ``Q = I − 2uuᵀ/uᵀu`` (exactly orthogonal) has the
+    spectrum λ exactly, a double eigenvalue 0 included; a moved value is not enclosed."""
+    u = np.array([0.5, -1.25, 2.0, 0.75, -1.0])
+    lam = [-2.0, 0.0, 0.0, 1.5, 3.0]
+    with ARB.context():
+        xp = ARB.xp
+        U = xp.asarray(u)
+        Q = xp.eye(5) - 2 * xp.outer(U, U) / xp.sum(U * U)
+        values = ARB.eigvalsh(Q @ xp.asarray(np.diag(lam)) @ Q)
+    assert all(b.contains(arb(v)) for b, v in zip(values, lam))
+    assert max(float(b.rad()) for b in values) < 1e-45
+    assert not values[-1].contains(arb(3.0) + arb(10) ** -40)
