@@ -139,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--only", default="", help="comma-separated experiment names (default: all; see pyspec.experiments)")
     f.add_argument("--seed", type=int, default=0, help="seed of every random draw")
     f.set_defaults(run=_figures)
+    from pyspec.counterexamples import main as counterexamples_main
+
+    x = sub.add_parser("counterexamples", help="certified counterexamples to the paper's corrected statements")
+    x.add_argument("--json", action="store_true")
+    x.set_defaults(run=counterexamples_main)
     args = parser.parse_args(argv)
     _enable_x64()
     return int(args.run(args))
