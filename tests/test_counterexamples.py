@@ -46,23 +46,24 @@ def test_instances_are_exact_rationals() -> None:
     assert parsed["corollary1_without_kappa"]["target"] == float(Fraction(27, 16))
 
 
+def _changed(tmp_path, value: str):
+    """The committed file with Corollary 1's target replaced by ``value``."""
+    changed = json.loads(COUNTEREXAMPLES_FILE.read_text())
+    changed["corollary1_without_kappa"]["target"] = value
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed))
+    return path
+
+
 def test_a_non_dyadic_rational_is_rejected(tmp_path) -> None:
-    bad = json.loads(COUNTEREXAMPLES_FILE.read_text())
-    bad["corollary1_without_kappa"]["target"] = "1/3"
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(bad))
     with pytest.raises(ValueError, match="not exactly representable"):
-        load_instances(path)
+        load_instances(_changed(tmp_path, "1/3"))
 
 
 def test_a_valid_instance_of_corollary1_is_not_a_counterexample(tmp_path) -> None:
     """Negative control: with a target for which κ ≠ 0, H θ ≠ 0 and the certificate refuses."""
-    changed = json.loads(COUNTEREXAMPLES_FILE.read_text())
-    changed["corollary1_without_kappa"]["target"] = "1"
-    path = tmp_path / "changed.json"
-    path.write_text(json.dumps(changed))
     with pytest.raises(ArithmeticError, match="not certified"):
-        counterexamples(path)
+        counterexamples(_changed(tmp_path, "1"))
 
 
 def test_cli(capsys) -> None:

@@ -39,17 +39,14 @@ from pyspec.backends.duals import (
     Arr,
     Dual,
     ScalarField,
-    asarray,
     check_square,
     coerce,
     concatenate_arrays,
-    jacobian,
-    jvp,
-    solve,
     stack_arrays,
     use_field,
     xp,
 )
+from pyspec.backends.field_backend import FieldBackend, plain
 from pyspec.errors import KinkError
 
 __all__ = ["ARB_FIELD", "ArbBackend", "bits_for_digits"]
@@ -242,12 +239,6 @@ def _precision(bits: int) -> Iterator[None]:
         flint.ctx.prec = saved
 
 
-def _plain(name: str, x: Any) -> np.ndarray:
-    if isinstance(x, Dual):
-        raise TypeError(f"{name} takes plain arrays, not a Dual (it is not differentiable here)")
-    return coerce(x)
-
-
 def _scalar(x: Any) -> Any:
     """A ball from a ball, a 0-d array, a Python / NumPy / mpmath number."""
     if isinstance(x, np.ndarray):
@@ -257,7 +248,7 @@ def _scalar(x: Any) -> Any:
     return _to_arb(x)
 
 
-class ArbBackend:
+class ArbBackend(FieldBackend):
     """Ball backend at ``digits`` decimal digits (see the module docstring).
 
     Besides the :class:`~pyspec.backends.base.Backend` protocol it offers :meth:`norm_bounds`, the
@@ -273,48 +264,16 @@ class ArbBackend:
     certified = True
 
     def __init__(self, digits: int) -> None:
-        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 16:
-            raise ValueError(f"digits must be an integer >= 16, got {digits!r}")
-        self.digits = digits
+        super().__init__(digits)
         self.bits = bits_for_digits(digits)
         self.name = f"arb-{digits}"
-        self.eps = 10.0 ** (-digits)
-        self.xp = xp
 
     def context(self) -> contextlib.AbstractContextManager[None]:
         """Arb's working precision set to ``digits`` (restored on exit) and the ball field active."""
         return _precision(self.bits)
 
-    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
-        """``fun`` itself (nothing to compile)."""
-        return fun
-
-    def asarray(self, x: Any) -> Arr:
-        """Exact conversion to an object array of balls (Duals pass through)."""
-        with self.context():
-            return asarray(x)
-
-    def to_host(self, tree: Any) -> Any:
-        """``tree`` itself: results stay balls."""
-        return tree
-
-    def jvp(self, fun: Callable[[Arr], Any], x: Any, tangents: Any) -> tuple[Arr, Arr]:
-        """See :func:`pyspec.backends.duals.jvp`."""
-        with self.context():
-            return jvp(fun, x, tangents)
-
-    def jacobian(self, fun: Callable[[Arr], Any], x: Any) -> Arr:
-        """See :func:`pyspec.backends.duals.jacobian`."""
-        with self.context():
-            return jacobian(fun, x)
-
-    def solve(self, a: Any, b: Any) -> Arr:
-        """Rigorous solve of ``a @ x = b`` (``arb_mat.solve``; Duals allowed)."""
-        with self.context():
-            return solve(a, b)
-
     def _midpoint_matrix(self, name: str, a: Any) -> mpmath.matrix:
-        a = _plain(name, a)
+        a = plain(name, a)
         if a.ndim != 2:
             raise ValueError(f"{name}: expected a matrix, got shape {a.shape}")
         return mpmath.matrix([[mpmath.mpf(v.mid()) for v in row] for row in a])
@@ -329,7 +288,7 @@ class ArbBackend:
         ``XᵀX``, within ``1 ± ‖XᵀX − I‖_F``.
         """
         with self.context(), mpmath.workprec(self.bits):
-            a = _plain("eigvalsh", a)
+            a = plain("eigvalsh", a)
             check_square("eigvalsh", a)
             n = a.shape[0]
             if n == 0:
@@ -379,7 +338,7 @@ class ArbBackend:
         """Rigorous ``(lower, upper)`` bounds of the Frobenius norm of the plain ball array ``x``, as
         floats rounded outward."""
         with self.context():
-            x = _plain("norm_bounds", x)
+            x = plain("norm_bounds", x)
             low, high = arb(0), arb(0)
             for v in x.ravel():
                 low += _square(v.abs_lower())
@@ -396,7 +355,7 @@ class ArbBackend:
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Midpoints rounded to NumPy float64."""
-        return _MID(_plain("to_numpy", x)).astype(np.float64)
+        return _MID(plain("to_numpy", x)).astype(np.float64)
 
     def all_finite(self, x: Any) -> bool:
         """Whether every ball (of the value and, for Duals, of every tangent) is finite."""

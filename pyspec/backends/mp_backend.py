@@ -33,7 +33,6 @@ from pyspec.backends.duals import (
     Dual,
     ScalarField,
     add,
-    asarray,
     check_square,
     coerce,
     div,
@@ -44,10 +43,10 @@ from pyspec.backends.duals import (
     mul,
     primal,
     set_default_field,
-    solve,
     use_field,
     xp,
 )
+from pyspec.backends.field_backend import FieldBackend, plain
 
 __all__ = ["Dual", "MP_FIELD", "MpBackend", "jacobian", "jvp", "xp"]
 
@@ -190,13 +189,7 @@ set_default_field(MP_FIELD)
 # the backend
 
 
-def _plain(name: str, x: Any) -> np.ndarray:
-    if isinstance(x, Dual):
-        raise TypeError(f"{name} takes plain arrays, not a Dual (it is not differentiable here)")
-    return coerce(x)
-
-
-class MpBackend:
+class MpBackend(FieldBackend):
     """mpmath backend at ``digits`` decimal digits (see the module docstring).
 
     Parameters
@@ -206,12 +199,8 @@ class MpBackend:
     """
 
     def __init__(self, digits: int) -> None:
-        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 16:
-            raise ValueError(f"digits must be an integer >= 16, got {digits!r}")
-        self.digits = digits
+        super().__init__(digits)
         self.name = f"mpmath-{digits}"
-        self.eps = 10.0 ** (-digits)
-        self.xp = xp
 
     def context(self) -> ContextManager[None]:
         """``mpmath.workdps(digits)`` with the mpmath field active; re-entrant."""
@@ -220,38 +209,10 @@ class MpBackend:
         stack.enter_context(use_field(MP_FIELD))
         return stack
 
-    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
-        """``fun`` itself (nothing to compile)."""
-        return fun
-
-    def asarray(self, x: Any) -> Arr:
-        """Exact conversion to an object array of mpf (Duals pass through)."""
-        with self.context():
-            return asarray(x)
-
-    def to_host(self, tree: Any) -> Any:
-        """``tree`` itself: results stay mpf arrays so that post-processing keeps the precision."""
-        return tree
-
-    def jvp(self, fun: Callable[[Arr], Any], x: Any, tangents: Any) -> tuple[Arr, Arr]:
-        """See :func:`jvp`."""
-        with self.context():
-            return jvp(fun, x, tangents)
-
-    def jacobian(self, fun: Callable[[Arr], Any], x: Any) -> Arr:
-        """See :func:`jacobian`."""
-        with self.context():
-            return jacobian(fun, x)
-
-    def solve(self, a: Any, b: Any) -> Arr:
-        """Solve ``a @ x = b`` (LU with partial pivoting; Duals allowed)."""
-        with self.context():
-            return solve(a, b)
-
     def eigvalsh(self, a: Any) -> np.ndarray:
         """Eigenvalues of the symmetric matrix ``a``, ascending (``mpmath.eigsy``)."""
         with self.context():
-            a = _plain("eigvalsh", a)
+            a = plain("eigvalsh", a)
             check_square("eigvalsh", a)
             values = mpmath.eigsy(mpmath.matrix(a.tolist()), eigvals_only=True)
             return np.array(sorted(values), dtype=object)
@@ -259,7 +220,7 @@ class MpBackend:
     def svdvals(self, a: Any) -> np.ndarray:
         """Singular values of the matrix ``a``, descending (``mpmath.svd_r``)."""
         with self.context():
-            a = _plain("svdvals", a)
+            a = plain("svdvals", a)
             if a.ndim != 2:
                 raise ValueError(f"svdvals: expected a matrix, got shape {a.shape}")
             values = mpmath.svd_r(mpmath.matrix(a.tolist()), compute_uv=False)
@@ -275,14 +236,14 @@ class MpBackend:
 
     def to_float(self, x: Any) -> float:
         """A plain scalar (mpf or 0-d array) as a Python float."""
-        x = _plain("to_float", x)
+        x = plain("to_float", x)
         if x.size != 1:
             raise ValueError(f"to_float: expected a scalar, got shape {x.shape}")
         return float(x.reshape(()).item())
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """A plain array rounded to NumPy float64."""
-        return _plain("to_numpy", x).astype(np.float64)
+        return plain("to_numpy", x).astype(np.float64)
 
     def all_finite(self, x: Any) -> bool:
         """Whether every entry (of the value and, for Duals, of every tangent) is finite and real.
