@@ -355,14 +355,16 @@ class ArbBackend(FieldBackend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """Midpoints rounded to NumPy float64."""
-        return _MID(plain("to_numpy", x)).astype(np.float64)
+        with self.context():
+            return np.asarray(_MID(plain("to_numpy", x)), dtype=np.float64)
 
     def all_finite(self, x: Any) -> bool:
         """Whether every ball (of the value and, for Duals, of every tangent) is finite."""
-        x = coerce(x)
-        if isinstance(x, Dual):
-            return self.all_finite(x.value) and self.all_finite(x.tangent)
-        return all(_to_arb(v).is_finite() for v in x.ravel())
+        with self.context():
+            x = coerce(x)
+            if isinstance(x, Dual):
+                return self.all_finite(x.value) and self.all_finite(x.tangent)
+            return all(_to_arb(v).is_finite() for v in x.ravel())
 
 
 def _float_up(v: Any) -> float:
