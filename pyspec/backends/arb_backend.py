@@ -35,16 +35,15 @@ try:
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     raise ImportError("certify=True needs python-flint: pip install 'equivariance-toolbox[certify]'") from error
 
+from pyspec.backends.dual_namespace import check_square, xp
 from pyspec.backends.duals import (
     Arr,
     Dual,
     ScalarField,
-    check_square,
     coerce,
     concatenate_arrays,
     stack_arrays,
     use_field,
-    xp,
 )
 from pyspec.backends.field_backend import FieldBackend, plain
 from pyspec.errors import KinkError

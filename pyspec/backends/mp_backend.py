@@ -28,12 +28,12 @@ from typing import Any, Callable, ContextManager
 import mpmath
 import numpy as np
 
+from pyspec.backends.dual_namespace import check_square, xp
 from pyspec.backends.duals import (
     Arr,
     Dual,
     ScalarField,
     add,
-    check_square,
     coerce,
     div,
     eye,
@@ -44,7 +44,6 @@ from pyspec.backends.duals import (
     primal,
     set_default_field,
     use_field,
-    xp,
 )
 from pyspec.backends.field_backend import FieldBackend, plain
 
