@@ -128,6 +128,7 @@ def _softplus(v: Any) -> Any:
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": arb.exp,
+    "expm1": arb.expm1,
     "log": arb.log,
     "log1p": arb.log1p,
     "sqrt": arb.sqrt,

@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 ELEMENTWISE: tuple[str, ...] = (
-    "exp", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh", "asinh", "sin", "cos", "sigmoid",
+    "exp", "expm1", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh", "asinh", "sin", "cos", "sigmoid",
     "softplus", "relu", "relu_slope", "power",
 )
 """Scalar functions every :class:`ScalarField` provides (``relu_slope``: relu's derivative, 0 or 1;
@@ -496,6 +496,7 @@ def _elementwise(name: str, slope: Callable[[Arr, Arr], Arr]) -> Callable[[Any],
 
 _relu_slope = _elementwise("relu_slope", lambda x, y: _zeros(_primal(x).shape))
 _exp = _elementwise("exp", lambda x, y: y)
+_expm1 = _elementwise("expm1", lambda x, y: _add(y, 1))
 _log = _elementwise("log", lambda x, y: _div(1, x))
 _log1p = _elementwise("log1p", lambda x, y: _div(1, _add(1, x)))
 _sqrt = _elementwise("sqrt", lambda x, y: _div(1, _mul(2, y)))

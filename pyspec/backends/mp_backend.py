@@ -78,6 +78,7 @@ def _mp_softplus(v: Any) -> mpmath.mpf:
 
 _FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "exp": mpmath.exp,
+    "expm1": mpmath.expm1,
     "log": _guarded(mpmath.log, 0),
     "log1p": _guarded(mpmath.log1p, -1),
     "sqrt": _guarded(mpmath.sqrt, 0),
