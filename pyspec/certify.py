@@ -42,7 +42,8 @@ def certifiable(function: F) -> F:
 
     signature = inspect.signature(function)
     extra = inspect.Parameter("certify", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
-    wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
+    parameters = [*signature.parameters.values(), extra]
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__doc__ = (function.__doc__ or "") + (
         "\n\n    With ``certify=True`` (and ``precision=D``) the check runs in ball arithmetic and each "
         "IdentityCheck\n    carries ``residual_bound`` and ``certified_nonzero`` (:mod:`pyspec.certify`).\n"
