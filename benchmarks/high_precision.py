@@ -1,4 +1,5 @@
-"""Benchmark: seconds per Theorem 1 check at 50 digits (mpmath) beside JAX float64, n = 10, 30, 100.
+"""Benchmark: seconds per Theorem 1 check at 50 digits, mpmath and certified (Arb balls,
+``certify=True``), beside JAX float64, n = 10, 30, 100.
 
 Model: the last-layer equivariance ``f(W, Φ) = W tanh(ΦX)``, ``T(A, θ) = (AW, Φ)``, ``S(A, Y) = AY``
 (``k = m² = 4``), whose check has non-zero green and plain terms and both forms of item 2.
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+import flint
 import jax
 
 import pyspec as ps
@@ -66,23 +68,39 @@ def main() -> None:
             hp = ps.theorem1(eq, loss, A, theta, precision=args.digits)
 
         t_hp = timed(run_hp, 1)
-        assert report.holds and hp is not None and hp.holds
-        rows.append((n, first64, warm64, t_hp, max(c.residual for c in report.checks), max(c.residual for c in hp.checks)))
+        certified = None
+
+        def run_certified() -> None:
+            nonlocal certified
+            certified = ps.theorem1(eq, loss, A, theta, precision=args.digits, certify=True)
+
+        t_cert = timed(run_certified, 1)
+        assert report.holds and hp is not None and hp.holds and certified is not None and certified.holds
+        bound = max(c.residual_bound for c in certified.checks)
+        rows.append((n, first64, warm64, t_hp, t_cert, max(c.residual for c in report.checks),
+                     max(c.residual for c in hp.checks), bound))
         print(f"n={n:4d}  float64 first call {first64:6.2f} s (incl. XLA compile), warm {warm64:6.3f} s;  "
-              f"{args.digits} digits {t_hp:6.2f} s;  residuals {rows[-1][4]:.1e} / {rows[-1][5]:.1e}", flush=True)
+              f"{args.digits} digits {t_hp:6.2f} s, certified {t_cert:6.2f} s (ratio {t_cert / t_hp:.2f});  "
+              f"residuals {rows[-1][5]:.1e} / {rows[-1][6]:.1e}, certified bound {bound:.1e}", flush=True)
     table = [
         f"# High-precision benchmark: one Theorem 1 check (k = {M * M}, m = {M * N_SAMPLES})",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"jax {jax.__version__}; mpmath with gmpy2; one process pinned to one core (`taskset -c 0`).",
+        f"jax {jax.__version__}; mpmath with gmpy2; python-flint {flint.__version__} (Arb); one process pinned to "
+        "one core (`taskset -c 0`).",
         f"Command: `taskset -c 0 .venv/bin/python benchmarks/high_precision.py --sizes {args.sizes} --digits {args.digits}`.",
         "Best of 3 for the warm float64 time, one run at high precision; the check includes the hypothesis",
-        "checks (equivariance at 4 points, condition numbers) and both forms of item 2.",
+        "checks (equivariance at 4 points, condition numbers) and both forms of item 2. *Certified*: the same",
+        "check in ball arithmetic (`certify=True`), with a rigorous bound on every residual; *ratio* is",
+        "certified / mpmath time (target at n = 100: at most 1.5).",
         "",
-        f"| n | float64, first call (s, incl. compile) | float64, warm (s, eager) | {args.digits} digits (s) | worst float64 residual | worst {args.digits}-digit residual |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"| n | float64, first call (s, incl. compile) | float64, warm (s, eager) | {args.digits} digits, mpmath (s) "
+        f"| {args.digits} digits, certified (s) | ratio | worst float64 residual | worst {args.digits}-digit residual "
+        "| worst certified bound |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    table += [f"| {n} | {a:.2f} | {b:.3f} | {c:.2f} | {r1:.1e} | {r2:.1e} |" for n, a, b, c, r1, r2 in rows]
+    table += [f"| {n} | {a:.2f} | {b:.3f} | {c:.2f} | {d:.2f} | {d / c:.2f} | {r1:.1e} | {r2:.1e} | {r3:.1e} |"
+              for n, a, b, c, d, r1, r2, r3 in rows]
     if args.out:
         with open(args.out, "w") as fh:
             fh.write("\n".join(table) + "\n")

@@ -55,6 +55,11 @@ from pyspec.stationary import symmetry_hessian_null_space
 from pyspec.theorem1 import Theorem1Report, theorem1
 from pyspec.theorem2 import Theorem2Report, theorem2
 
+# certified numerics (ball arithmetic, certify=True; python-flint is imported only when used)
+from pyspec.certify import CERTIFIED_BOUND
+from pyspec.counterexamples import counterexamples
+from pyspec.errors import KinkError
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -95,4 +100,8 @@ __all__ = [
     "symmetry_orthogonality",
     "theorem1",
     "theorem2",
+    # certified numerics
+    "CERTIFIED_BOUND",
+    "KinkError",
+    "counterexamples",
 ]

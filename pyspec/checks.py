@@ -70,6 +70,13 @@ class IdentityCheck:
         Both sides and every term are exactly zero.
     backend : str
         Name of the backend that computed it.
+    residual_bound : float or None
+        Ball arithmetic (``certify=True``) only: a rigorous upper bound on ``‖lhs − rhs‖ / scale``
+        (the exact values at the instance, rounding included), or on ``‖lhs − rhs‖`` itself when
+        ``scale`` is 0 (every midpoint vanishes: a trivial check); ``None`` otherwise.
+    certified_nonzero : bool or None
+        Ball arithmetic only: the enclosure of ``lhs − rhs`` excludes 0, which proves the identity
+        false at the instance; ``None`` otherwise.
     """
 
     identity: str
@@ -82,6 +89,8 @@ class IdentityCheck:
     scale: float
     trivial: bool
     backend: str
+    residual_bound: float | None = None
+    certified_nonzero: bool | None = None
 
     @property
     def holds(self) -> bool:
@@ -134,7 +143,17 @@ def compare(
         return backend.to_float(backend.norm(x))
 
     norms = Norms(lhs=norm(lhs), rhs=norm(rhs), terms={k: norm(t) for k, t in terms.items()}, difference=norm(lhs - rhs))
-    return _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms))
+    check = _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms))
+    if getattr(backend, "certified", False):  # ball arithmetic: bound ‖lhs − rhs‖ rigorously
+        low, high = backend.norm_bounds(lhs - rhs)
+        bound = high if check.scale == 0.0 or high == 0.0 else _divide_up(high, check.scale)
+        check = dataclasses.replace(check, residual_bound=bound, certified_nonzero=low > 0.0)
+    return check
+
+
+def _divide_up(a: float, b: float) -> float:
+    """``a / b`` rounded up (positive floats): an upper bound of the exact quotient."""
+    return math.nextafter(a / b, math.inf)
 
 
 @dataclasses.dataclass(frozen=True)

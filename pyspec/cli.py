@@ -48,19 +48,23 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     progress = Progress(len(names), "verify")
-    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step)
+    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step, certify=args.certify)
     progress.finish()
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     if args.json:
         print(json.dumps({"rows": [dataclasses.asdict(r) | {"ok": r.ok} for r in rows], "summary": summary}, indent=1))
     else:
-        print(_render_verify(rows, summary, args.precision))
+        print(_render_verify(rows, summary, args.precision, certify=args.certify))
     return 0 if summary["failed"] == 0 else 1
 
 
-def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int | None, width: int | None = None) -> str:
+def _render_verify(
+    rows: Sequence[Row], summary: dict[str, Any], precision: int | None, width: int | None = None,
+    certify: int | None = None,
+) -> str:
     """The verify table (one block of rows per entry) and its summary lines."""
+    from pyspec.certify import certified_summary
     from pyspec.tables import Column, render_table, terminal_width
     from pyspec.verify import LHS_AGREEMENT, NEGATIVE_CONTROL_FLOOR
 
@@ -72,6 +76,8 @@ def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int 
     columns = [Column("entry / identity (form)", min_width=38)] + [Column(h, "right") for h in heads]
     if hp:
         columns += [Column(f"res@{precision}", "right"), Column(f"neg@{precision}", "right"), Column("agr", "right")]
+    if certify is not None:
+        columns += [Column(f"bound@{certify}", "right"), Column("ctrl", "right")]
     columns.append(Column("verdict" if not hp else "", wrap=False))
     caption = None if not hp else (
         f"res: float64 residual; tol: its tolerance; neg: negative control; drop: smallest residual with one "
@@ -87,6 +93,8 @@ def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int 
         cells = [name, fmt(r.residual), fmt(r.tolerance), fmt(r.negative_control), fmt(r.dropped_term)]
         if hp:
             cells += [fmt(r.residual_hp), fmt(r.negative_control_hp), fmt(r.lhs_agreement)]
+        if certify is not None:
+            cells += [fmt(r.residual_bound), {True: "proved", False: "NOT", None: "-"}[r.negative_control_certified]]
         body.append(cells + ["ok" if r.ok else "FAIL"])
     lines = [render_table(columns, body, caption=caption, width=width), ""]
     lines += [f"ERROR {error}" for error in summary["errors"]]
@@ -101,6 +109,8 @@ def _render_verify(rows: Sequence[Row], summary: dict[str, Any], precision: int 
             f"{summary['weakest_negative_control_hp']:.1e}; float64 vs {precision}-digit left sides agree to "
             f"{summary['worst_lhs_agreement']:.1e} (bound {LHS_AGREEMENT:.0e})"
         )
+    if certify is not None:
+        lines.append(certified_summary(summary).strip())
     lines.append(f"{summary['seconds']} s")
     wrap = width or terminal_width()
     return "\n".join(lines[:1] + [textwrap.fill(line, wrap, subsequent_indent="  ") for line in lines[1:]])
@@ -151,6 +161,12 @@ def _figures(args: argparse.Namespace) -> int:
     return 0 if all(o.passed for o in outcomes) else 1
 
 
+def _counterexamples(args: argparse.Namespace) -> int:
+    from pyspec.counterexamples import main as counterexamples_main
+
+    return counterexamples_main(args)
+
+
 def _list(args: argparse.Namespace) -> int:
     from pyspec.listing import catalog_markdown, listing, render_listing
 
@@ -187,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     v.add_argument("--entries", default="", metavar="A,B",
                    help="comma-separated catalog names (default: all; see pyspec list entries)")
     v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances (default 0)")
+    v.add_argument("--certify", type=int, default=None, metavar="D",
+                   help="also check in ball arithmetic at D digits (needs [certify]): a rigorous bound on each "
+                        "residual, and whether each negative control's violation is proved")
     v.set_defaults(run=_verify)
     c = command("claims", "the claims registry: paper item -> id (Lean declaration) -> Python check -> residuals")
     c.add_argument("--json", action="store_true",
@@ -213,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="comma-separated experiment names (default: all; see pyspec list experiments)")
     f.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     f.set_defaults(run=_figures)
+    x = command("counterexamples", "certified counterexamples to the paper's statements that the project corrects")
+    x.add_argument("--json", action="store_true", help="print the instances and enclosures as one JSON object")
+    x.set_defaults(run=_counterexamples)
     args = parser.parse_args(argv)
     _enable_x64()
     try:

@@ -20,6 +20,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.certify import certifiable
 from pyspec.catalog.base import unpack
 from pyspec.characteristic import direction_of
 from pyspec.checks import compare, tolerance
@@ -178,6 +179,7 @@ def reparam_report(problem: Problem, theta: Array, shapes: Shapes, layers: tuple
     return _conservation_report(problem, theta, shapes, layers, charge, "reparam_conservation", balance)
 
 
+@certifiable
 def rescaling_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
@@ -225,6 +227,7 @@ def rescaling_conservation(
         return rescaling_report(problem, th, shapes, layers, charge or _difference_of_norms)
 
 
+@certifiable
 def reparam_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
@@ -263,6 +266,7 @@ def orthogonality_report(problem: Problem, a: Array, theta: Array, condition: fl
     return Report("symmetry_orthogonality", {"orthogonality": check})
 
 
+@certifiable
 def symmetry_orthogonality(
     eq: Equivariance,
     loss: Callable[..., Array],

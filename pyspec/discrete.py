@@ -13,6 +13,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
+from pyspec.certify import certifiable
 from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -119,6 +120,7 @@ _LINEAR_PARAMETERS = """
 """
 
 
+@certifiable
 def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
                              precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
     """Eq. (8) of §6: ``Mᵀ∇L(θ) = ∇L(θ)`` at ``θ ∈ ker(M − I)`` (part ``gradient``).
@@ -126,6 +128,7 @@ def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: An
     return _linear_public(eq, loss, a, theta, precision, check_hypotheses, jit, "discrete_linear_gradient")
 
 
+@certifiable
 def discrete_linear_hessian(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
                             precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
     """Eq. (9) of §6: ``MᵀHM = H`` at ``θ ∈ ker(M − I)`` (part ``conjugation``), and ``HM = MH``
@@ -193,6 +196,7 @@ def mirror_problem(model: Callable[..., Array], loss: Callable[..., Array], O: A
     return problem, th, frame
 
 
+@certifiable
 def corollary4_mirror(
     model: Callable[..., Array],
     loss: Callable[..., Array],

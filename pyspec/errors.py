@@ -14,6 +14,7 @@ __all__ = [
     "NotStationaryError",
     "ShapeError",
     "NonFiniteError",
+    "KinkError",
 ]
 
 
@@ -43,3 +44,8 @@ class ShapeError(PyspecError, ValueError):
 
 class NonFiniteError(PyspecError, ValueError):
     """An input, an output or a derivative contains NaN or infinity; the message names where."""
+
+
+class KinkError(PyspecError, ValueError):
+    """Ball arithmetic (``certify=True``): a non-smooth function (``relu``) met a ball that contains its
+    kink, where neither its derivative nor a certified enclosure of it exists."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
+from pyspec.certify import certifiable
 from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -212,7 +213,7 @@ def sharpness_report(
 
         lam = extreme_eigenvalue(problem, theta, extreme)
     violation = rayleigh.rhs - lam
-    violation = violation if B.to_float(violation) > 0 else violation * 0
+    violation = B.xp.relu(violation)  # max(·, 0); in balls a rigorous enclosure (KinkError when undecided)
     bound = vanishes(B, "sharpness_lower_bound", violation, tol, norm_H)
     details = {f"lambda_{extreme}": B.to_float(lam), "bound": B.to_float(rayleigh.rhs)}
     return Report("sharpness_lower_bound", {"rayleigh": rayleigh, "bound": bound}, details)
@@ -272,6 +273,7 @@ _PARAMETERS = """
         For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``."""
 
 
+@certifiable
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
                       method: Method = "auto") -> Report:
@@ -280,6 +282,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
 
 
+@certifiable
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
                             jit: bool = True, method: Method = "auto") -> Report:
@@ -289,6 +292,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, norm_growth_report)
 
 
+@certifiable
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
                                jit: bool = True, method: Method = "auto") -> Report:
@@ -297,6 +301,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
 
 
+@certifiable
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
                                   jit: bool = True, method: Method = "auto") -> Report:
@@ -305,6 +310,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
 
 
+@certifiable
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
                                          jit: bool = True, method: Method = "auto") -> Report:
@@ -319,6 +325,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, corollary1_report)
 
 
+@certifiable
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
                           jit: bool = True, method: Method = "auto") -> Report:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.certify import certifiable
 from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -68,6 +69,7 @@ def last_layer_report(problem: Problem, q: dict[str, Any], condition: float,
     return Report("corollary3_last_layer", parts)
 
 
+@certifiable
 def corollary3_last_layer(
     eq: Equivariance,
     loss: Callable[..., Array],

@@ -22,6 +22,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.certify import certifiable
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem
 from pyspec.errors import ShapeError
@@ -125,6 +126,7 @@ def noether_report(problem: Problem, theta: Array, generator: np.ndarray, eta: f
     return Report("corollary2_noether_flow", parts, details, notes)
 
 
+@certifiable
 def corollary2_noether_flow(
     sample_losses: Callable[..., Array],
     generator: np.ndarray,

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.certify import certifiable
 from pyspec.characteristic import direction_of
 from pyspec.checks import tolerance
 from pyspec.equivariance import Equivariance, Problem
@@ -49,6 +50,7 @@ def null_space_report(problem: Problem, a: Array, theta: Array, condition: float
     return Report("symmetry_hessian_null_space", parts, details)
 
 
+@certifiable
 def symmetry_hessian_null_space(
     eq: Equivariance,
     loss: Callable[..., Array],

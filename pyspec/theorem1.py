@@ -296,6 +296,7 @@ def theorem1(
     jit: bool = True,
     method: Method = "auto",
     keep_arrays: bool = True,
+    certify: bool = False,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -327,6 +328,9 @@ def theorem1(
         instead of all ``8k`` ``n``-vectors of item 2a;
         ``hessian_action.lhs``, ``.rhs`` and ``.terms`` are then ``None`` (residuals, scales and
         ``term_norms`` are unchanged). The dense path always keeps them.
+    certify : bool
+        Compute in ball arithmetic at ``precision`` digits (:mod:`pyspec.backends.arb_backend`): each
+        check then carries ``residual_bound`` (rigorous) and ``certified_nonzero``.
 
     Returns
     -------
@@ -341,7 +345,7 @@ def theorem1(
     from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
 
     check_method(method, precision)
-    backend = get_backend(precision, jit=jit)
+    backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         if select_method(method, problem.n, precision) == "matrix_free":

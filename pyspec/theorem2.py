@@ -82,6 +82,7 @@ def theorem2(
     jit: bool = True,
     method: Method = "auto",
     probes: int = 8,
+    certify: bool = False,
 ) -> Theorem2Report:
     """Check Theorem 2 (items 1 and 2) at a fixed point ``θ`` of ``T(a, ·)``.
 
@@ -106,6 +107,9 @@ def theorem2(
         guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`).
     probes : int
         Number of probe directions of the matrix-free item 2.
+    certify : bool
+        Ball arithmetic at ``precision`` digits: each check carries ``residual_bound`` and
+        ``certified_nonzero`` (see :func:`pyspec.theorem1`).
 
     Raises
     ------
@@ -116,7 +120,7 @@ def theorem2(
     if not eq.is_symmetry:
         raise ValueError(f"{eq.name}: Theorem 2 is about a symmetry; construct the Equivariance with S=None")
     check_method(method, precision)
-    backend = get_backend(precision, jit=jit)
+    backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         if select_method(method, problem.n, precision) == "matrix_free":

@@ -17,6 +17,11 @@ obtained by dropping one non-zero term of the right side (every term is needed).
 With ``precision=D`` each row is recomputed with the mpmath backend at ``D`` digits (``residual_hp``,
 ``negative_control_hp``) and the float64 and high-precision left sides are compared
 (``lhs_agreement``, relative to the check's scale: the terms' norms and the natural scale).
+
+With ``certify=D`` each row is recomputed in ball arithmetic at ``D`` digits
+(:mod:`pyspec.certify`): ``residual_bound`` bounds the identity's relative residual rigorously (at most
+:data:`~pyspec.certify.CERTIFIED_BOUND` to pass) and ``negative_control_certified`` says whether the
+control's violation is proved (its enclosure of ``lhs − rhs`` excludes 0; required to pass).
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from pyspec.applications import APPLICATIONS, Outcome
-from pyspec.backends import get_backend
+from pyspec.backends import certifying, get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.catalog import CATALOG, Entry, Instance
 from pyspec.catalog.base import PERTURBATION, breaking_perturbation
+from pyspec.certify import CERTIFIED_BOUND
 from pyspec.checks import IdentityCheck, compare
 from pyspec.equivariance import bind
 from pyspec.errors import PyspecError
@@ -73,6 +79,9 @@ class Row:
     negative_control_hp_flagged: bool | None = None
     lhs_agreement: float | None = None
     error: str | None = None
+    certify: int | None = None
+    residual_bound: float | None = None
+    negative_control_certified: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,6 +93,9 @@ class Row:
         if self.precision is not None:
             good = good and bool(self.holds_hp) and bool(self.negative_control_hp_flagged)
             good = good and self.lhs_agreement is not None and self.lhs_agreement <= LHS_AGREEMENT
+        if self.certify is not None:
+            good = good and self.residual_bound is not None and self.residual_bound <= CERTIFIED_BOUND
+            good = good and bool(self.negative_control_certified)
         return good
 
 
@@ -150,16 +162,33 @@ def _failed(entry: Entry, error: PyspecError, precision: int | None) -> list[Row
     ]
 
 
-def verify_entry(entry: Entry, seed: int = 0, precision: int | None = None) -> list[Row]:
-    """Rows of one catalog entry (float64, and at ``precision`` digits when given).
+def verify_entry(entry: Entry, seed: int = 0, precision: int | None = None, certify: int | None = None) -> list[Row]:
+    """Rows of one catalog entry (float64, at ``precision`` digits and in balls at ``certify`` digits
+    when given).
 
     A violated hypothesis (:class:`~pyspec.errors.PyspecError`) gives failed rows carrying the error.
     """
     instance = entry.build(seed)
     try:
-        return _rows(entry, instance, precision)
+        rows = _rows(entry, instance, precision)
+        if certify is not None:
+            _certify(entry, instance, rows, certify)
+        return rows
     except PyspecError as error:
-        return _failed(entry, error, precision)
+        failed = _failed(entry, error, precision)
+        for row in failed:
+            row.certify = certify
+        return failed
+
+
+def _certify(entry: Entry, instance: Instance, rows: list[Row], digits: int) -> None:
+    """Fill the certified columns of ``rows``: every check and control again, in balls."""
+    with certifying():
+        outcomes = _evaluate(entry, instance, digits)
+    for row, outcome in zip(rows, outcomes, strict=True):
+        row.certify = digits
+        row.residual_bound = outcome.check.residual_bound
+        row.negative_control_certified = outcome.control.certified_nonzero
 
 
 def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
@@ -204,6 +233,7 @@ def verify(
     seed: int = 0,
     precision: int | None = None,
     progress: Callable[[str], Any] | None = None,
+    certify: int | None = None,
 ) -> list[Row]:
     """Run every identity of every (selected) catalog entry with its negative control.
 
@@ -217,13 +247,16 @@ def verify(
         Also recompute each row with mpmath at this many digits.
     progress : callable, optional
         Called with each entry's name before it runs.
+    certify : int, optional
+        Also recompute each row in ball arithmetic at this many digits (``residual_bound``,
+        ``negative_control_certified``).
     """
     names = list(CATALOG) if entries is None else list(entries)
     rows: list[Row] = []
     for name in names:
         if progress is not None:
             progress(name)
-        rows.extend(verify_entry(CATALOG[name], seed=seed, precision=precision))
+        rows.extend(verify_entry(CATALOG[name], seed=seed, precision=precision, certify=certify))
     return rows
 
 
@@ -244,4 +277,9 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
             (r.negative_control_hp for r in rows if r.negative_control_hp is not None), default=0.0
         )
         summary["worst_lhs_agreement"] = max(r.lhs_agreement or 0.0 for r in rows)
+    if any(r.certify is not None for r in rows):
+        summary["certify"] = rows[0].certify
+        summary["worst_residual_bound"] = max((r.residual_bound for r in rows if r.residual_bound is not None),
+                                              default=0.0)
+        summary["uncertified_negative_controls"] = sum(r.negative_control_certified is not True for r in rows)
     return summary

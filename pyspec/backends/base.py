@@ -35,7 +35,7 @@ NAMESPACE_FUNCTIONS: tuple[str, ...] = (
     # reductions
     "sum", "mean",
     # elementwise smooth functions
-    "exp", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh", "asinh", "sin", "cos",
+    "exp", "expm1", "log", "log1p", "sqrt", "square", "tanh", "sinh", "cosh", "asinh", "sin", "cos",
     "sigmoid", "softplus",
     # piecewise-linear (differentiable away from the kink, derivative 1 or 0)
     "relu",

@@ -78,6 +78,7 @@ def _namespace() -> SimpleNamespace:
         sum=jnp.sum,
         mean=jnp.mean,
         exp=jnp.exp,
+        expm1=jnp.expm1,
         log=jnp.log,
         log1p=jnp.log1p,
         sqrt=jnp.sqrt,

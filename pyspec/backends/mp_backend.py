@@ -1,436 +1,63 @@
 """mpmath backend: arrays of ``mpmath.mpf`` with forward-mode derivatives exact to working precision.
 
-Arrays
-------
 A plain array is a NumPy ``object`` array whose entries are ``mpmath.mpf``; NumPy float64 input is
 converted exactly (``mpmath.mpf(float(x))`` is exact whenever the working precision has at least 53
 bits, i.e. at 16 digits or more). All arithmetic happens at the precision of the current mpmath
-context, which :meth:`MpBackend.context` sets.
+context, which :meth:`MpBackend.context` sets. Derivatives are the nested dual numbers of
+:mod:`pyspec.backends.duals` over the mpmath field :data:`MP_FIELD` defined here: there is no step
+size and no truncation (the one series, the Taylor polynomial in :func:`_expm`, is truncated below the
+working precision and carries enough extra terms that its derivatives are truncated below it too).
 
-Derivatives: nested vector dual numbers
----------------------------------------
-A :class:`Dual` carries a value array of shape ``s`` and a tangent array of shape ``s + (p,)``: ``p``
-directional derivatives at once, the direction axis last. Every operation propagates the tangent by
-its exact chain rule (``d(a*b) = da*b + a*db``, ``d exp(a) = exp(a) da``, ``d(A^{-1}b) =
-A^{-1}(db - dA x)``, ...), evaluated with the same mpmath arithmetic as the value. There is no step
-size and no truncation: a derivative is a finite composition of rounded mpmath operations, so it is
-exact up to round-off at the working precision, like the value itself. (The one series, the Taylor
-polynomial in :func:`expm`, is truncated below the working precision and carries enough extra terms
-that its derivatives are truncated below it too.)
-
-Derivatives of higher order come from *nesting* (forward over forward): a Dual's value and tangent
-may themselves be Duals. Each call of :func:`jvp` / :func:`jacobian` creates a fresh integer *tag*;
-tags grow with creation time and a Dual only ever contains Duals of smaller tags. A binary operation
-splits its operands at the larger of their tags and treats an operand without that tag as a constant.
-The differentiation that created a tag extracts exactly that tag's tangent, so derivatives taken for
-different calls are never confused (no "perturbation confusion"): ``jacobian(lambda t:
-jacobian(f, t), x)`` is the Hessian of ``f``, and the inner derivative of ``x * y`` in ``y`` is
-``x`` even while ``x`` is being differentiated by an enclosing call.
-
-Constants have no tangent and skip the tangent work; tangent arithmetic is vectorised with NumPy
-object-array operations (broadcast over the direction axis, matrix products through ``np.matmul``).
-
-Differences from the JAX namespace
-----------------------------------
+Differences from the JAX namespace (besides those of :mod:`pyspec.backends.duals`)
+----------------------------------------------------------------------------------
 * Operators on plain arrays are NumPy's on ``mpf`` objects, and Duals keep the same semantics:
   ``x / 0`` raises ``ZeroDivisionError`` (JAX: ``inf``) and ``(-1.0) ** 0.5`` is an ``mpc``
   (JAX: ``nan``; :meth:`MpBackend.all_finite` reports complex entries as not finite). ``log``,
   ``sqrt`` and ``log1p`` return ``nan`` outside their domain, as in JAX. Integer indexing of a plain
   array gives an ``mpf`` scalar, and 0-d arithmetic returns ``mpf`` scalars (NumPy's behaviour).
-* ``@`` with a Dual operand takes 1-D and 2-D operands only (no batched matmul).
 * ``solve`` / ``inv`` of a singular matrix raise ``numpy.linalg.LinAlgError`` (JAX: ``inf``/``nan``).
-* ``sum`` / ``mean`` / ``logsumexp`` take ``axis`` and ``keepdims`` only; ``softmax`` /
-  ``log_softmax`` take ``axis`` only. Duals define no comparison operators.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import math
 
-from types import SimpleNamespace
-from typing import Any, Callable, ContextManager, Union
+from typing import Any, Callable, ContextManager
 
 import mpmath
 import numpy as np
 
-from numpy.lib.array_utils import normalize_axis_tuple
+from pyspec.backends.dual_namespace import check_square, xp
+from pyspec.backends.duals import (
+    Arr,
+    Dual,
+    ScalarField,
+    add,
+    coerce,
+    div,
+    eye,
+    jacobian,
+    jvp,
+    matmul,
+    mul,
+    primal,
+    set_default_field,
+    use_field,
+)
+from pyspec.backends.field_backend import FieldBackend, plain
 
-__all__ = ["Dual", "MpBackend", "jacobian", "jvp", "xp"]
-
-_TAGS = itertools.count()
-"""Source of differentiation tags; later calls get larger tags (see the module docstring)."""
-
-
-class Dual:
-    """Array of values with ``p`` directional derivatives, for one differentiation tag.
-
-    Parameters
-    ----------
-    value : numpy.ndarray or Dual
-        Values, shape ``s``; a Dual of a smaller tag when differentiation is nested.
-    tangent : numpy.ndarray or Dual
-        Derivatives, shape ``s + (p,)``: ``tangent[..., j]`` is the derivative along direction ``j``.
-    tag : int
-        The differentiation (one call of :func:`jvp`) this perturbation belongs to.
-    """
-
-    __slots__ = ("value", "tangent", "tag")
-    __array_ufunc__ = None  # NumPy operators return NotImplemented, so ``ndarray * Dual`` reaches Dual
-    __array_priority__ = 1000.0
-
-    def __init__(self, value: Any, tangent: Any, tag: int) -> None:
-        self.value = _obj(value)
-        self.tangent = _obj(tangent)
-        self.tag = tag
-        if self.tangent.shape[:-1] != self.value.shape or self.tangent.ndim != self.value.ndim + 1:
-            raise ValueError(
-                f"Dual tangent shape {self.tangent.shape} does not extend value shape {self.value.shape}"
-            )
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Shape of the value."""
-        return self.value.shape
-
-    @property
-    def ndim(self) -> int:
-        """Number of value axes."""
-        return self.value.ndim
-
-    @property
-    def size(self) -> int:
-        """Number of value entries."""
-        return self.value.size
-
-    @property
-    def directions(self) -> int:
-        """Number ``p`` of directional derivatives."""
-        return self.tangent.shape[-1]
-
-    @property
-    def T(self) -> Dual:  # noqa: N802 (NumPy's name)
-        """Transpose (reversed axes)."""
-        return self.transpose()
-
-    def __len__(self) -> int:
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d Dual")
-        return self.shape[0]
-
-    def __repr__(self) -> str:
-        return f"Dual(tag={self.tag}, shape={self.shape}, directions={self.directions})"
-
-    def __getitem__(self, index: Any) -> Dual:
-        tangent_index = (index if isinstance(index, tuple) else (index,)) + (slice(None),)
-        return Dual(self.value[index], self.tangent[tangent_index], self.tag)
-
-    def transpose(self, *axes: Any) -> Dual:
-        """Permute the value axes like :meth:`numpy.ndarray.transpose`; the direction axis stays last."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
-            axes = tuple(axes[0] or ())
-        nd = self.ndim
-        perm = tuple(reversed(range(nd))) if not axes else normalize_axis_tuple(axes, nd, allow_duplicate=False)
-        return Dual(self.value.transpose(perm), self.tangent.transpose(perm + (nd,)), self.tag)
-
-    def reshape(self, *shape: Any) -> Dual:
-        """Reshape the value like :meth:`numpy.ndarray.reshape` (C order)."""
-        value = self.value.reshape(*shape)
-        return Dual(value, self.tangent.reshape(value.shape + (self.directions,)), self.tag)
-
-    def __neg__(self) -> Dual:
-        return Dual(-self.value, -self.tangent, self.tag)
-
-    def __pos__(self) -> Dual:
-        return self
-
-    def __add__(self, other: Any) -> Arr:
-        return _add(self, other)
-
-    def __radd__(self, other: Any) -> Arr:
-        return _add(other, self)
-
-    def __sub__(self, other: Any) -> Arr:
-        return _sub(self, other)
-
-    def __rsub__(self, other: Any) -> Arr:
-        return _sub(other, self)
-
-    def __mul__(self, other: Any) -> Arr:
-        return _mul(self, other)
-
-    def __rmul__(self, other: Any) -> Arr:
-        return _mul(other, self)
-
-    def __truediv__(self, other: Any) -> Arr:
-        return _div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Arr:
-        return _div(other, self)
-
-    def __pow__(self, other: Any) -> Arr:
-        return _pow(self, other)
-
-    def __rpow__(self, other: Any) -> Arr:
-        return _pow(other, self)
-
-    def __matmul__(self, other: Any) -> Arr:
-        return _matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Arr:
-        return _matmul(other, self)
-
-
-Arr = Union[np.ndarray, Dual]
-"""A plain ``object`` array of ``mpf`` or a (nested) :class:`Dual`."""
+__all__ = ["Dual", "MP_FIELD", "MpBackend", "jacobian", "jvp", "xp"]
 
 
 # ---------------------------------------------------------------------------------------------
-# conversion and structural helpers
+# the mpmath scalar field
 
 
 def _to_mpf(x: Any) -> mpmath.mpf:
     if isinstance(x, (float, np.floating)):
         return mpmath.mpf(float(x))
     return mpmath.mpf(int(x) if isinstance(x, (bool, np.integer, np.bool_)) else x)
-
-
-_MPF = np.frompyfunc(_to_mpf, 1, 1)
-
-
-def _obj(x: Any) -> Arr:
-    """``x`` itself if it is an array or Dual, else a 0-d object array (NumPy returns scalars for 0-d)."""
-    return x if isinstance(x, (np.ndarray, Dual)) else np.asarray(x, dtype=object)
-
-
-def _contains_dual(x: Any) -> bool:
-    if isinstance(x, Dual):
-        return True
-    return isinstance(x, (list, tuple)) and any(_contains_dual(e) for e in x)
-
-
-def _asarray(x: Any) -> Arr:
-    """Convert to a backend array; float64 and integers exactly, Duals unchanged.
-
-    Parameters
-    ----------
-    x : array_like
-        Dual, NumPy array (any real dtype), nested sequence (may contain Duals), or scalar.
-
-    Returns
-    -------
-    numpy.ndarray or Dual
-        An ``object`` array of ``mpf`` at the current precision, or the Dual.
-    """
-    if isinstance(x, Dual):
-        return x
-    if isinstance(x, (list, tuple)) and _contains_dual(x):
-        return _stack([_asarray(e) for e in x])
-    arr = np.asarray(x)
-    if arr.dtype.kind == "c":
-        raise TypeError("the mpmath backend is real: complex input is not supported")
-    return _obj(_MPF(arr))
-
-
-def _coerce(x: Any) -> Arr:
-    """Like :func:`_asarray` but trusts ``object`` arrays to hold mpf already (hot path)."""
-    if isinstance(x, Dual) or (isinstance(x, np.ndarray) and x.dtype == object):
-        return x
-    return _asarray(x)
-
-
-def _tag(x: Arr) -> int:
-    return x.tag if isinstance(x, Dual) else -1
-
-
-def _split(x: Arr, tag: int) -> tuple[Arr, Arr | None]:
-    """(value, tangent) of ``x`` at ``tag``; a tangent of ``None`` means constant at that tag."""
-    if isinstance(x, Dual) and x.tag == tag:
-        return x.value, x.tangent
-    return x, None
-
-
-def _primal(x: Arr) -> np.ndarray:
-    """The plain values under all perturbations."""
-    while isinstance(x, Dual):
-        x = x.value
-    return x
-
-
-def _zeros(shape: tuple[int, ...]) -> np.ndarray:
-    return np.full(shape, mpmath.mpf(0), dtype=object)
-
-
-def _ones(shape: tuple[int, ...]) -> np.ndarray:
-    return np.full(shape, mpmath.mpf(1), dtype=object)
-
-
-def _eye(n: int) -> np.ndarray:
-    out = _zeros((n, n))
-    np.fill_diagonal(out, mpmath.mpf(1))
-    return out
-
-
-def _expand(x: Arr) -> Arr:
-    """Append a length-1 axis, to broadcast a value against a tangent."""
-    return x[..., None]
-
-
-def _broadcast_to(x: Arr, shape: tuple[int, ...]) -> Arr:
-    if x.shape == shape:
-        return x
-    if isinstance(x, Dual):
-        return Dual(_broadcast_to(x.value, shape), _broadcast_to(x.tangent, shape + (x.directions,)), x.tag)
-    return np.broadcast_to(x, shape)
-
-
-def _accumulate(total: Arr | None, term: Arr | None) -> Arr | None:
-    """``total + term`` where ``None`` stands for zero."""
-    if total is None:
-        return term
-    return total if term is None else total + term
-
-
-def _prepare(op: str, a: Any, b: Any) -> tuple[Arr, Arr, int]:
-    """Coerce binary operands, check that they broadcast, and return the outermost tag (-1: none)."""
-    a, b = _coerce(a), _coerce(b)
-    tag = max(_tag(a), _tag(b))
-    if tag >= 0:
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(f"operands of '{op}' have incompatible shapes {a.shape} and {b.shape}") from None
-    return a, b, tag
-
-
-# ---------------------------------------------------------------------------------------------
-# arithmetic
-
-
-def _add(a: Any, b: Any) -> Arr:
-    a, b, tag = _prepare("+", a, b)
-    if tag < 0:
-        return _obj(a + b)
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    value = _obj(av + bv)
-    tangent = _accumulate(at, bt)
-    return Dual(value, _broadcast_to(tangent, value.shape + (tangent.shape[-1],)), tag)
-
-
-def _sub(a: Any, b: Any) -> Arr:
-    a, b, tag = _prepare("-", a, b)
-    if tag < 0:
-        return _obj(a - b)
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    value = _obj(av - bv)
-    tangent = at if bt is None else (-bt if at is None else at - bt)
-    return Dual(value, _broadcast_to(tangent, value.shape + (tangent.shape[-1],)), tag)
-
-
-def _mul(a: Any, b: Any) -> Arr:
-    a, b, tag = _prepare("*", a, b)
-    if tag < 0:
-        return _obj(a * b)
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    tangent = _accumulate(
-        None if at is None else at * _expand(bv),
-        None if bt is None else _expand(av) * bt,
-    )
-    return Dual(av * bv, tangent, tag)
-
-
-def _div(a: Any, b: Any) -> Arr:
-    a, b, tag = _prepare("/", a, b)
-    if tag < 0:
-        return _obj(a / b)
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    value = _div(av, bv)
-    tangent = _accumulate(
-        None if at is None else at * _expand(_div(1, bv)),
-        None if bt is None else -(_expand(_div(value, bv)) * bt),
-    )
-    return Dual(value, tangent, tag)
-
-
-def _pow(a: Any, b: Any) -> Arr:
-    a, b, tag = _prepare("**", a, b)
-    if _tag(b) >= 0:  # variable exponent: a**b = exp(b log a)
-        return _exp(_mul(b, _log(a)))
-    if tag < 0:
-        return _obj(a**b)
-    if not np.any(b != 0):
-        return _ones(np.broadcast_shapes(a.shape, b.shape))
-    value = _pow(a.value, b)
-    slope = _mul(b, _pow(a.value, _sub(b, 1)))
-    return Dual(value, _expand(slope) * a.tangent, tag)
-
-
-def _check_matmul(a: Arr, b: Arr) -> None:
-    if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
-        raise ValueError(f"'@' supports 1-D and 2-D operands, got shapes {a.shape} and {b.shape}")
-    if a.shape[-1] != b.shape[0]:
-        raise ValueError(f"operands of '@' have mismatched inner dimensions: shapes {a.shape} and {b.shape}")
-
-
-def _moveaxis(x: Arr, source: int, destination: int) -> Arr:
-    perm = list(range(x.ndim))
-    axis = perm.pop(source % x.ndim)
-    perm.insert(destination % x.ndim, axis)
-    return x.transpose(tuple(perm))
-
-
-def _dmatmul_left(da: Arr, b: Arr) -> Arr:
-    """Tangent of ``a @ b`` from the tangent ``da`` (shape ``a.shape + (p,)``) of ``a``."""
-    n, p = da.shape[-2], da.shape[-1]
-    rows = _moveaxis(da, -1, -2).reshape(-1, n)  # a.shape[:-1] + (p,) rows, flattened
-    out = (rows @ b).reshape(da.shape[:-2] + (p,) + b.shape[1:])
-    return _moveaxis(out, -2, -1) if b.ndim == 2 else out
-
-
-def _dmatmul_right(a: Arr, db: Arr) -> Arr:
-    """Tangent of ``a @ b`` from the tangent ``db`` (shape ``b.shape + (p,)``) of ``b``."""
-    out = a @ db.reshape(db.shape[0], -1)
-    return out.reshape(a.shape[:-1] + db.shape[1:])
-
-
-def _matmul(a: Any, b: Any) -> Arr:
-    a, b = _coerce(a), _coerce(b)
-    _check_matmul(a, b)
-    tag = max(_tag(a), _tag(b))
-    if tag < 0:
-        return _obj(a @ b)
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    tangent = _accumulate(
-        None if at is None else _dmatmul_left(at, bv),
-        None if bt is None else _dmatmul_right(av, bt),
-    )
-    return Dual(av @ bv, tangent, tag)
-
-
-# ---------------------------------------------------------------------------------------------
-# elementwise functions
-
-
-def _elementwise(
-    name: str, base: Callable[[Any], Any], slope: Callable[[Arr, Arr], Arr]
-) -> Callable[[Any], Arr]:
-    """An elementwise function from its scalar mpmath version and its derivative ``slope(x, y)``.
-
-    ``slope`` receives the input ``x`` and output ``y`` (possibly Duals of enclosing tags) and is
-    written with this module's operations, so that it can itself be differentiated.
-    """
-    ufunc = np.frompyfunc(base, 1, 1)
-
-    def function(x: Any) -> Arr:
-        x = _coerce(x)
-        if isinstance(x, Dual):
-            y = function(x.value)
-            return Dual(y, _expand(slope(x.value, y)) * x.tangent, x.tag)
-        return _obj(ufunc(x))
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = f"Elementwise ``{name}`` (mpmath at working precision), differentiable."
-    return function
 
 
 def _guarded(function: Callable[[Any], Any], lower: int) -> Callable[[Any], Any]:
@@ -449,149 +76,32 @@ def _mp_softplus(v: Any) -> mpmath.mpf:
     return (v if v > 0 else mpmath.mpf(0)) + mpmath.log1p(mpmath.exp(-abs(v)))
 
 
-def _step(x: Arr) -> np.ndarray:
-    """Derivative of relu: 1 where the primal value is positive, else 0 (a constant)."""
-    return _obj(np.frompyfunc(lambda v: mpmath.mpf(1) if v > 0 else mpmath.mpf(0), 1, 1)(_primal(x)))
-
-
-_exp = _elementwise("exp", mpmath.exp, lambda x, y: y)
-_log = _elementwise("log", _guarded(mpmath.log, 0), lambda x, y: _div(1, x))
-_log1p = _elementwise("log1p", _guarded(mpmath.log1p, -1), lambda x, y: _div(1, _add(1, x)))
-_sqrt = _elementwise("sqrt", _guarded(mpmath.sqrt, 0), lambda x, y: _div(1, _mul(2, y)))
-_square = _elementwise("square", lambda v: v * v, lambda x, y: _mul(2, x))
-_tanh = _elementwise("tanh", mpmath.tanh, lambda x, y: _sub(1, _mul(y, y)))
-_sinh = _elementwise("sinh", mpmath.sinh, lambda x, y: _cosh(x))
-_cosh = _elementwise("cosh", mpmath.cosh, lambda x, y: _sinh(x))
-_asinh = _elementwise("asinh", mpmath.asinh, lambda x, y: _div(1, _sqrt(_add(1, _mul(x, x)))))
-_sin = _elementwise("sin", mpmath.sin, lambda x, y: _cos(x))
-_cos = _elementwise("cos", mpmath.cos, lambda x, y: -_sin(x))
-_sigmoid = _elementwise("sigmoid", _mp_sigmoid, lambda x, y: _mul(y, _sub(1, y)))
-_softplus = _elementwise("softplus", _mp_softplus, lambda x, y: _sigmoid(x))
-_relu = _elementwise("relu", lambda v: mpmath.mpf(0) if v <= 0 else v, lambda x, y: _step(x))
-
-
-# ---------------------------------------------------------------------------------------------
-# shapes and reductions
-
-
-def _reshape(x: Any, shape: Any) -> Arr:
-    """Reshape (C order), like ``jnp.reshape(x, shape)``."""
-    return _coerce(x).reshape(shape)
-
-
-def _ravel(x: Any) -> Arr:
-    """Flatten to 1-D (C order)."""
-    return _coerce(x).reshape(-1)
-
-
-def _transpose(x: Any, axes: Any = None) -> Arr:
-    """Permute axes (reverse them when ``axes`` is ``None``)."""
-    x = _coerce(x)
-    return x.transpose(axes) if isinstance(x, Dual) else x.transpose(None if axes is None else tuple(axes))
-
-
-def _concatenate(arrays: Any, axis: int | None = 0) -> Arr:
-    """Join arrays along an existing axis (``axis=None``: flatten first), like ``jnp.concatenate``."""
-    items = [_coerce(a) for a in arrays]
-    if not items:
-        raise ValueError("concatenate needs at least one array")
-    if axis is None:
-        items, axis = [_ravel(a) for a in items], 0
-    tag = max(_tag(a) for a in items)
-    if tag < 0:
-        return np.concatenate(items, axis=axis)
-    if len({a.ndim for a in items}) != 1:
-        shapes = [a.shape for a in items]
-        raise ValueError(f"concatenate: arrays must have the same number of axes, got shapes {shapes}")
-    (axis,) = normalize_axis_tuple(axis, items[0].ndim)
-    pairs = [_split(a, tag) for a in items]
-    p = next(t.shape[-1] for _, t in pairs if t is not None)
-    tangents = [_zeros(v.shape + (p,)) if t is None else t for v, t in pairs]
-    return Dual(_concatenate([v for v, _ in pairs], axis), _concatenate(tangents, axis), tag)
-
-
-def _stack(arrays: Any, axis: int = 0) -> Arr:
-    """Join same-shape arrays along a new axis, like ``jnp.stack``."""
-    items = [_coerce(a) for a in arrays]
-    if not items:
-        raise ValueError("stack needs at least one array")
-    shapes = {a.shape for a in items}
-    if len(shapes) != 1:
-        raise ValueError(f"stack: all arrays must have the same shape, got {[a.shape for a in items]}")
-    (shape,) = shapes
-    (axis,) = normalize_axis_tuple(axis, len(shape) + 1)
-    return _concatenate([a.reshape(shape[:axis] + (1,) + shape[axis:]) for a in items], axis)
-
-
-def _outer(a: Any, b: Any) -> Arr:
-    """Outer product of the flattened inputs, like ``jnp.outer``."""
-    return _mul(_ravel(a).reshape(-1, 1), _ravel(b).reshape(1, -1))
-
-
-def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
-    return tuple(range(ndim)) if axis is None else normalize_axis_tuple(axis, ndim)
-
-
-def _sum(x: Any, axis: Any = None, keepdims: bool = False) -> Arr:
-    """Sum over ``axis`` (int, tuple or ``None`` for all), like ``jnp.sum``."""
-    x = _coerce(x)
-    axes = _axes(axis, x.ndim)
-    if isinstance(x, Dual):
-        return Dual(_sum(x.value, axes, keepdims), _sum(x.tangent, axes, keepdims), x.tag)
-    return _obj(np.sum(x, axis=axes, keepdims=keepdims))
-
-
-def _mean(x: Any, axis: Any = None, keepdims: bool = False) -> Arr:
-    """Mean over ``axis`` (int, tuple or ``None`` for all), like ``jnp.mean``."""
-    x = _coerce(x)
-    axes = _axes(axis, x.ndim)
-    count = math.prod(x.shape[i] for i in axes)
-    return _div(_sum(x, axes, keepdims), count)
-
-
-# ---------------------------------------------------------------------------------------------
-# softmax family
-
+_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+    "exp": mpmath.exp,
+    "expm1": mpmath.expm1,
+    "log": _guarded(mpmath.log, 0),
+    "log1p": _guarded(mpmath.log1p, -1),
+    "sqrt": _guarded(mpmath.sqrt, 0),
+    "square": lambda v: v * v,
+    "tanh": mpmath.tanh,
+    "sinh": mpmath.sinh,
+    "cosh": mpmath.cosh,
+    "asinh": mpmath.asinh,
+    "sin": mpmath.sin,
+    "cos": mpmath.cos,
+    "sigmoid": _mp_sigmoid,
+    "softplus": _mp_softplus,
+    "relu": lambda v: mpmath.mpf(0) if v <= 0 else v,
+    "relu_slope": lambda v: mpmath.mpf(1) if v > 0 else mpmath.mpf(0),
+    "power": lambda a, b: a**b,
+}
 
 _FINITE_OR_ZERO = np.frompyfunc(lambda v: v if mpmath.isfinite(v) else mpmath.mpf(0), 1, 1)
 
 
-def _shift(x: Arr, axes: tuple[int, ...]) -> np.ndarray:
-    """Max of the primal values over ``axes`` (kept), 0 where not finite; a constant shift."""
-    return _obj(_FINITE_OR_ZERO(np.max(_primal(x), axis=axes, keepdims=True)))
-
-
-def _squeeze(x: Arr, axes: tuple[int, ...]) -> Arr:
-    return x.reshape(tuple(d for i, d in enumerate(x.shape) if i not in axes))
-
-
-def _logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Arr:
-    """``log(sum(exp(x), axis))`` shifted by the primal max; ``axis=None`` reduces all, like JAX."""
-    x = _coerce(x)
-    axes = _axes(axis, x.ndim)
-    m = _shift(x, axes)
-    out = _add(_log(_sum(_exp(_sub(x, m)), axes, keepdims=True)), m)
-    return out if keepdims else _squeeze(out, axes)
-
-
-def _softmax(x: Any, axis: Any = -1) -> Arr:
-    """``exp(x) / sum(exp(x), axis)`` shifted by the primal max, like ``jax.nn.softmax``."""
-    x = _coerce(x)
-    axes = _axes(axis, x.ndim)
-    e = _exp(_sub(x, _shift(x, axes)))
-    return _div(e, _sum(e, axes, keepdims=True))
-
-
-def _log_softmax(x: Any, axis: Any = -1) -> Arr:
-    """``x - logsumexp(x, axis)`` shifted by the primal max, like ``jax.nn.log_softmax``."""
-    x = _coerce(x)
-    axes = _axes(axis, x.ndim)
-    s = _sub(x, _shift(x, axes))
-    return _sub(s, _log(_sum(_exp(s), axes, keepdims=True)))
-
-
-# ---------------------------------------------------------------------------------------------
-# linear algebra
+def _shift(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Max over ``axes`` (kept), 0 where not finite."""
+    return _FINITE_OR_ZERO(np.max(x, axis=axes, keepdims=True))
 
 
 def _lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -611,8 +121,9 @@ def _lu_factor(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lu, perm
 
 
-def _lu_apply(lu: np.ndarray, perm: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _lu_apply(factor: tuple[np.ndarray, np.ndarray], b: np.ndarray) -> np.ndarray:
     """Solve ``L U x = b[perm]`` for a plain ``b`` of shape ``(n,)`` or ``(n, r)``."""
+    lu, perm = factor
     x = b[perm]
     n = lu.shape[0]
     for j in range(n - 1):
@@ -621,53 +132,6 @@ def _lu_apply(lu: np.ndarray, perm: np.ndarray, b: np.ndarray) -> np.ndarray:
         x[j] = x[j] / lu[j, j]
         x[:j] -= np.multiply.outer(lu[:j, j], x[j])
     return x
-
-
-def _lu_apply_linear(lu: np.ndarray, perm: np.ndarray, b: Arr) -> Arr:
-    """:func:`_lu_apply` for a possibly dual ``b``: the solve is linear in ``b``."""
-    if isinstance(b, Dual):
-        n = b.shape[0]
-        tangent = _lu_apply_linear(lu, perm, b.tangent.reshape(n, -1)).reshape(b.tangent.shape)
-        return Dual(_lu_apply_linear(lu, perm, b.value), tangent, b.tag)
-    return _lu_apply(lu, perm, b)
-
-
-def _solve_factored(lu: np.ndarray, perm: np.ndarray, a: Arr, b: Arr) -> Arr:
-    """Solve ``a @ x = b`` given the factorisation of ``a``'s primal; ``dx = a^{-1}(db - da x)``."""
-    if _tag(a) < 0:
-        return _lu_apply_linear(lu, perm, b)
-    tag = max(_tag(a), _tag(b))
-    (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
-    x = _solve_factored(lu, perm, av, bv)
-    rhs = _accumulate(bt, None if at is None else -_dmatmul_left(at, x))
-    dx = _solve_factored(lu, perm, av, rhs.reshape(rhs.shape[0], -1))
-    return Dual(x, dx.reshape(rhs.shape), tag)
-
-
-def _check_square(name: str, a: Arr) -> None:
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise ValueError(f"{name}: expected a square matrix, got shape {a.shape}")
-
-
-def _solve(a: Any, b: Any) -> Arr:
-    """Solve ``a @ x = b`` (``b`` of shape ``(n,)`` or ``(n, k)``), differentiable in ``a`` and ``b``.
-
-    LU with partial pivoting of the primal matrix, computed once; every tangent is a further solve
-    with the same factors (``dx = a^{-1}(db - da x)``).
-    """
-    a, b = _coerce(a), _coerce(b)
-    _check_square("solve", a)
-    if b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
-        raise ValueError(f"solve: b must have shape ({a.shape[0]},) or ({a.shape[0]}, k), got {b.shape}")
-    lu, perm = _lu_factor(_primal(a))
-    return _solve_factored(lu, perm, a, b)
-
-
-def _inv(a: Any) -> Arr:
-    """Matrix inverse, ``solve(a, eye(n))``."""
-    a = _coerce(a)
-    _check_square("inv", a)
-    return _solve(a, _eye(a.shape[0]))
 
 
 _EXPM_THETA_BITS = 6
@@ -687,148 +151,45 @@ def _expm_terms(precision_bits: int) -> int:
 def _expm(a: Any) -> Arr:
     """Matrix exponential by scaling and squaring of a Taylor polynomial, differentiable.
 
-    The matrix is scaled by ``2**-s`` to 1-norm at most ``2**-6`` (``s`` from the primal values), the
-    Taylor polynomial (degree from the working precision) is evaluated by Horner's rule and squared
-    ``s`` times, all with this module's operations so that Duals propagate through it.
+    ``a`` is square (checked by the namespace). The matrix is scaled by ``2**-s`` to 1-norm at most
+    ``2**-6`` (``s`` from the primal values), the Taylor polynomial (degree from the working precision)
+    is evaluated by Horner's rule and squared ``s`` times, all with the dual operations so that Duals
+    propagate through it.
     """
-    a = _coerce(a)
-    _check_square("expm", a)
     n = a.shape[0]
-    norm = float(np.max(np.sum(np.abs(_primal(a)), axis=0))) if n else 0.0
+    norm = float(np.max(np.sum(np.abs(primal(a)), axis=0))) if n else 0.0
     s = max(0, math.ceil(math.log2(norm)) + _EXPM_THETA_BITS) if 0 < norm < math.inf else 0
-    scaled = _mul(a, mpmath.ldexp(1, -s))
-    identity = _eye(n)
+    scaled = mul(a, mpmath.ldexp(1, -s))
+    identity = eye(n)
     result: Arr = identity
     for k in range(_expm_terms(mpmath.mp.prec), 0, -1):
-        result = _add(identity, _div(_matmul(scaled, result), k))
+        result = add(identity, div(matmul(scaled, result), k))
     for _ in range(s):
-        result = _matmul(result, result)
+        result = matmul(result, result)
     return result
 
 
-# ---------------------------------------------------------------------------------------------
-# the namespace
-
-
-def _shape(shape: Any) -> tuple[int, ...]:
-    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
-
-
-def _zeros_ns(shape: Any) -> np.ndarray:
-    """Array of mpf zeros (``shape``: int or tuple)."""
-    return _zeros(_shape(shape))
-
-
-def _ones_ns(shape: Any) -> np.ndarray:
-    """Array of mpf ones (``shape``: int or tuple)."""
-    return _ones(_shape(shape))
-
-
-def _eye_ns(n: int) -> np.ndarray:
-    """Identity matrix of mpf."""
-    return _eye(n)
-
-
-xp = SimpleNamespace(
-    asarray=_asarray,
-    zeros=_zeros_ns,
-    ones=_ones_ns,
-    eye=_eye_ns,
-    reshape=_reshape,
-    ravel=_ravel,
-    concatenate=_concatenate,
-    stack=_stack,
-    transpose=_transpose,
-    outer=_outer,
-    sum=_sum,
-    mean=_mean,
-    exp=_exp,
-    log=_log,
-    log1p=_log1p,
-    sqrt=_sqrt,
-    square=_square,
-    tanh=_tanh,
-    sinh=_sinh,
-    cosh=_cosh,
-    asinh=_asinh,
-    sin=_sin,
-    cos=_cos,
-    sigmoid=_sigmoid,
-    softplus=_softplus,
-    relu=_relu,
-    logsumexp=_logsumexp,
-    softmax=_softmax,
-    log_softmax=_log_softmax,
-    solve=_solve,
-    inv=_inv,
+MP_FIELD = ScalarField(
+    name="mpmath",
+    convert=_to_mpf,
+    functions=_FUNCTIONS,
+    shift=_shift,
+    matmul=lambda a, b: a @ b,
+    factor=_lu_factor,
+    apply=_lu_apply,
     expm=_expm,
 )
-"""The mpmath array namespace (every name of ``NAMESPACE_FUNCTIONS``); it computes at the precision
-of the current mpmath context, so call it inside :meth:`MpBackend.context`."""
+"""The mpmath scalar field of :mod:`pyspec.backends.duals`: LU with partial pivoting in Python, the
+Taylor matrix exponential; also the default field outside every backend context."""
 
-
-# ---------------------------------------------------------------------------------------------
-# differentiation
-
-
-def jvp(fun: Callable[[Arr], Any], x: Any, tangents: Any) -> tuple[Arr, Arr]:
-    """Value and ``p`` directional derivatives of ``fun`` at the 1-D point ``x``.
-
-    Parameters
-    ----------
-    fun : callable
-        Maps a 1-D array to an array, written with :data:`xp` and array operators; may call
-        :func:`jvp` / :func:`jacobian` itself.
-    x : array_like
-        Point of shape ``(n,)`` (may be a Dual of an enclosing differentiation).
-    tangents : array_like
-        Directions, shape ``(n, p)``.
-
-    Returns
-    -------
-    value, derivatives
-        ``fun(x)`` and an array of shape ``fun(x).shape + (p,)``; plain arrays at the outermost
-        level, Duals of the enclosing differentiation when nested.
-    """
-    x, tangents = _coerce(x), _coerce(tangents)
-    if x.ndim != 1:
-        raise ValueError(f"jvp: x must be 1-D, got shape {x.shape}")
-    if tangents.ndim != 2 or tangents.shape[0] != x.shape[0]:
-        raise ValueError(f"jvp: tangents must have shape ({x.shape[0]}, p), got {tangents.shape}")
-    tag = next(_TAGS)
-    out = _coerce(fun(Dual(x, tangents, tag)))
-    if _tag(out) > tag:
-        raise RuntimeError("jvp: fun returned a perturbation of a differentiation that has finished")
-    value, derivative = _split(out, tag)
-    if derivative is None:
-        derivative = _zeros(value.shape + (tangents.shape[1],))
-    return _own(value), _own(derivative)
-
-
-def _own(x: Arr) -> Arr:
-    """A writable plain array that shares no memory with the input (broadcast views, seeds)."""
-    return np.array(x, dtype=object) if isinstance(x, np.ndarray) else x
-
-
-def jacobian(fun: Callable[[Arr], Any], x: Any) -> Arr:
-    """Jacobian of ``fun`` at the 1-D point ``x``: shape ``fun(x).shape + (n,)``; nestable."""
-    x = _coerce(x)
-    if x.ndim != 1:
-        raise ValueError(f"jacobian: x must be 1-D, got shape {x.shape}")
-    return jvp(fun, x, _eye(x.shape[0]))[1]
+set_default_field(MP_FIELD)
 
 
 # ---------------------------------------------------------------------------------------------
 # the backend
 
 
-def _plain(name: str, x: Any) -> np.ndarray:
-    if isinstance(x, Dual):
-        raise TypeError(f"{name} takes plain arrays, not a Dual (it is not differentiable here)")
-    return _coerce(x)
-
-
-class MpBackend:
+class MpBackend(FieldBackend):
     """mpmath backend at ``digits`` decimal digits (see the module docstring).
 
     Parameters
@@ -838,57 +199,28 @@ class MpBackend:
     """
 
     def __init__(self, digits: int) -> None:
-        if isinstance(digits, bool) or not isinstance(digits, int) or digits < 16:
-            raise ValueError(f"digits must be an integer >= 16, got {digits!r}")
-        self.digits = digits
+        super().__init__(digits)
         self.name = f"mpmath-{digits}"
-        self.eps = 10.0 ** (-digits)
-        self.xp = xp
 
     def context(self) -> ContextManager[None]:
-        """``mpmath.workdps(digits)``; re-entrant."""
-        return mpmath.workdps(self.digits)
-
-    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
-        """``fun`` itself (nothing to compile)."""
-        return fun
-
-    def asarray(self, x: Any) -> Arr:
-        """Exact conversion to an object array of mpf (Duals pass through)."""
-        with self.context():
-            return _asarray(x)
-
-    def to_host(self, tree: Any) -> Any:
-        """``tree`` itself: results stay mpf arrays so that post-processing keeps the precision."""
-        return tree
-
-    def jvp(self, fun: Callable[[Arr], Any], x: Any, tangents: Any) -> tuple[Arr, Arr]:
-        """See :func:`jvp`."""
-        with self.context():
-            return jvp(fun, x, tangents)
-
-    def jacobian(self, fun: Callable[[Arr], Any], x: Any) -> Arr:
-        """See :func:`jacobian`."""
-        with self.context():
-            return jacobian(fun, x)
-
-    def solve(self, a: Any, b: Any) -> Arr:
-        """Solve ``a @ x = b`` (LU with partial pivoting; Duals allowed)."""
-        with self.context():
-            return _solve(a, b)
+        """``mpmath.workdps(digits)`` with the mpmath field active; re-entrant."""
+        stack = contextlib.ExitStack()
+        stack.enter_context(mpmath.workdps(self.digits))
+        stack.enter_context(use_field(MP_FIELD))
+        return stack
 
     def eigvalsh(self, a: Any) -> np.ndarray:
         """Eigenvalues of the symmetric matrix ``a``, ascending (``mpmath.eigsy``)."""
         with self.context():
-            a = _plain("eigvalsh", a)
-            _check_square("eigvalsh", a)
+            a = plain("eigvalsh", a)
+            check_square("eigvalsh", a)
             values = mpmath.eigsy(mpmath.matrix(a.tolist()), eigvals_only=True)
             return np.array(sorted(values), dtype=object)
 
     def svdvals(self, a: Any) -> np.ndarray:
         """Singular values of the matrix ``a``, descending (``mpmath.svd_r``)."""
         with self.context():
-            a = _plain("svdvals", a)
+            a = plain("svdvals", a)
             if a.ndim != 2:
                 raise ValueError(f"svdvals: expected a matrix, got shape {a.shape}")
             values = mpmath.svd_r(mpmath.matrix(a.tolist()), compute_uv=False)
@@ -897,28 +229,28 @@ class MpBackend:
     def norm(self, x: Any) -> Any:
         """Frobenius norm: an mpf for a plain array, a 0-d Dual for a Dual."""
         with self.context():
-            x = _coerce(x)
+            x = coerce(x)
             if isinstance(x, Dual):
-                return _sqrt(_sum(_square(x)))
+                return xp.sqrt(xp.sum(xp.square(x)))
             return mpmath.sqrt(mpmath.fsum(x.ravel(), squared=True))
 
     def to_float(self, x: Any) -> float:
         """A plain scalar (mpf or 0-d array) as a Python float."""
-        x = _plain("to_float", x)
+        x = plain("to_float", x)
         if x.size != 1:
             raise ValueError(f"to_float: expected a scalar, got shape {x.shape}")
         return float(x.reshape(()).item())
 
     def to_numpy(self, x: Any) -> np.ndarray:
         """A plain array rounded to NumPy float64."""
-        return _plain("to_numpy", x).astype(np.float64)
+        return plain("to_numpy", x).astype(np.float64)
 
     def all_finite(self, x: Any) -> bool:
         """Whether every entry (of the value and, for Duals, of every tangent) is finite and real.
 
         Complex entries (mpmath's ``(-1)**0.5``) count as not finite: the backend is real.
         """
-        x = _coerce(x)
+        x = coerce(x)
         if isinstance(x, Dual):
             return self.all_finite(x.value) and self.all_finite(x.tangent)
         return all(not isinstance(v, mpmath.mpc) and mpmath.isfinite(v) for v in x.ravel())

@@ -136,6 +136,7 @@ CASES = [
     Case("mean", ("mean",), 6, lambda t, xp: xp.mean(xp.reshape(t * t, (2, 3)), axis=1)),
     Case("mean-all", ("mean",), 6, lambda t, xp: xp.mean(xp.sin(t))),
     Case("exp", ("exp",), 6, lambda t, xp: xp.exp(t)),
+    Case("expm1", ("expm1",), 6, lambda t, xp: xp.expm1(1e-3 * t) + xp.expm1(2 * t)),
     Case("log", ("log",), 6, lambda t, xp: xp.log(t), "pos"),
     Case("log1p", ("log1p",), 6, lambda t, xp: xp.log1p(0.9 * t)),
     Case("sqrt", ("sqrt",), 6, lambda t, xp: xp.sqrt(t), "pos"),
@@ -232,6 +233,7 @@ def _diag_reference(f: Callable[[Any], Any], x: np.ndarray, digits: int) -> np.n
 
 CLOSED_FORMS = {
     "exp": mpmath.exp,
+    "expm1": mpmath.exp,
     "tanh": lambda v: 1 / mpmath.cosh(v) ** 2,
     "sigmoid": lambda v: mpmath.exp(-v) / (1 + mpmath.exp(-v)) ** 2,
     "softplus": lambda v: 1 / (1 + mpmath.exp(-v)),
