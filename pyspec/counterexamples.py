@@ -1,4 +1,4 @@
-"""Certified counterexamples to the paper's statements that the project corrects (MATH.md [C] items).
+"""Certified counterexamples to the paper's statements that the project corrects (docs/theory.md#corrections-and-interpretations).
 
 For each correction, an instance given by exact rationals (``pyspec/data/counterexamples.json``; every
 number is a dyadic rational, so float64 holds it exactly and ball arithmetic starts from radius 0) and
