@@ -105,10 +105,12 @@ theorem corollary3_last_layer {ℓ : F → ℝ} {h : E₀ → F₀} {L : (F₀ �
     intro V
     have h1 : HasFDerivAt (fun V' : F₀ →L[ℝ] F => L (V', φ))
         (L' (V, φ) ∘L ContinuousLinearMap.inl ℝ (F₀ →L[ℝ] F) E₀) V :=
-      (hL (V, φ)).comp V (hasFDerivAt_prodMk_left V φ)
+      HasFDerivAt.comp (f := fun V' : F₀ →L[ℝ] F => (V', φ)) V (hL (V, φ))
+        (hasFDerivAt_prodMk_left V φ)
     have h2 : HasFDerivAt (fun V' : F₀ →L[ℝ] F => ℓ (ContinuousLinearMap.apply ℝ F (h φ) V'))
         (ℓ' (ContinuousLinearMap.apply ℝ F (h φ) V) ∘L ContinuousLinearMap.apply ℝ F (h φ)) V :=
-      (hℓ (ContinuousLinearMap.apply ℝ F (h φ) V)).comp V
+      HasFDerivAt.comp (f := ⇑(ContinuousLinearMap.apply ℝ F (h φ))) V
+        (hℓ (ContinuousLinearMap.apply ℝ F (h φ) V))
         (ContinuousLinearMap.apply ℝ F (h φ)).hasFDerivAt
     have h12 : (fun V' : F₀ →L[ℝ] F => L (V', φ)) =ᶠ[𝓝 V]
         fun V' : F₀ →L[ℝ] F => ℓ (ContinuousLinearMap.apply ℝ F (h φ) V') :=

@@ -74,26 +74,28 @@ theorem symmetry_orthogonality {L : E → F} {T : G → E → E} {a : G} {θ : E
   -- θ-derivative of `L (T a ϑ) = L ϑ`: `L₁' ∘ T_θ = L'`
   have e1 : L₁' ∘L (Tθ : E →L[ℝ] E) = L' := by
     have h1 : HasFDerivAt (fun ϑ => L (T a ϑ)) (L₁' ∘L (Tθ : E →L[ℝ] E)) θ :=
-      hLT.comp θ hTθ
+      HasFDerivAt.comp (f := T a) θ hLT hTθ
     have hθ' : (fun ϑ => L (T a ϑ)) =ᶠ[𝓝 θ] L := hθ
     exact h1.unique (hL.congr_of_eventuallyEq hθ')
   -- a-derivative of `L (T b θ) = L θ`: `L₁' ∘ T_a = 0`
   have e2 : L₁' ∘L Ta = 0 := by
-    have h3 : HasFDerivAt (fun b => L (T b θ)) (L₁' ∘L Ta) a := hLT.comp a hTa
+    have h3 : HasFDerivAt (fun b => L (T b θ)) (L₁' ∘L Ta) a :=
+      HasFDerivAt.comp (f := fun b => T b θ) a hLT hTa
     have ha' : (fun b => L (T b θ)) =ᶠ[𝓝 a] fun _ => L θ := ha
     have h4 : HasFDerivAt (fun b => L (T b θ)) (0 : G →L[ℝ] F) a :=
       HasFDerivAt.congr_of_eventuallyEq (hasFDerivAt_const (𝕜 := ℝ) (L θ) a) ha'
     exact h3.unique h4
   -- pointwise linear algebra
   refine ContinuousLinearMap.ext fun g => ?_
-  have k1 : L₁' (Tθ (Tθ.symm (Ta g))) = L' (Tθ.symm (Ta g)) :=
-    DFunLike.congr_fun e1 (Tθ.symm (Ta g))
-  rw [ContinuousLinearEquiv.apply_symm_apply] at k1
-  have k2 : L₁' (Ta g) = 0 := DFunLike.congr_fun e2 g
-  calc (L' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta)) g = L' (Tθ.symm (Ta g)) := rfl
-    _ = L₁' (Ta g) := k1.symm
-    _ = 0 := k2
-    _ = (0 : G →L[ℝ] F) g := rfl
+  -- k1 : L₁' (Ta g) = L' (Tθ.symm (Ta g)),  k2 : L₁' (Ta g) = 0
+  have k1 := DFunLike.congr_fun e1 (Tθ.symm (Ta g))
+  rw [ContinuousLinearMap.comp_apply, ContinuousLinearEquiv.coe_apply,
+    ContinuousLinearEquiv.apply_symm_apply] at k1
+  have k2 := DFunLike.congr_fun e2 g
+  rw [ContinuousLinearMap.comp_apply, zero_apply] at k2
+  rw [ContinuousLinearMap.comp_apply, ContinuousLinearMap.comp_apply,
+    ContinuousLinearEquiv.coe_apply, zero_apply, ← k1]
+  exact k2
 
 /-- **Eq. (2) of arXiv:2512.21447, global form.** If `L (T b ϑ) = L ϑ` for all `b` and `ϑ`,
 then `L' ∘L (T_θ⁻¹ ∘L T_a) = 0` at every good position `(a, θ)`. -/
