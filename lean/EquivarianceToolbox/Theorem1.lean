@@ -358,7 +358,7 @@ theorem theorem1_hessian_quadratic {ℓ : F → ℝ} {f : E → F} {T : G → E 
     theorem1_key_identity_eventually hequiv hf hfT hTθ hTa hSy hSa hSinj hvdef hwdef
   have hcore := hessian_action_core hf hℓ hℓ' hL hL' hv hw hid (v θ g₁) g₂
   have k := DFunLike.congr_fun hid.self_of_nhds g₁
-  simp only [ContinuousLinearMap.comp_apply] at k
+  rw [ContinuousLinearMap.comp_apply] at k
   -- k : f' θ (v θ g₁) = w (f θ) g₁  (eq. (12) at `θ`)
   rw [k] at hcore
   exact hcore
@@ -491,15 +491,19 @@ theorem theorem1_hessian_quadratic_TS {ℓ : F → ℝ} {f : E → F} {T : G →
 
 /-- **Theorem 1, item 2a** in `fderiv` form (`(v, w)` form, with `H = ∇²L(θ)` the second
 `fderiv` of `L = ℓ ∘ f`, `v = charDirection T a`, `w = charOutput S a`):
-`H(v g, δ) = ∇²ℓ(∇f δ, w g) + ∇ℓ((∂_y w)(∇f δ) g) - ∇L((∂_θ v)(δ) g)`. Hypotheses: eq. (1) near
-`(a, θ)`; `f`, `T a`, `S a` and the `a`-slices differentiable; `f` and `ℓ` of class `C²` at `θ`,
-`f θ`; `(a, ϑ)` good for `ϑ` near `θ` and `∂yS` invertible near `f θ`; `v` and `w`
+`H(v g, δ) = ∇²ℓ(∇f δ, w g) + ∇ℓ((∂_y w)(∇f δ) g) - ∇L((∂_θ v)(δ) g)`. Hypotheses (all local):
+eq. (1) near `(a, θ)`; `f` and `ℓ` of class `C²` at `θ`, `f θ`; `f` differentiable near `T a θ`;
+`T a` and the `a`-slices `b ↦ T b ϑ` differentiable for `ϑ` near `θ`, `S a` and `b ↦ S b y` for
+`y` near `f θ`; `(a, ϑ)` good for `ϑ` near `θ` and `∂yS` invertible near `f θ`; `v` and `w`
 differentiable at `θ`, `f θ`. -/
 theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G → E → E}
     {S : G → F → F} {a : G} {θ : E} (hequiv : IsEquivariantAt f T S a θ)
-    (hf : Differentiable ℝ f) (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
-    (hT : Differentiable ℝ (T a)) (hTa : ∀ ϑ, DifferentiableAt ℝ (fun b => T b ϑ) a)
-    (hS : Differentiable ℝ (S a)) (hSa : ∀ y, DifferentiableAt ℝ (fun b => S b y) a)
+    (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
+    (hfT : ∀ᶠ y in 𝓝 (T a θ), DifferentiableAt ℝ f y)
+    (hT : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (T a) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (fun b => T b ϑ) a)
+    (hS : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (S a) y)
+    (hSa : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (fun b => S b y) a)
     (hTinv : ∀ᶠ ϑ in 𝓝 θ, (fderiv ℝ (T a) ϑ).IsInvertible)
     (hSinv : ∀ᶠ y in 𝓝 (f θ), (fderiv ℝ (S a) y).IsInvertible)
     (hv : DifferentiableAt ℝ (charDirection T a) θ)
@@ -509,18 +513,20 @@ theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G �
         + fderiv ℝ ℓ (f θ) (fderiv ℝ (charOutput S a) (f θ) (fderiv ℝ f θ δ) g)
         - fderiv ℝ (ℓ ∘ f) θ (fderiv ℝ (charDirection T a) θ δ g) := by
   have hL2 : ContDiffAt ℝ 2 (ℓ ∘ f) θ := hℓ2.comp θ hf2
+  -- `T a ϑ` stays near `T a θ` when `ϑ` is near `θ`
+  have hTc : Filter.Tendsto (T a) (𝓝 θ) (𝓝 (T a θ)) := hT.self_of_nhds.continuousAt.tendsto
   have h1 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hf ϑ).hasFDerivAt
+    eventually_hasFDerivAt_of_contDiffAt_two hf2
   have h2 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f (T a ϑ)) (T a ϑ) :=
-    Filter.Eventually.of_forall fun ϑ => (hf (T a ϑ)).hasFDerivAt
+    (hTc.eventually hfT).mono fun ϑ (hϑ : DifferentiableAt ℝ f (T a ϑ)) => hϑ.hasFDerivAt
   have h3 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (fderiv ℝ (T a) ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hT ϑ).hasFDerivAt
+    hT.mono fun ϑ (hϑ : DifferentiableAt ℝ (T a) ϑ) => hϑ.hasFDerivAt
   have h4 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (fderiv ℝ (fun b => T b ϑ) a) a :=
-    Filter.Eventually.of_forall fun ϑ => (hTa ϑ).hasFDerivAt
+    hTa.mono fun ϑ (hϑ : DifferentiableAt ℝ (fun b => T b ϑ) a) => hϑ.hasFDerivAt
   have h5 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (S a) (fderiv ℝ (S a) y) y :=
-    Filter.Eventually.of_forall fun y => (hS y).hasFDerivAt
+    hS.mono fun y (hy : DifferentiableAt ℝ (S a) y) => hy.hasFDerivAt
   have h6 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (fun b => S b y) (fderiv ℝ (fun b => S b y) a) a :=
-    Filter.Eventually.of_forall fun y => (hSa y).hasFDerivAt
+    hSa.mono fun y (hy : DifferentiableAt ℝ (fun b => S b y) a) => hy.hasFDerivAt
   have h7 : ∀ᶠ y in 𝓝 (f θ), Function.Injective (fderiv ℝ (S a) y) := by
     filter_upwards [hSinv] with y hy
     exact hy.injective
@@ -546,9 +552,12 @@ theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G �
 hypotheses of `theorem1_hessian_action_fderiv`. -/
 theorem theorem1_hessian_quadratic_fderiv {ℓ : F → ℝ} {f : E → F} {T : G → E → E}
     {S : G → F → F} {a : G} {θ : E} (hequiv : IsEquivariantAt f T S a θ)
-    (hf : Differentiable ℝ f) (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
-    (hT : Differentiable ℝ (T a)) (hTa : ∀ ϑ, DifferentiableAt ℝ (fun b => T b ϑ) a)
-    (hS : Differentiable ℝ (S a)) (hSa : ∀ y, DifferentiableAt ℝ (fun b => S b y) a)
+    (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
+    (hfT : ∀ᶠ y in 𝓝 (T a θ), DifferentiableAt ℝ f y)
+    (hT : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (T a) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (fun b => T b ϑ) a)
+    (hS : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (S a) y)
+    (hSa : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (fun b => S b y) a)
     (hTinv : ∀ᶠ ϑ in 𝓝 θ, (fderiv ℝ (T a) ϑ).IsInvertible)
     (hSinv : ∀ᶠ y in 𝓝 (f θ), (fderiv ℝ (S a) y).IsInvertible)
     (hv : DifferentiableAt ℝ (charDirection T a) θ)
@@ -558,18 +567,20 @@ theorem theorem1_hessian_quadratic_fderiv {ℓ : F → ℝ} {f : E → F} {T : G
         + fderiv ℝ ℓ (f θ) (fderiv ℝ (charOutput S a) (f θ) (charOutput S a (f θ) g₁) g₂)
         - fderiv ℝ (ℓ ∘ f) θ (fderiv ℝ (charDirection T a) θ (charDirection T a θ g₁) g₂) := by
   have hL2 : ContDiffAt ℝ 2 (ℓ ∘ f) θ := hℓ2.comp θ hf2
+  -- `T a ϑ` stays near `T a θ` when `ϑ` is near `θ`
+  have hTc : Filter.Tendsto (T a) (𝓝 θ) (𝓝 (T a θ)) := hT.self_of_nhds.continuousAt.tendsto
   have h1 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hf ϑ).hasFDerivAt
+    eventually_hasFDerivAt_of_contDiffAt_two hf2
   have h2 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f (T a ϑ)) (T a ϑ) :=
-    Filter.Eventually.of_forall fun ϑ => (hf (T a ϑ)).hasFDerivAt
+    (hTc.eventually hfT).mono fun ϑ (hϑ : DifferentiableAt ℝ f (T a ϑ)) => hϑ.hasFDerivAt
   have h3 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (fderiv ℝ (T a) ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hT ϑ).hasFDerivAt
+    hT.mono fun ϑ (hϑ : DifferentiableAt ℝ (T a) ϑ) => hϑ.hasFDerivAt
   have h4 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (fderiv ℝ (fun b => T b ϑ) a) a :=
-    Filter.Eventually.of_forall fun ϑ => (hTa ϑ).hasFDerivAt
+    hTa.mono fun ϑ (hϑ : DifferentiableAt ℝ (fun b => T b ϑ) a) => hϑ.hasFDerivAt
   have h5 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (S a) (fderiv ℝ (S a) y) y :=
-    Filter.Eventually.of_forall fun y => (hS y).hasFDerivAt
+    hS.mono fun y (hy : DifferentiableAt ℝ (S a) y) => hy.hasFDerivAt
   have h6 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (fun b => S b y) (fderiv ℝ (fun b => S b y) a) a :=
-    Filter.Eventually.of_forall fun y => (hSa y).hasFDerivAt
+    hSa.mono fun y (hy : DifferentiableAt ℝ (fun b => S b y) a) => hy.hasFDerivAt
   have h7 : ∀ᶠ y in 𝓝 (f θ), Function.Injective (fderiv ℝ (S a) y) := by
     filter_upwards [hSinv] with y hy
     exact hy.injective
