@@ -159,8 +159,10 @@ theorem hasDerivAt_noiseTrace {N : ℕ} {g : Fin N → E → E} {H : Fin N → E
   have hM2 : HasDerivAt (fun s : ℝ => ‖(N : ℝ)⁻¹ • ∑ x, g x (θ + s • v)‖ ^ 2)
       (2 * inner ℝ ((N : ℝ)⁻¹ • ∑ x, g x θ) ((N : ℝ)⁻¹ • ∑ x, H x v)) 0 :=
     hM.norm_sq.congr_deriv (by rw [e])
-  -- `noiseTrace` and `sampleMean` unfold by definition
-  exact hS.fun_sub hM2
+  -- `noiseTrace` and `sampleMean` unfold by definition (second alternative: unfold them first)
+  first
+    | exact hS.fun_sub hM2
+    | (simp only [noiseTrace, sampleMean]; exact hS.fun_sub hM2)
 
 /-- **Corollary 2 of arXiv:2512.21447, step 2 (`⟨∇ Tr Σ, v⟩ = -2 Tr(A Σ)`), algebraic part.**
 If `⟪V x, u⟫ = -⟪G x, A u⟫` for every sample `x` and every `u` (i.e. `Hₓ v = -Aᵀ gₓ` with
