@@ -74,7 +74,7 @@ theorem homogeneity_euler {f : E → F} {f' : E →L[ℝ] F} {θ : E} {p : ℝ}
     (hasDerivAt_id' (1 : ℝ)).smul_const θ
   -- chain rule for `a ↦ f (a • θ)` at `a = 1`
   have h1 : HasDerivAt (fun a : ℝ => f (a • θ)) (f' ((1 : ℝ) • θ)) 1 :=
-    hf.comp_hasDerivAt_of_eq 1 hγ (one_smul ℝ θ).symm
+    hf.comp_hasDerivAt_of_eq (1 : ℝ) hγ (one_smul ℝ θ).symm
   -- power rule for `a ↦ a ^ p • f θ` at `a = 1`
   have h2 : HasDerivAt (fun a : ℝ => a ^ p • f θ) ((p * (1 : ℝ) ^ (p - 1)) • f θ) 1 :=
     (Real.hasDerivAt_rpow_const (x := 1) (p := p) (Or.inl one_ne_zero)).smul_const (f θ)
@@ -106,8 +106,11 @@ theorem homogeneity_euler_loss {ℓ : F → ℝ} {f : E → F} {ℓ' : F →L[�
     L' θ = p * ℓ' (f θ) := by
   have hcomp : HasFDerivAt (fun ϑ => ℓ (f ϑ)) (ℓ' ∘L f') θ := HasFDerivAt.comp (f := f) θ hℓ hf
   have hL' : L' = ℓ' ∘L f' := hL.unique hcomp
-  rw [hL', ContinuousLinearMap.comp_apply, homogeneity_euler hhom hf,
-    ContinuousLinearMap.map_smul, smul_eq_mul]
+  rw [hL', ContinuousLinearMap.comp_apply, homogeneity_euler hhom hf]
+  -- `ℓ' (p • f θ) = p • ℓ' (f θ) = p * ℓ' (f θ)`
+  first
+    | rw [ContinuousLinearMap.map_smul, smul_eq_mul]
+    | simp only [map_smul, smul_eq_mul]
 
 /-- **Eq. (3) of arXiv:2512.21447 (Hessian action along `θ` for a homogeneous model).**
 Every hypothesis is local: `f` is `p`-homogeneous (real `p`, `a` near `1`) at every `ϑ` near `θ`
@@ -179,7 +182,10 @@ theorem homogeneity_hessian_quadratic {ℓ : F → ℝ} {f : E → F} {ℓ' : F 
   have hl : L' θ θ = p * ℓ' (f θ) (f θ) :=
     homogeneity_euler_loss hhom.self_of_nhds hℓ.self_of_nhds hf.self_of_nhds hL.self_of_nhds
   have hK : ℓ'' (f' θ θ) (f θ) = p * ℓ'' (f θ) (f θ) := by
-    rw [he, ContinuousLinearMap.map_smul, smul_apply, smul_eq_mul]
+    rw [he]
+    first
+      | rw [ContinuousLinearMap.map_smul, smul_apply, smul_eq_mul]
+      | simp only [map_smul, smul_apply, smul_eq_mul]
   rw [hl, hK] at h3
   -- `h3 : L'' θ θ = (p - 1) * (p * ℓ' (f θ) (f θ)) + p * (p * ℓ'' (f θ) (f θ))`
   linear_combination h3
