@@ -44,8 +44,10 @@ FLOAT64 = Arithmetic(digits=None, accept=1e-6, reject=1e-10)
 
 
 def mp_arithmetic(digits: int) -> Arithmetic:
-    """``digits``-digit arithmetic: the same ``accept``, rounding below ``10^-(digits-10)``."""
-    return Arithmetic(digits=digits, accept=1e-6, reject=10.0 ** (-(digits - 10)))
+    """``digits``-digit arithmetic: rounding stays below ``10^-(digits-10)``, and anything above
+    ``10^-(digits-10)/2`` (``1e-20`` at 50 digits) is a direction: float64's undecidable band
+    ``[1e-10, 1e-6]`` is decided."""
+    return Arithmetic(digits=digits, accept=10.0 ** (-(digits - 10) / 2), reject=10.0 ** (-(digits - 10)))
 
 
 class RankSplit(NamedTuple):
