@@ -133,6 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     f.add_argument("--only", default="", help="comma-separated experiment names (default: all; see pyspec.experiments)")
     f.add_argument("--seed", type=int, default=0, help="seed of every random draw")
     f.set_defaults(run=_figures)
+    from pyspec.discovery.report import add_arguments as discover_arguments, run as discover_run
+
+    d = sub.add_parser("discover", help="count, find and check conservation laws and symmetries (pyspec.discovery)")
+    discover_arguments(d)
+    d.set_defaults(run=discover_run)
     args = parser.parse_args(argv)
     _enable_x64()
     return int(args.run(args))

@@ -84,7 +84,7 @@ class DiscoveredSymmetries(NamedTuple):
 
         A generator's field is a gradient (``A t = ∇Q``) iff ``A`` is symmetric and ``c = 0``; the
         symmetric ones are the null space of ``A ↦ (A − Aᵀ, c)`` within the span found. Each charge
-        takes flat parameters ``t``.
+        takes the parameters as a pytree (or flat vector) ``θ`` and returns ``½ tᵀAt``.
         """
         if not self.count:
             return ()
@@ -97,7 +97,7 @@ class DiscoveredSymmetries(NamedTuple):
         charges = []
         for c in combos.T:
             A = jnp.asarray(np.einsum("k,kij->ij", c, self.matrices))
-            charges.append(lambda t, A=A: 0.5 * jnp.dot(t, A @ t))
+            charges.append(lambda theta, A=A: 0.5 * jnp.dot(_flat(theta), A @ _flat(theta)))
         return tuple(charges)
 
     def equivariance(self, name: str = "discovered") -> Equivariance:

@@ -232,11 +232,14 @@ def conservation_laws(
     if precision not in ("auto", None):
         if isinstance(precision, bool) or not isinstance(precision, int) or precision < 20:
             raise ValueError(f"precision must be 'auto', None or an integer >= 20 digits, got {precision!r}")
-        return _count(model, theta, inputs, precision=precision, arithmetic=mp_arithmetic(precision), **options)
+        return _count_at(model, theta, inputs, precision, **options)
     result = _count(model, theta, inputs, precision=None, arithmetic=FLOAT64, **options)
     if precision == "auto" and result.ambiguous and accepts_xp(model):
-        high = _count(
-            model, theta, inputs, precision=ESCALATION_DIGITS, arithmetic=mp_arithmetic(ESCALATION_DIGITS), **options
-        )
-        return high._replace(float64=result)
+        return _count_at(model, theta, inputs, ESCALATION_DIGITS, **options)._replace(float64=result)
     return result
+
+
+def _count_at(model: Callable[..., Any], theta: Any, inputs: Any, digits: int, **options: Any) -> ConservationLaws:
+    """:func:`_count` in the mpmath backend's working precision of ``digits`` digits."""
+    with get_backend(digits).context():
+        return _count(model, theta, inputs, precision=digits, arithmetic=mp_arithmetic(digits), **options)
