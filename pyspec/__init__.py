@@ -60,9 +60,16 @@ from pyspec.certify import CERTIFIED_BOUND
 from pyspec.counterexamples import counterexamples
 from pyspec.errors import KinkError
 
+# Discovery (conservation laws and symmetries found numerically)
+from pyspec.discovery import ConservationLaws, conservation_laws, discover_symmetries, find_conserved_quantities
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConservationLaws",
+    "conservation_laws",
+    "discover_symmetries",
+    "find_conserved_quantities",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",

@@ -167,6 +167,12 @@ def _counterexamples(args: argparse.Namespace) -> int:
     return counterexamples_main(args)
 
 
+def _discover(args: argparse.Namespace) -> int:
+    from pyspec.discovery.report import run
+
+    return run(args)
+
+
 def _list(args: argparse.Namespace) -> int:
     from pyspec.listing import catalog_markdown, listing, render_listing
 
@@ -235,6 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     x = command("counterexamples", "certified counterexamples to the paper's statements that the project corrects")
     x.add_argument("--json", action="store_true", help="print the instances and enclosures as one JSON object")
     x.set_defaults(run=_counterexamples)
+    from pyspec.discovery.report import add_arguments as discover_arguments
+
+    d = command("discover", "count, find and check the conservation laws and symmetries of models (pyspec.discovery)")
+    discover_arguments(d)
+    d.set_defaults(run=_discover)
     args = parser.parse_args(argv)
     _enable_x64()
     try:

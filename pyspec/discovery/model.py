@@ -1,0 +1,103 @@
+"""A user's model ``f(θ, x)`` as the stacked output map ``F(t)`` of flat parameters, in any backend.
+
+Discovery works on flat parameters ``t ∈ ℝⁿ`` (the leaves of the pytree ``θ`` raveled and joined in
+tree order) and on ``F(t) = (f(θ, x_1), …, f(θ, x_N))`` raveled: one coordinate per output ``i`` and
+input ``x``. A model written against the array namespace (a keyword argument ``xp``, see
+:mod:`pyspec.backends.base`) runs in float64 and at any precision; any other JAX function runs in
+float64 only.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from pyspec.backends import get_backend
+
+__all__ = ["FlatModel", "flat_model", "accepts_xp"]
+
+
+def accepts_xp(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes the array namespace as the keyword argument ``xp``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+class FlatModel(NamedTuple):
+    """A model on flat parameters.
+
+    Attributes
+    ----------
+    t : array
+        The flat parameters (backend array).
+    F : callable
+        ``t ↦`` the raveled outputs over all inputs, shape ``(M,)``.
+    unflatten : callable
+        ``t ↦ θ`` (the user's pytree).
+    shapes : tuple of tuple of int
+        Shape of each leaf, in tree order.
+    paths : tuple of str
+        Key path of each leaf, for reports.
+    """
+
+    t: Any
+    F: Callable[[Any], Any]
+    unflatten: Callable[[Any], Any]
+    shapes: tuple[tuple[int, ...], ...]
+    paths: tuple[str, ...]
+
+
+def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: int | None) -> FlatModel:
+    """Bind ``model`` to flat parameters in the backend of ``precision`` (``None``: JAX float64).
+
+    ``model(θ, x)`` (or ``model(θ)`` when ``inputs is None``), optionally with the keyword ``xp``.
+    ``inputs`` has a leading axis over the data points.
+    """
+    neutral = accepts_xp(model)
+    if precision is not None and not neutral:
+        raise TypeError(
+            "computing at a given precision needs a backend-neutral model: give it a keyword argument "
+            "`xp` and write it with that array namespace (pyspec.backends.base)"
+        )
+    backend = get_backend(precision)
+    xp = backend.xp
+    leaves_paths, treedef = jax.tree_util.tree_flatten_with_path(theta)
+    if not leaves_paths:
+        raise ValueError("theta has no array leaves")
+    paths = tuple(jax.tree_util.keystr(p) or "θ" for p, _ in leaves_paths)
+    host = [np.asarray(leaf, dtype=np.float64) for _, leaf in leaves_paths]
+    if any(np.iscomplexobj(np.asarray(leaf)) for _, leaf in leaves_paths):
+        raise TypeError("theta has complex leaves; conservation laws are computed for real parameters")
+    shapes = tuple(h.shape for h in host)
+    sizes = [int(np.prod(s)) for s in shapes]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    t = backend.asarray(np.concatenate([h.ravel() for h in host]))
+
+    def unflatten(flat: Any) -> Any:
+        parts = [
+            flat[offsets[i]] if shapes[i] == () else xp.reshape(flat[offsets[i] : offsets[i + 1]], shapes[i])
+            for i in range(len(shapes))
+        ]
+        return jax.tree_util.tree_unflatten(treedef, parts)
+
+    call = (lambda *args: model(*args, xp=xp)) if neutral else model
+    if inputs is None:
+        F = lambda flat: xp.ravel(xp.asarray(call(unflatten(flat))))  # noqa: E731
+    elif precision is None:
+        X = jnp.asarray(inputs)
+        F = lambda flat: jnp.ravel(jax.vmap(lambda x: jnp.asarray(call(unflatten(flat), x)))(X))  # noqa: E731
+    else:
+        X = [np.asarray(x, dtype=np.float64) for x in np.asarray(inputs)]
+
+        def F(flat: Any) -> Any:
+            th = unflatten(flat)
+            return xp.concatenate([xp.ravel(xp.asarray(call(th, xp.asarray(x)))) for x in X], axis=0)
+
+    return FlatModel(t=t, F=F, unflatten=unflatten, shapes=shapes, paths=paths)

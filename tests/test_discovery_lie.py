@@ -1,0 +1,94 @@
+"""Counting conservation laws (pyspec.discovery.lie, .span, .zoo): the validation table and its controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pyspec.discovery import ARCHITECTURES, conservation_laws
+from pyspec.discovery.span import FLOAT64, split_rows
+from pyspec.discovery.zoo import _generic_relu, architecture
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES, ids=lambda a: a.name)
+def test_count_matches_the_literature(arch):
+    """Each architecture's count equals the published one, decided by a clear gap in float64."""
+    model, theta, inputs = arch.build(0)
+    result = conservation_laws(model, theta, inputs)
+    assert result.count == arch.known, (arch.name, result.dims)
+    assert result.converged and not result.ambiguous
+    assert result.gap > 1e4
+    assert result.digits is None
+
+
+def _relu_neuron_broken(eps):
+    """2-layer ReLU (2 → 2 → 1) plus ``eps·(W1[0,0])²·x₀``: breaks neuron 0's rescaling only."""
+
+    def model(p, x, *, xp):
+        return p["W2"] @ xp.relu(p["W1"] @ x) + eps * p["W1"][0, 0] ** 2 * x[0]
+
+    theta = {"W1": np.array([[1.0, 0.3], [-0.2, 1.0]]), "W2": np.array([[0.7, -1.1]])}
+    inputs = np.random.default_rng(3).standard_normal((12, 2))
+    assert _generic_relu([inputs @ theta["W1"].T])  # neurons not dead, not always on, not alike
+    return model, theta, inputs
+
+
+def test_breaking_one_symmetry_removes_exactly_one_law():
+    """Negative control: the same count on a model with one neuron's rescaling broken is one less."""
+    for eps, expected in ((0.0, 2), (0.3, 1)):
+        model, theta, inputs = _relu_neuron_broken(eps)
+        assert conservation_laws(model, theta, inputs).count == expected
+
+
+def test_ambiguous_gap_escalates_to_50_digits():
+    """A breaking of size 1e-8 sits in float64's undecided band; 50 digits decide it (one law fewer)."""
+    model, theta, inputs = _relu_neuron_broken(1e-8)
+    result = conservation_laws(model, theta, inputs, oversample=3)
+    assert result.digits == 50
+    assert result.float64 is not None and result.float64.ambiguous
+    assert result.count == 1 and not result.ambiguous
+
+
+def test_high_precision_agrees_with_float64():
+    model, theta, inputs = architecture("linear_residual").build(0)
+    low = conservation_laws(model, theta, inputs[:10], precision=None)
+    high = conservation_laws(model, theta, inputs[:10], precision=30, oversample=3)
+    assert high.count == low.count == 3
+    assert high.digits == 30 and max(high.bracket_values[-1]) < 1e-20
+
+
+def test_row_sketch_states_its_failure_probability():
+    model, theta, inputs = architecture("relu2").build(0)
+    assert conservation_laws(model, theta, inputs).failure_probability == pytest.approx(6e-10)
+    assert conservation_laws(model, theta, inputs[:8]).failure_probability == 0.0
+
+
+def test_randomized_null_space_matches_the_svd():
+    """The large-n path (QR + inverse subspace iteration) finds the same rank and complement."""
+    rng = np.random.default_rng(0)
+    n, c = 200, 7
+    A = rng.standard_normal((n + 10, n - c)) @ rng.standard_normal((n - c, n)) @ np.diag(np.logspace(0, -4, n))
+    dense, randomized = split_rows(A, FLOAT64, dense_max=10**6), split_rows(A, FLOAT64, dense_max=10)
+    assert dense.rank == randomized.rank == n - c
+    P = dense.complement @ dense.complement.T - randomized.complement @ randomized.complement.T
+    assert np.linalg.norm(P) < 1e-8
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [({"max_depth": 0}, ValueError), ({"oversample": 1}, ValueError), ({"precision": 10}, ValueError)],
+)
+def test_bad_options_are_named(kwargs, error):
+    model, theta, inputs = architecture("linear1").build(0)
+    with pytest.raises(error, match=next(iter(kwargs))):
+        conservation_laws(model, theta, inputs, **kwargs)
+
+
+def test_high_precision_needs_a_backend_neutral_model():
+    with pytest.raises(TypeError, match="xp"):
+        conservation_laws(lambda p, x: p @ x, np.ones((2, 2)), np.ones((3, 2)), precision=30)
+
+
+def test_complex_parameters_are_rejected():
+    with pytest.raises(TypeError, match="complex"):
+        conservation_laws(lambda p, x: p @ x, np.ones((2, 2)) * 1j, np.ones((3, 2)))
