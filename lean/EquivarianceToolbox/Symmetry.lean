@@ -237,7 +237,7 @@ theorem symmetry_hessian_null_space_clm {L : E → F} {T : G → E → E} {a : G
   -- (a chain `rw [zero_apply, zero_apply]` can match the outer application first)
   have hz : ((0 : G →L[ℝ] E →L[ℝ] F) g) δ = 0 := by
     simp only [zero_apply]
-  -- the left side `((L'' ∘L v θ) g) δ` is `L'' (v θ g) δ` by `ContinuousLinearMap.comp_apply` (`rfl`)
+  -- the left side `((L'' ∘L v θ) g) δ` is `L'' (v θ g) δ` (`ContinuousLinearMap.comp_apply`)
   rw [ContinuousLinearMap.comp_apply, hz]
   exact h0
 
