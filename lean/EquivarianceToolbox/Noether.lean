@@ -140,6 +140,7 @@ theorem hasDerivAt_noiseTrace {N : ℕ} {g : Fin N → E → E} {H : Fin N → E
   -- the line `s ↦ θ + s • v`
   have hc : HasDerivAt (fun s : ℝ => θ + s • v) v 0 :=
     (((hasDerivAt_id' (0 : ℝ)).smul_const v).const_add θ).congr_deriv (one_smul ℝ v)
+  -- `e` rewrites the point `θ + 0 • v`; the `simp only` fallbacks below also beta-reduce
   have e : θ + (0 : ℝ) • v = θ := by
     rw [zero_smul, add_zero]
   -- per-sample gradients along the line
@@ -147,7 +148,7 @@ theorem hasDerivAt_noiseTrace {N : ℕ} {g : Fin N → E → E} {H : Fin N → E
     (hg x).comp_hasDerivAt_of_eq 0 hc e.symm
   have hnx : ∀ x, HasDerivAt (fun s : ℝ => ‖g x (θ + s • v)‖ ^ 2)
       (2 * inner ℝ (g x θ) (H x v)) 0 := fun x =>
-    (hgx x).norm_sq.congr_deriv (by rw [e])
+    (hgx x).norm_sq.congr_deriv (by first | rw [e] | simp only [zero_smul, add_zero])
   -- the first term `(1/N) ∑ₓ ‖gₓ‖²`
   have hS : HasDerivAt (fun s : ℝ => (N : ℝ)⁻¹ * ∑ x, ‖g x (θ + s • v)‖ ^ 2)
       ((N : ℝ)⁻¹ * ∑ x, 2 * inner ℝ (g x θ) (H x v)) 0 :=
@@ -158,7 +159,7 @@ theorem hasDerivAt_noiseTrace {N : ℕ} {g : Fin N → E → E} {H : Fin N → E
     (HasDerivAt.fun_sum (u := Finset.univ) fun x _ => hgx x).fun_const_smul (N : ℝ)⁻¹
   have hM2 : HasDerivAt (fun s : ℝ => ‖(N : ℝ)⁻¹ • ∑ x, g x (θ + s • v)‖ ^ 2)
       (2 * inner ℝ ((N : ℝ)⁻¹ • ∑ x, g x θ) ((N : ℝ)⁻¹ • ∑ x, H x v)) 0 :=
-    hM.norm_sq.congr_deriv (by rw [e])
+    hM.norm_sq.congr_deriv (by first | rw [e] | simp only [zero_smul, add_zero])
   -- `noiseTrace` and `sampleMean` unfold by definition (second alternative: unfold them first)
   first
     | exact hS.fun_sub hM2

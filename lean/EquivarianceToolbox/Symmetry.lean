@@ -231,7 +231,14 @@ theorem symmetry_hessian_null_space_clm {L : E → F} {T : G → E → E} {a : G
     (hvdef : ∀ᶠ ϑ in 𝓝 θ, Tθ ϑ ∘L v ϑ = Ta ϑ) (hv : HasFDerivAt v v' θ) (hcrit : L' θ = 0) :
     L'' ∘L v θ = 0 := by
   refine ContinuousLinearMap.ext fun g => ContinuousLinearMap.ext fun δ => ?_
-  rw [ContinuousLinearMap.comp_apply, zero_apply, zero_apply]
-  exact (symmetry_hessian_null_space hsymm hL hL' hLT hTθ hTa hvdef hv hcrit g δ).1
+  have h0 : L'' (v θ g) δ = 0 :=
+    (symmetry_hessian_null_space hsymm hL hL' hLT hTθ hTa hvdef hv hcrit g δ).1
+  -- `((0 : G →L[ℝ] E →L[ℝ] F) g) δ = 0`; `simp only` rewrites the nested zeros in either order
+  -- (a chain `rw [zero_apply, zero_apply]` can match the outer application first)
+  have hz : ((0 : G →L[ℝ] E →L[ℝ] F) g) δ = 0 := by
+    simp only [zero_apply]
+  -- the left side `((L'' ∘L v θ) g) δ` is `L'' (v θ g) δ` (`ContinuousLinearMap.comp_apply`)
+  rw [ContinuousLinearMap.comp_apply, hz]
+  exact h0
 
 end EquivarianceToolbox
