@@ -14,6 +14,7 @@ __all__ = [
     "NotStationaryError",
     "ShapeError",
     "NonFiniteError",
+    "PrecisionError",
 ]
 
 
@@ -43,3 +44,9 @@ class ShapeError(PyspecError, ValueError):
 
 class NonFiniteError(PyspecError, ValueError):
     """An input, an output or a derivative contains NaN or infinity; the message names where."""
+
+
+class PrecisionError(PyspecError, RuntimeError):
+    """The model, ``T``, ``S`` or the loss computes below the check's precision (float32 or bfloat16
+    inside a float64 check), or JAX's 64-bit mode is off; the message says where and how to fix it
+    (:mod:`pyspec.precision`)."""

@@ -7,13 +7,14 @@ from pyspec.backends.base import NAMESPACE_FUNCTIONS, Array, Backend
 __all__ = ["NAMESPACE_FUNCTIONS", "Array", "Backend", "get_backend"]
 
 
-def get_backend(precision: int | None = None, *, jit: bool = True) -> Backend:
+def get_backend(precision: int | str | None = None, *, jit: bool = True) -> Backend:
     """The backend for a working precision.
 
     Parameters
     ----------
-    precision : int or None
-        ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath.
+    precision : int, None or "float32"
+        ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath;
+        ``"float32"`` for JAX float32 with tolerances at float32's round-off (:mod:`pyspec.precision`).
     jit : bool
         JAX only: compile each check with XLA (best for a one-off check of a new model). ``False``
         evaluates op by op, which is faster when many models of the same shapes are checked in one
@@ -23,6 +24,10 @@ def get_backend(precision: int | None = None, *, jit: bool = True) -> Backend:
         from pyspec.backends.jax_backend import JaxBackend
 
         return JaxBackend(jit=jit)
+    if precision == "float32":
+        from pyspec.backends.jax_backend import JaxFloat32Backend
+
+        return JaxFloat32Backend(jit=jit)
     if isinstance(precision, bool) or not isinstance(precision, int) or precision < 20:
         raise ValueError(f"precision must be None (float64) or an integer >= 20 digits, got {precision!r}")
     from pyspec.backends.mp_backend import MpBackend
