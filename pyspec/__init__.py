@@ -55,9 +55,19 @@ from pyspec.stationary import symmetry_hessian_null_space
 from pyspec.theorem1 import Theorem1Report, theorem1
 from pyspec.theorem2 import Theorem2Report, theorem2
 
+# Frameworks (issue 14): Equinox / Flax containers, ready-made symmetries, the audit, precision guard
+from pyspec import symmetries
+from pyspec.audit import AuditRow, AuditTable, audit
+from pyspec.errors import PrecisionError
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuditRow",
+    "AuditTable",
+    "PrecisionError",
+    "audit",
+    "symmetries",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",

@@ -25,7 +25,6 @@ from pyspec.backends import get_backend
 from pyspec.characteristic import direction_of, equivariance_report, position_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.errors import PyspecError
 from pyspec.report import Report, flow_derivative, norm, vanishes
 
 __all__ = ["AuditRow", "AuditTable", "audit", "candidates", "model_function", "symmetry_conservation"]
@@ -169,24 +168,9 @@ def model_function(model: Any, params: Any, data: Any, vmap: bool | None = None)
     raise TypeError(f"cannot audit a {type(model).__name__}: pass an Equinox, NNX or linen module or a function")
 
 
-def _layers(theta: Any) -> list[sym.Layer]:
-    view = TreeView(theta)
-    parents: dict[tuple[Any, ...], None] = {}
-    for leaf in view.leaves:
-        if leaf.path and leaf.path[-1] in ("weight", "kernel") and len(leaf.shape) == 2:
-            parents[leaf.path[:-1]] = None
-    out = []
-    for parent in parents:
-        try:
-            out.append(sym.layer(theta, parent))
-        except PyspecError:
-            continue
-    return out
-
-
 def candidates(theta: Any, output_size: int) -> list[sym.Symmetry]:
     """Every ready-made symmetry whose shapes fit the layers of ``theta`` (outputs of ``output_size``)."""
-    Ls = _layers(theta)
+    Ls = sym.layers(theta)
     out: list[sym.Symmetry] = []
     view = TreeView(theta)
     covered = {i for L in Ls for i in (L.weight, L.bias) if i is not None}
@@ -248,7 +232,8 @@ def symmetry_conservation(problem: Problem, theta: Any, symmetry: sym.Symmetry, 
     grad, d_in, d_out, J = B.to_host(B.compile(body)(theta))
     tol = tolerance(B, problem.n + problem.m)
     natural = norm(B, J) * norm(B, grad)  # rounding level of the JVPs ∇Q·∇L
-    identity = "rescaling_conservation" if symmetry.name.startswith("rescaling") else "reparam_conservation"
+    identity = ("rescaling_conservation" if symmetry.name.startswith("rescaling") else
+                "symmetry_orthogonality" if "scale invariance" in symmetry.name else "reparam_conservation")
     return Report(identity, {
         "balance": compare(B, identity, -d_in, {"outgoing": -d_out}, tol, natural),
         "flow": vanishes(B, identity, d_in - d_out, tol, natural),

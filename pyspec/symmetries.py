@@ -45,6 +45,7 @@ __all__ = [
     "Layer",
     "Symmetry",
     "layer",
+    "layers",
     "homogeneity",
     "rescaling",
     "reparameterization",
@@ -177,8 +178,35 @@ def layer(theta: Any, address: Address, layout: str = "auto") -> Layer:
                  in_dim=int(in_dim), out_dim=int(out_dim))
 
 
+def layers(theta: Any) -> list[Layer]:
+    """Every layer of ``theta`` in leaf order: a parent of one 2-D ``weight`` or ``kernel`` leaf (and
+    an optional ``bias``)."""
+    view = TreeView(theta)
+    parents = dict.fromkeys(leaf.path[:-1] for leaf in view.leaves
+                            if leaf.path and leaf.path[-1] in ("weight", "kernel") and len(leaf.shape) == 2)
+    found = []
+    for parent in parents:
+        try:
+            found.append(layer(theta, parent))
+        except ShapeError:
+            continue
+    return found
+
+
 def _layers(theta: Any, addresses: Sequence[Address], layout: str) -> list[Layer]:
-    return [a if isinstance(a, Layer) else layer(theta, a, layout) for a in addresses]
+    """Resolve addresses; an int is the position in :func:`layers`."""
+    out = []
+    for a in addresses:
+        if isinstance(a, Layer):
+            out.append(a)
+        elif isinstance(a, int) and not isinstance(a, bool):
+            found = layers(theta)
+            if not -len(found) <= a < len(found):
+                raise ShapeError(f"layer {a} requested, but theta has {len(found)} layers: {[L.name for L in found]}")
+            out.append(found[a])
+        else:
+            out.append(layer(theta, a, layout))
+    return out
 
 
 def _transform(theta: Any, xp: Any, edit: Callable[[list[Any]], None]) -> Any:
