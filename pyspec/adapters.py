@@ -25,7 +25,7 @@ import numpy as np
 
 from pyspec.errors import ShapeError
 
-__all__ = ["TreeView", "Leaf", "adapt", "path_name", "parse_path", "is_container"]
+__all__ = ["TreeView", "Leaf", "adapt", "path_name", "parse_path", "is_container", "unwrap"]
 
 Path = tuple[Any, ...]
 """A key path as tokens: strings (attribute or dict keys) and ints (sequence indices)."""
@@ -74,6 +74,12 @@ def parse_path(text: str | Path) -> Path:
             tokens.append(m.group(1) if m.group(1) is not None else
                           (int(m.group(2)) if m.group(2) is not None else m.group(3)))
     return tuple(tokens)
+
+
+def unwrap(x: Any) -> Any:
+    """The array inside an NNX ``Variable`` (``x`` itself otherwise)."""
+    getter = getattr(x, "get_value", None)
+    return getter() if callable(getter) and not hasattr(x, "shape") else x
 
 
 def _module(name: str) -> Any:
@@ -185,7 +191,7 @@ class TreeView:
         for i, (expected, (path, leaf)) in enumerate(zip(self.leaves, got)):
             if path != expected.path:
                 raise ShapeError(
-                    f"{who} returned a tree that differs from {self.role} at array leaf {i}: "
+                    f"{who} returned a structure that differs from {self.role}'s at array leaf {i}: "
                     f"expected {expected.name!r}, got {path_name(path)!r}"
                 )
             shape = tuple(np.shape(leaf))
@@ -194,7 +200,7 @@ class TreeView:
         if len(got) != len(self.leaves):
             first = self.leaves[len(got)].name if len(got) < len(self.leaves) else path_name(got[len(self.leaves)][0])
             what = "lacks" if len(got) < len(self.leaves) else "has an extra"
-            raise ShapeError(f"{who} returned a tree that {what} the array leaf {first!r} of {self.role}")
+            raise ShapeError(f"{who} returned a structure that {what} the array leaf {first!r} of {self.role}")
         return [leaf for _, leaf in got]
 
     def rebuild(self, arrays: list[Any]) -> Any:
@@ -213,7 +219,7 @@ class TreeView:
         applied to ``tree`` (the container this view was made from)."""
         if callable(address):
             target = address(tree)
-            target = getattr(target, "value", target)
+            target = unwrap(target)
             for i, leaf in enumerate(self.arrays(tree)):
                 if leaf is target:
                     return i

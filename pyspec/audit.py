@@ -249,6 +249,7 @@ def audit(
     symmetries: Sequence[sym.Symmetry] | None = None,
     dtype: str | None = None,
     vmap: bool | None = None,
+    theorems: bool = True,
 ) -> AuditTable:
     """Try every applicable ready-made symmetry of ``model`` at ``params`` (DESIGN §7).
 
@@ -268,6 +269,9 @@ def audit(
         ``"float32"`` checks a float32 model at float32's round-off (:mod:`pyspec.precision`).
     vmap : bool, optional
         Equinox only: apply the module per sample (default) or to the batch.
+    theorems : bool
+        Check Theorem 1 / 2 for every symmetry that holds (default); ``False`` measures the
+        symmetries, ranks and conservation laws only (verdict ``"inconclusive"``, reason "not checked").
 
     Returns
     -------
@@ -295,7 +299,7 @@ def audit(
     rows, directions = [], []
     n = 0
     for s in cands:
-        row, v, n = _audit_one(s, f, flat_loss, theta, backend)
+        row, v, n = _audit_one(s, f, flat_loss, theta, backend, theorems)
         rows.append(row)
         if v is not None:
             directions.append(v)
@@ -304,7 +308,7 @@ def audit(
 
 
 def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any], theta: Any,
-               backend: Any) -> tuple[AuditRow, np.ndarray | None, int]:
+               backend: Any, theorems: bool) -> tuple[AuditRow, np.ndarray | None, int]:
     from pyspec.theorem1 import theorem1_report
     from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual, theorem2_report
 
@@ -336,15 +340,27 @@ def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any
                 law = symmetry_conservation(problem, th, s, theta)
                 base["conserved"] = s.conserved_name
                 base["conserved_residual"] = law.flow.residual
-            result = theorem1_report(problem, a, th, check_equivariance=False)
+            if not theorems:
+                return AuditRow(holds=True, rank=rank, verdict="inconclusive", reason="not checked",
+                                theorem_residual=None, **base), v, problem.n
+            result = theorem1_report(*_compiled(eq, loss, s.a, theta, backend), check_equivariance=False)
         else:
             fp = fixed_point_residual(problem, a, th)
             if fp > FIXED_POINT_CANCELLATION * tolerance(backend, problem.n):
                 return AuditRow(holds=True, rank=None, verdict="inconclusive",
                                 reason=f"not a fixed point (|T(θ) − θ|/|θ| = {fp:.1e})", theorem_residual=None,
                                 **base), None, problem.n
-            result = theorem2_report(problem, a, th, check_hypotheses=False)
+            if not theorems:
+                return AuditRow(holds=True, rank=None, verdict="inconclusive", reason="not checked",
+                                theorem_residual=None, **base), None, problem.n
+            result = theorem2_report(*_compiled(eq, loss, s.a, theta, backend), check_hypotheses=False)
         worst = max(c.residual for c in result.checks)
         verdict = "holds" if result.holds else "fails"
         return AuditRow(holds=True, rank=rank, verdict=verdict, reason="" if result.holds else "identity fails",
                         theorem_residual=worst, **base), v, problem.n
+
+
+def _compiled(eq: Equivariance, loss: Callable[..., Any], a: Any, theta: Any, backend: Any) -> tuple[Problem, Any, Any]:
+    """``eq`` bound to the compiling version of ``backend``: a theorem's nested derivatives run several
+    times faster compiled, while the screening of candidates is faster op by op."""
+    return bind(eq, loss, a, theta, get_backend("float32" if backend.name == "jax-float32" else None, jit=True))

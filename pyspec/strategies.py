@@ -13,7 +13,7 @@ Using a drawn instance ``case``:
 * ``case.a(xp)``, ``case.theta(xp)``: the point in the namespace ``xp`` of a backend
   (``ps.backends.get_backend().xp`` for float64, ``get_backend(50).xp`` for 50 digits, so that a fixed
   point is exact at that precision), or NumPy float64 arrays with ``case.a(None)``;
-* ``case.eq.model(theta, xp=xp)`` evaluates the model yourself; ``pyspec.catalog.broken(case)`` is the
+* ``case.eq.model(theta, xp=xp)`` evaluates the model yourself; ``pyspec.catalog.base.broken(case)`` is the
   same instance with its equivariance broken (a negative control for your own test);
 * ``case.args``: what the applications need (degree, layout, generator, …; see ``Instance``).
 Shapes are fixed per strategy (a few variants) so that JAX reuses its compiled operations across

@@ -36,7 +36,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from pyspec.adapters import TreeView, parse_path, path_name
+from pyspec.adapters import TreeView, parse_path, path_name, unwrap
 from pyspec.backends import get_backend
 from pyspec.equivariance import Equivariance
 from pyspec.errors import ShapeError
@@ -146,13 +146,11 @@ def layer(theta: Any, address: Address, layout: str = "auto") -> Layer:
     view = TreeView(theta)
     if callable(address):
         target = address(theta)
-        target = getattr(target, "value", target)
+        target = unwrap(target)
         if not hasattr(target, "shape") or not hasattr(target, "ndim"):
-            arrays = view.arrays(theta)
-            ids = {id(x): i for i, x in enumerate(arrays)}
-            w = next((ids[id(getattr(getattr(target, n), "value", getattr(target, n)))] for n in ("weight", "kernel")
-                      if hasattr(target, n) and id(getattr(getattr(target, n), "value", getattr(target, n))) in ids),
-                     None)
+            ids = {id(x): i for i, x in enumerate(view.arrays(theta))}
+            w = next((ids[id(unwrap(getattr(target, n)))] for n in ("weight", "kernel")
+                      if hasattr(target, n) and id(unwrap(getattr(target, n))) in ids), None)
             if w is None:
                 raise ShapeError(f"the getter {address!r} returns neither an array leaf nor a layer with a weight")
             address = view.leaves[w].path[:-1]
