@@ -71,7 +71,7 @@ def _caller(fn: Callable[..., Any], role: str, backend: Backend) -> Callable[...
     if _accepts_xp(fn):
         xp = backend.xp
         return lambda *args: fn(*args, xp=xp)
-    if backend.name != "jax-float64":
+    if not backend.name.startswith("jax-"):
         raise TypeError(
             f"the {role} is not backend-neutral, so it cannot run on the {backend.name} backend: "
             "give it a keyword argument `xp` and write it with that array namespace "
