@@ -173,9 +173,9 @@ def candidates(theta: Any, output_size: int) -> list[sym.Symmetry]:
     Ls = sym.layers(theta)
     out: list[sym.Symmetry] = []
     view = TreeView(theta)
-    covered = {i for L in Ls for i in (L.weight, L.bias) if i is not None}
+    covered = {p for L in Ls for p in (L.weight, L.bias) if p is not None}
     chain = all(a.out_dim == b.in_dim for a, b in zip(Ls, Ls[1:]))
-    if Ls and chain and covered == set(range(len(view.leaves))):
+    if Ls and chain and covered == {leaf.path for leaf in view.leaves}:
         out.append(sym.homogeneity(theta, Ls))
     for L1 in Ls:
         for L2 in Ls:

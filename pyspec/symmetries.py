@@ -64,15 +64,16 @@ Address = Any
 
 
 class Layer(NamedTuple):
-    """A linear map in a parameter container: indices of its weight (and bias) among the array leaves.
+    """A linear map in a parameter container: the key paths of its weight (and bias) leaves.
 
     ``layout`` is ``"out_in"`` (``z = W x``, Equinox ``weight``) or ``"in_out"`` (``z = x W``, Flax
-    ``kernel``).
+    ``kernel``). Leaves are found by path when ``T`` runs, so a symmetry built on one container
+    applies to any container with those leaves (a missing one is a named error).
     """
 
     name: str
-    weight: int
-    bias: int | None
+    weight: tuple[Any, ...]
+    bias: tuple[Any, ...] | None
     layout: str
     in_dim: int
     out_dim: int
@@ -172,7 +173,8 @@ def layer(theta: Any, address: Address, layout: str = "auto") -> Layer:
     out_dim, in_dim = shape if lay == "out_in" else shape[::-1]
     if b is not None and view.leaves[b].shape != (out_dim,):
         raise ShapeError(f"the bias {view.leaves[b].name!r} has shape {view.leaves[b].shape}, expected ({out_dim},)")
-    return Layer(name=path_name(view.leaves[w].path[:-1] if below else path), weight=w, bias=b, layout=lay,
+    return Layer(name=path_name(view.leaves[w].path[:-1] if below else path), weight=view.leaves[w].path,
+                 bias=None if b is None else view.leaves[b].path, layout=lay,
                  in_dim=int(in_dim), out_dim=int(out_dim))
 
 
@@ -207,15 +209,28 @@ def _layers(theta: Any, addresses: Sequence[Address], layout: str) -> list[Layer
     return out
 
 
-def _transform(theta: Any, xp: Any, edit: Callable[[list[Any]], None]) -> Any:
-    """``theta`` with its array leaves edited in place by ``edit`` (a list)."""
-    view = TreeView(theta)
-    leaves = list(view.arrays(theta))
+class _Leaves:
+    """The array leaves of a container, read and written by key path."""
+
+    def __init__(self, theta: Any) -> None:
+        self.view = TreeView(theta)
+        self.items = list(self.view.arrays(theta))
+
+    def __getitem__(self, path: tuple[Any, ...]) -> Any:
+        return self.items[self.view.index(path)]
+
+    def __setitem__(self, path: tuple[Any, ...], value: Any) -> None:
+        self.items[self.view.index(path)] = value
+
+
+def _transform(theta: Any, xp: Any, edit: Callable[[_Leaves], None]) -> Any:
+    """``theta`` with its array leaves edited in place by ``edit`` (by key path)."""
+    leaves = _Leaves(theta)
     edit(leaves)
-    return view.rebuild(leaves)
+    return leaves.view.rebuild(leaves.items)
 
 
-def _out_side(leaves: list[Any], L: Layer, M: Any, xp: Any, bias: bool = True) -> None:
+def _out_side(leaves: _Leaves, L: Layer, M: Any, xp: Any, bias: bool = True) -> None:
     """``z → M z``: ``W → M W`` (``W Mᵀ`` for ``in_out``), ``b → M b``."""
     W = leaves[L.weight]
     leaves[L.weight] = M @ W if L.layout == "out_in" else W @ xp.transpose(M)
@@ -223,7 +238,7 @@ def _out_side(leaves: list[Any], L: Layer, M: Any, xp: Any, bias: bool = True) -
         leaves[L.bias] = M @ leaves[L.bias]
 
 
-def _in_side(leaves: list[Any], L: Layer, N: Any, xp: Any) -> None:
+def _in_side(leaves: _Leaves, L: Layer, N: Any, xp: Any) -> None:
     """``x → N x``: ``W → W N`` (``Nᵀ W`` for ``in_out``)."""
     W = leaves[L.weight]
     leaves[L.weight] = W @ N if L.layout == "out_in" else xp.transpose(N) @ W
@@ -235,7 +250,7 @@ def _diag(a: Any, xp: Any, r: int) -> Any:
 
 def _out_gram(theta: Any, L: Layer, xp: Any) -> Any:
     """``[W b][W b]ᵀ`` in output coordinates (``r × r``)."""
-    leaves = TreeView(theta).arrays(theta)
+    leaves = _Leaves(theta)
     W = leaves[L.weight] if L.layout == "out_in" else xp.transpose(leaves[L.weight])
     G = W @ xp.transpose(W)
     if L.bias is not None:
@@ -246,7 +261,7 @@ def _out_gram(theta: Any, L: Layer, xp: Any) -> Any:
 
 def _in_gram(theta: Any, L: Layer, xp: Any) -> Any:
     """``WᵀW`` in input coordinates (``r × r``)."""
-    W = TreeView(theta).arrays(theta)[L.weight]
+    W = _Leaves(theta)[L.weight]
     W = W if L.layout == "out_in" else xp.transpose(W)
     return xp.transpose(W) @ W
 
@@ -283,7 +298,7 @@ def homogeneity(theta: Any, layers: Sequence[Address], *, layout: str = "auto") 
     p = len(Ls)
 
     def T(a: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             for level, L in enumerate(Ls, start=1):
                 leaves[L.weight] = a[0] * leaves[L.weight]
                 if L.bias is not None:
@@ -303,7 +318,7 @@ def rescaling(theta: Any, first: Address, second: Address, *, layout: str = "aut
     h = _check_pair(L1, L2)
 
     def T(a: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             _out_side(leaves, L1, _diag(a, xp, h), xp)
             _in_side(leaves, L2, _diag(1.0 / a, xp, h), xp)
 
@@ -325,7 +340,7 @@ def reparameterization(theta: Any, first: Address, second: Address, *, layout: s
     r = _check_pair(L1, L2)
 
     def T(A: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             _out_side(leaves, L1, A, xp)
             _in_side(leaves, L2, xp.inv(A), xp)
 
@@ -353,7 +368,7 @@ def attention_qk(theta: Any, query: Address, key: Address, *, layout: str = "aut
     d = LQ.out_dim
 
     def T(A: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             _out_side(leaves, LQ, A, xp)
             _out_side(leaves, LK, xp.transpose(xp.inv(A)), xp)
 
@@ -389,7 +404,7 @@ def softmax_translation(theta: Any, final: Address, *, layout: str = "auto") -> 
         raise ShapeError(f"layer {L.name!r} has no bias: softmax translation moves the final bias")
 
     def T(a: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             leaves[L.bias] = leaves[L.bias] + a[0]
 
         return _transform(th, xp, edit)
@@ -406,7 +421,7 @@ def norm_scale(theta: Any, feeding: Address, *, per_unit: bool = False, layout: 
     r = L.out_dim
 
     def T(a: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             if per_unit:
                 _out_side(leaves, L, _diag(a, xp, r), xp)
             else:
@@ -429,7 +444,7 @@ def norm_scale(theta: Any, feeding: Address, *, per_unit: bool = False, layout: 
 
 def _discrete(name: str, L1: Layer, L2: Layer, M: np.ndarray) -> Symmetry:
     def T(a: Any, th: Any, *, xp: Any) -> Any:
-        def edit(leaves: list[Any]) -> None:
+        def edit(leaves: _Leaves) -> None:
             P = xp.asarray(M)
             _out_side(leaves, L1, P, xp)
             _in_side(leaves, L2, xp.transpose(P), xp)

@@ -69,7 +69,7 @@ def test_transformer_audit_finds_exactly_its_symmetries(block_audits):
     block, _ = block_audits
     assert set(block.found) == {
         "scale invariance embed",
-        "attention GL_k(3) query, key",
+        "attention GL_k(3) key, query",  # NNX orders attributes alphabetically
         "GL(5) value -> out",
         "rescaling value -> out",
         "permutation value -> out units 0<->1",
