@@ -25,7 +25,7 @@ import numpy as np
 
 from pyspec.errors import ShapeError
 
-__all__ = ["TreeView", "Leaf", "adapt", "path_name", "parse_path", "is_container", "unwrap"]
+__all__ = ["TreeView", "Leaf", "adapt", "path_name", "parse_path", "unwrap"]
 
 Path = tuple[Any, ...]
 """A key path as tokens: strings (attribute or dict keys) and ints (sequence indices)."""
@@ -104,11 +104,6 @@ def _kind(tree: Any) -> str:
 
 def _is_mapping(x: Any) -> bool:
     return hasattr(x, "keys") and hasattr(x, "__getitem__")
-
-
-def is_container(tree: Any) -> bool:
-    """Whether ``tree`` is a framework container (Equinox, NNX, linen variables), not a plain pytree."""
-    return _kind(tree) != "pytree"
 
 
 def _is_float_array(x: Any) -> bool:
