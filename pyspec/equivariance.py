@@ -242,7 +242,7 @@ def bind(
             return y
         return S_user(a_fl.unflatten(b, xp), y)
 
-    guard_precision(backend, f, T, S, loss_user, a_flat, theta_flat)  # float32 inside: pyspec.precision
+    guard_precision(backend, eq, loss, f, T, S, loss_user, a_flat, theta_flat)  # float32 inside: pyspec.precision
     y = backend.to_host(backend.compile(f)(theta_flat))
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
