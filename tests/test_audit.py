@@ -104,3 +104,27 @@ def test_audit_refuses_a_float32_model():
     model = NnxMLP((2, 4, 3, 3), dtype=jax.numpy.float32)
     with pytest.raises(ps.PrecisionError):
         ps.audit(model, None, cross_entropy(np.arange(5) % 3, 3), X)
+
+
+def test_audit_of_linen_variables_and_of_a_function():
+    from tests.framework_models import linen_mlp
+
+    model, variables = linen_mlp((2, 4, 3), activation=jax.numpy.tanh)
+    loss = cross_entropy(np.arange(5) % 3, 3)
+    table = ps.audit(model, variables, loss, X, theorems=False)
+    found = set(table.found)
+    assert {"sign flip params.Dense_0 -> params.Dense_1 units (0,)", "last-layer GL(3) params.Dense_1",
+            "softmax translation params.Dense_1"} <= found
+    assert "rescaling params.Dense_0 -> params.Dense_1" not in found  # tanh is not homogeneous
+
+    def f(params, x):  # a plain function of a dict of arrays, Equinox layout
+        return jax.numpy.tanh(x @ params["hidden"]["weight"].T) @ params["head"]["weight"].T
+
+    params = {"hidden": {"weight": inputs((4, 2), seed=5)}, "head": {"weight": inputs((3, 4), seed=6)}}
+    table = ps.audit(f, params, loss, X, theorems=False)
+    assert "sign flip hidden -> head units (0,)" in table.found and table.n == 20
+
+
+def test_flat_theta_needs_shapes():
+    with pytest.raises(ps.ShapeError, match="shapes="):
+        ps.rescaling_conservation(lambda t: t, lambda y: y @ y, np.ones(6))
