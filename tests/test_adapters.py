@@ -112,3 +112,11 @@ def test_import_pyspec_does_not_import_frameworks():
     code = "import sys, pyspec; print(any(m.split('.')[0] in ('equinox', 'flax') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_matrix_free_path_on_an_equinox_module():
+    mlp = EqxMLP((2, 4, 3, 3), jax.nn.relu, True)
+    s = ps.symmetries.rescaling(mlp, 0, 1)
+    f = lambda m: jax.vmap(m)(X[:, :2]).ravel()  # noqa: E731
+    loss = squared_loss(inputs((4, 3), seed=2))
+    assert ps.theorem1(s.equivariance(f), loss, s.a, mlp, method="matrix_free").holds
