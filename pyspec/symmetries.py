@@ -11,20 +11,16 @@ A *layer* is a linear map ``z = W x + b`` (Equinox ``weight``, shape ``(out, in)
 ``z = x W + b`` (Flax ``kernel``, shape ``(in, out)``), with an optional bias. The symmetries act on
 its output side (``W → M W``, ``b → M b``) and input side (``W → W N``):
 
-=========================  =============================================  ===========  ==========
-factory                    action                                         S            kind
-=========================  =============================================  ===========  ==========
-:func:`homogeneity`        ``W_l → aW_l``, ``b_l → a^l b_l``               ``a^p y``    continuous
-:func:`rescaling`          ``(W₁, b₁) → diag(a)(W₁, b₁)``, ``W₂ → W₂ diag(a)⁻¹``  id      continuous
-:func:`reparameterization` ``(W₁, b₁) → A(W₁, b₁)``, ``W₂ → W₂A⁻¹``        id           continuous
-:func:`last_layer`         ``(W, b) → A(W, b)``                            ``Y Aᵀ``     continuous
-:func:`softmax_translation` ``b → b + a1``                                 ``y + a``    continuous
-:func:`attention_qk`       ``W_Q → AW_Q``, ``W_K → A⁻ᵀW_K``                id           continuous
-:func:`attention_vo`       ``W_V → AW_V``, ``W_O → W_OA⁻¹``                id           continuous
-:func:`norm_scale`         ``(W, b) → a(W, b)`` (per unit: ``diag(a)``)    id           continuous
-:func:`permutation`        swap units ``i, j`` between two layers          id           discrete
-:func:`sign_flip`          flip the sign of units between two layers       id           discrete
-=========================  =============================================  ===========  ==========
+* :func:`homogeneity`: ``W_l → aW_l``, ``b_l → a^l b_l``; ``S = a^p y`` (continuous);
+* :func:`rescaling`: ``(W₁, b₁) → diag(a)(W₁, b₁)``, ``W₂ → W₂ diag(a)⁻¹``; symmetry (continuous);
+* :func:`reparameterization`: ``(W₁, b₁) → A(W₁, b₁)``, ``W₂ → W₂A⁻¹``; symmetry (continuous);
+* :func:`last_layer`: ``(W, b) → A(W, b)``; ``S = vec(Y Aᵀ)`` (continuous);
+* :func:`softmax_translation`: ``b → b + a1``; ``S = y + a`` (continuous);
+* :func:`attention_qk`: ``W_Q → AW_Q``, ``W_K → A⁻ᵀW_K``; symmetry (continuous);
+* :func:`attention_vo`: ``W_V → AW_V``, ``W_O → W_OA⁻¹``; symmetry (continuous);
+* :func:`norm_scale`: ``(W, b) → a(W, b)``, or ``diag(a)`` per unit; symmetry (continuous);
+* :func:`permutation`: swap units ``i, j`` between two layers; symmetry (discrete, Theorem 2);
+* :func:`sign_flip`: flip the sign of units between two layers; symmetry (discrete, Theorem 2).
 
 The transformations are written with the backend namespace ``xp``, so a plain pytree of arrays can
 also be checked at high precision.
