@@ -63,6 +63,11 @@ from pyspec.errors import KinkError
 # Discovery (conservation laws and symmetries found numerically)
 from pyspec.discovery import ConservationLaws, conservation_laws, discover_symmetries, find_conserved_quantities
 
+# Frameworks (issue 14): Equinox / Flax containers, ready-made symmetries, the audit, precision guard
+from pyspec import symmetries
+from pyspec.audit import AuditRow, AuditTable, audit
+from pyspec.errors import PrecisionError
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -70,6 +75,11 @@ __all__ = [
     "conservation_laws",
     "discover_symmetries",
     "find_conserved_quantities",
+    "AuditRow",
+    "AuditTable",
+    "PrecisionError",
+    "audit",
+    "symmetries",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",

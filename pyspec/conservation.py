@@ -184,8 +184,8 @@ def rescaling_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
     theta: Any,
-    shapes: Shapes,
-    layers: tuple[int, int] = (0, 1),
+    shapes: Shapes | None = None,
+    layers: tuple[Any, Any] = (0, 1),
     *,
     charge: Charge | None = None,
     precision: int | None = None,
@@ -202,11 +202,15 @@ def rescaling_conservation(
         (e.g. a hidden ReLU layer between blocks ``i`` and ``j``).
     loss : callable
         ``ℓ(y) -> scalar``.
-    theta : array
-        Flat parameters laid out by ``shapes`` (module docstring).
-    shapes : sequence of (int, int)
-    layers : (int, int)
-        The blocks ``(i, j)`` before and after the hidden layer.
+    theta : array or pytree
+        Flat parameters laid out by ``shapes`` (module docstring), or a pytree / Equinox module / Flax
+        NNX module or ``State`` / linen variables (``shapes=None``), for which the bias of the first
+        layer is rescaled with its weights (:func:`pyspec.symmetries.rescaling`).
+    shapes : sequence of (int, int), optional
+        The flat layout; ``None`` for a pytree ``theta``.
+    layers : (int, int) or (address, address)
+        The blocks ``(i, j)`` before and after the hidden layer; for a pytree, two layers by key path
+        (``"layers[0]"``), getter, or position among :func:`pyspec.symmetries.layers`.
     charge : callable, optional
         ``charge(W_in, W_out, *, xp)``, the quantity whose flow derivative ``flow`` reports; default
         ``‖u_r‖² − ‖w_r‖²`` per unit. Another charge (e.g. the sum) is a negative control.
@@ -221,6 +225,8 @@ def rescaling_conservation(
     ------
     EquivarianceError, ShapeError, NonFiniteError
     """
+    if shapes is None:
+        return _tree_conservation("rescaling", model, loss, theta, layers, charge, precision, check_symmetry, jit)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, th = rescaling_problem(model, loss, theta, shapes, layers, backend, check_symmetry)
@@ -232,8 +238,8 @@ def reparam_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
     theta: Any,
-    shapes: Shapes,
-    layers: tuple[int, int] = (0, 1),
+    shapes: Shapes | None = None,
+    layers: tuple[Any, Any] = (0, 1),
     *,
     charge: Charge | None = None,
     precision: int | None = None,
@@ -245,12 +251,17 @@ def reparam_conservation(
 
     Parameters are those of :func:`rescaling_conservation`, with ``W₁`` = block ``i``, ``W₂`` = block
     ``j``, the symmetry :func:`reparam_symmetry` and the default charge ``W₁W₁ᵀ − W₂ᵀW₂`` (a charge on
-    the wrong side, ``W₁ᵀW₁ − W₂ᵀW₂``, or the sum is a negative control).
+    the wrong side, ``W₁ᵀW₁ − W₂ᵀW₂``, or the sum is a negative control). With ``shapes=None``,
+    ``theta`` is a pytree or framework container as in :func:`rescaling_conservation`, the first
+    layer's bias is transformed with its weights and the charge is ``[W₁ b₁][W₁ b₁]ᵀ − W₂ᵀW₂``.
 
     Raises
     ------
     EquivarianceError, ShapeError, NonFiniteError
     """
+    if shapes is None:
+        return _tree_conservation("reparameterization", model, loss, theta, layers, charge, precision,
+                                  check_symmetry, jit)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, th = reparam_problem(model, loss, theta, shapes, layers, backend, check_symmetry)
@@ -306,3 +317,22 @@ def symmetry_orthogonality(
     with backend.context():
         problem, a_flat, th, condition = bind_checked(eq, loss, a, theta, backend, check_equivariance)
         return orthogonality_report(problem, a_flat, th, condition)
+
+
+def _tree_conservation(kind: str, model: Callable[..., Array], loss: Callable[..., Array], theta: Any,
+                       layers: tuple[Any, Any], charge: Charge | None, precision: int | None, check: bool,
+                       jit: bool) -> Report:
+    """The rescaling or reparameterization law on a pytree ``theta`` (:mod:`pyspec.symmetries`)."""
+    from pyspec import symmetries
+    from pyspec.audit import symmetry_conservation
+
+    if charge is not None:
+        raise ValueError("charge= applies to a flat theta with shapes; a pytree theta uses the symmetry's own law")
+    if np.ndim(theta) == 1 and not isinstance(theta, (list, tuple, dict)):
+        raise ShapeError("a flat theta needs shapes= (its block layout); pass a pytree to omit it")
+    factory = symmetries.rescaling if kind == "rescaling" else symmetries.reparameterization
+    s = factory(theta, *layers)
+    backend = get_backend(precision, jit=jit)
+    with backend.context():
+        problem, _, th, _ = bind_checked(s.equivariance(model), loss, s.a, theta, backend, check)
+        return symmetry_conservation(problem, th, s, theta)

@@ -19,8 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from pyspec.adapters import adapt
 from pyspec.backends.base import Array, Backend
 from pyspec.errors import NonFiniteError, ShapeError
+from pyspec.precision import guard_precision
 
 __all__ = ["Equivariance", "Problem", "bind"]
 
@@ -69,7 +71,7 @@ def _caller(fn: Callable[..., Any], role: str, backend: Backend) -> Callable[...
     if _accepts_xp(fn):
         xp = backend.xp
         return lambda *args: fn(*args, xp=xp)
-    if backend.name != "jax-float64":
+    if not backend.name.startswith("jax-"):
         raise TypeError(
             f"the {role} is not backend-neutral, so it cannot run on the {backend.name} backend: "
             "give it a keyword argument `xp` and write it with that array namespace "
@@ -212,6 +214,7 @@ def bind(
     """
     if not isinstance(eq, Equivariance):
         raise TypeError(f"expected a pyspec.Equivariance, got {type(eq).__name__}")
+    eq, theta = adapt(eq, theta)  # Equinox / Flax containers -> array leaves (pyspec.adapters)
     xp = backend.xp
     theta_fl = _Flattener(theta, "theta")
     a_fl = _Flattener(a, "a")
@@ -239,6 +242,7 @@ def bind(
             return y
         return S_user(a_fl.unflatten(b, xp), y)
 
+    guard_precision(backend, eq, loss, f, T, S, loss_user, a_flat, theta_flat)  # float32 inside: pyspec.precision
     y = backend.to_host(backend.compile(f)(theta_flat))
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")

@@ -15,6 +15,7 @@ __all__ = [
     "ShapeError",
     "NonFiniteError",
     "KinkError",
+    "PrecisionError",
 ]
 
 
@@ -49,3 +50,9 @@ class NonFiniteError(PyspecError, ValueError):
 class KinkError(PyspecError, ValueError):
     """Ball arithmetic (``certify=True``): a non-smooth function (``relu``) met a ball that contains its
     kink, where neither its derivative nor a certified enclosure of it exists."""
+
+
+class PrecisionError(PyspecError, RuntimeError):
+    """The model, ``T``, ``S`` or the loss computes below the check's precision (float32 or bfloat16
+    inside a float64 check), or JAX's 64-bit mode is off; the message says where and how to fix it
+    (:mod:`pyspec.precision`)."""

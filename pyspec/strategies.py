@@ -6,6 +6,16 @@ code. Requires Hypothesis (the ``test`` extra). ``Instance.args`` carries what a
 Every strategy draws an :class:`pyspec.catalog.Instance`: an :class:`~pyspec.Equivariance` whose model,
 transformations and loss are backend-neutral (they run in float64 and at any mpmath precision), and
 callables ``a(xp)``, ``theta(xp)`` giving the point (and ``off_fixed(xp)`` for discrete symmetries).
+
+Using a drawn instance ``case``:
+
+* ``case.eq``, ``case.loss``: pass them to any check, e.g. ``ps.theorem1(case.eq, case.loss, a, theta)``;
+* ``case.a(xp)``, ``case.theta(xp)``: the point in the namespace ``xp`` of a backend
+  (``ps.backends.get_backend().xp`` for float64, ``get_backend(50).xp`` for 50 digits, so that a fixed
+  point is exact at that precision), or NumPy float64 arrays with ``case.a(None)``;
+* ``case.eq.model(theta, xp=xp)`` evaluates the model yourself; ``pyspec.catalog.base.broken(case)`` is the
+  same instance with its equivariance broken (a negative control for your own test);
+* ``case.args``: what the applications need (degree, layout, generator, …; see ``Instance``).
 Shapes are fixed per strategy (a few variants) so that JAX reuses its compiled operations across
 examples; the randomness is in the constants, the degree, the activation, the point and ``a``.
 
@@ -35,7 +45,7 @@ except ImportError as error:  # Hypothesis is an optional dependency (the `test`
                       "(or pip install hypothesis)") from error
 
 from pyspec.catalog.applied import noether_generator
-from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, orthonormal_columns, unpack
+from pyspec.catalog.base import Instance, cayley_orthogonal, constant_point, namespace, orthonormal_columns, unpack
 from pyspec.catalog.continuous import conjugate, last_layer_parts
 from pyspec.catalog.losses import (
     exponential,
@@ -315,7 +325,8 @@ def discrete_symmetries(draw: st.DrawFn, kinds: tuple[str, ...] = ("reflection",
         O0 = rng.standard_normal((n, r))
         C1, C2 = 0.6 * rng.standard_normal((h, n)), rng.standard_normal((m, h))
 
-        def frame(xp: Any) -> Any:
+        def frame(xp: Any = None) -> Any:
+            xp = namespace(xp)
             return orthonormal_columns(xp.asarray(O0), xp)
 
         def matrix(xp: Any) -> Any:
@@ -356,7 +367,8 @@ def discrete_symmetries(draw: st.DrawFn, kinds: tuple[str, ...] = ("reflection",
         loss = draw(losses(m, N))
     theta0 = rng.standard_normal(n)
 
-    def fixed(xp: Any) -> Any:
+    def fixed(xp: Any = None) -> Any:
+        xp = namespace(xp)
         t = xp.asarray(theta0)
         total, power = t, t
         for _ in range(order - 1):

@@ -55,3 +55,15 @@ def test_theorem1_nonlinear_conjugations(case: Instance) -> None:
 @given(strategies.discrete_symmetries())
 def test_theorem2_discrete_symmetries(case: Instance) -> None:
     holds_and_control_flagged(case)
+
+
+@settings(max_examples=10)
+@given(strategies.equivariant_models() | strategies.discrete_symmetries())
+def test_points_without_a_namespace_are_numpy(case: Instance) -> None:
+    """``case.a(None)``, ``case.theta(None)`` (and ``off_fixed``, ``O``) give NumPy float64 arrays."""
+    import numpy as np
+
+    points = [case.a(None), case.theta(None)]
+    points += [case.off_fixed(None)] if case.off_fixed is not None else []
+    points += [case.args["O"](None)] if "O" in case.args else []
+    assert all(isinstance(p, np.ndarray) and p.dtype == np.float64 for p in points)

@@ -26,13 +26,14 @@ def certifying() -> Iterator[None]:
         _CERTIFY.reset(token)
 
 
-def get_backend(precision: int | None = None, *, jit: bool = True, certify: bool = False) -> Backend:
+def get_backend(precision: int | str | None = None, *, jit: bool = True, certify: bool = False) -> Backend:
     """The backend for a working precision.
 
     Parameters
     ----------
-    precision : int or None
-        ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath.
+    precision : int, None or "float32"
+        ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath;
+        ``"float32"`` for JAX float32 with tolerances at float32's round-off (:mod:`pyspec.precision`).
     jit : bool
         JAX only: compile each check with XLA (best for a one-off check of a new model). ``False``
         evaluates op by op, which is faster when many models of the same shapes are checked in one
@@ -43,12 +44,16 @@ def get_backend(precision: int | None = None, *, jit: bool = True, certify: bool
         inside :func:`certifying`.
     """
     certify = certify or _CERTIFY.get()
-    if certify and precision is None:
+    if certify and (precision is None or precision == "float32"):
         raise ValueError("certify=True needs a precision (decimal digits, at least 20), e.g. precision=50")
     if precision is None:
         from pyspec.backends.jax_backend import JaxBackend
 
         return JaxBackend(jit=jit)
+    if precision == "float32":
+        from pyspec.backends.jax_backend import JaxFloat32Backend
+
+        return JaxFloat32Backend(jit=jit)
     if isinstance(precision, bool) or not isinstance(precision, int) or precision < 20:
         raise ValueError(f"precision must be None (float64) or an integer >= 20 digits, got {precision!r}")
     if certify:

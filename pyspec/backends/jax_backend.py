@@ -14,6 +14,7 @@ import jax.scipy.special
 import numpy as np
 
 from pyspec.backends.base import Array
+from pyspec.errors import PrecisionError
 
 
 _FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
@@ -51,18 +52,18 @@ def compile_options(fast: bool) -> dict[str, Any]:
     return options | (CPU_COPY_EMITTERS if jax.default_backend() == "cpu" else {})
 
 
-def _namespace() -> SimpleNamespace:
+def _namespace(dtype: Any = jnp.float64) -> SimpleNamespace:
     def asarray(x: Any) -> Array:
-        return jnp.asarray(x, dtype=jnp.float64)
+        return jnp.asarray(x, dtype=dtype)
 
     def zeros(shape: Any) -> Array:
-        return jnp.zeros(shape, dtype=jnp.float64)
+        return jnp.zeros(shape, dtype=dtype)
 
     def ones(shape: Any) -> Array:
-        return jnp.ones(shape, dtype=jnp.float64)
+        return jnp.ones(shape, dtype=dtype)
 
     def eye(n: int) -> Array:
-        return jnp.eye(n, dtype=jnp.float64)
+        return jnp.eye(n, dtype=dtype)
 
     return SimpleNamespace(
         asarray=asarray,
@@ -112,16 +113,18 @@ class JaxBackend:
     name = "jax-float64"
     digits = 15
     eps = float(np.finfo(np.float64).eps) / 2
+    dtype: Any = np.float64
 
     def __init__(self, jit: bool = True) -> None:
         self.jit = jit
-        if not jax.config.jax_enable_x64:
-            raise RuntimeError(
+        if not jax.config.jax_enable_x64 and self.dtype == np.float64:
+            raise PrecisionError(
                 "pyspec's float64 checks need JAX 64-bit mode: call "
                 "jax.config.update('jax_enable_x64', True) before creating arrays "
-                "(pyspec's command line and test suite do this)."
+                "(pyspec's command line and test suite do this), or check a float32 model at float32's "
+                "round-off with precision='float32'."
             )
-        self.xp = _namespace()
+        self.xp = _namespace(self.dtype)
 
     def context(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
@@ -130,14 +133,14 @@ class JaxBackend:
         return ahead_of_time(fun, _FAST_COMPILE) if self.jit else fun
 
     def asarray(self, x: Any) -> Array:
-        return np.asarray(x, dtype=np.float64)
+        return np.asarray(x, dtype=self.dtype)
 
     def to_host(self, tree: Any) -> Any:
-        return jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), tree)
+        return jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=self.dtype), tree)
 
     def jvp(self, fun: Callable[[Array], Array], x: Array, tangents: Array) -> tuple[Array, Array]:
-        x = jnp.asarray(x, dtype=jnp.float64)
-        tangents = jnp.asarray(tangents, dtype=jnp.float64)
+        x = jnp.asarray(x, dtype=self.dtype)
+        tangents = jnp.asarray(tangents, dtype=self.dtype)
 
         def one(t: Array) -> Array:
             return jax.jvp(fun, (x,), (t,))[1]
@@ -145,7 +148,7 @@ class JaxBackend:
         return fun(x), jax.vmap(one, in_axes=1, out_axes=-1)(tangents)
 
     def jacobian(self, fun: Callable[[Array], Array], x: Array) -> Array:
-        return jax.jacfwd(fun)(jnp.asarray(x, dtype=jnp.float64))
+        return jax.jacfwd(fun)(jnp.asarray(x, dtype=self.dtype))
 
     def solve(self, a: Array, b: Array) -> Array:
         return jnp.linalg.solve(a, b)
@@ -167,3 +170,13 @@ class JaxBackend:
 
     def all_finite(self, x: Array) -> bool:
         return bool(np.all(np.isfinite(np.asarray(x, dtype=np.float64))))
+
+
+class JaxFloat32Backend(JaxBackend):
+    """JAX in float32 (``precision="float32"``): for models that compute in float32, e.g. on GPUs.
+    Tolerances use float32's unit round-off ``2⁻²⁴`` (:mod:`pyspec.precision`); 64-bit mode may be off."""
+
+    name = "jax-float32"
+    digits = 7
+    eps = float(np.finfo(np.float32).eps) / 2
+    dtype: Any = np.float32

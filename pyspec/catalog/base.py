@@ -24,6 +24,7 @@ __all__ = [
     "Entry",
     "unpack",
     "constant_point",
+    "namespace",
     "orthonormal_columns",
     "cayley_orthogonal",
     "breaking_perturbation",
@@ -44,7 +45,9 @@ Kind = Literal["continuous", "discrete"]
 """An entry's kind: ``"continuous"`` (checked with Theorem 1) or ``"discrete"`` (Theorem 2)."""
 
 PointFn = Callable[[Any], Any]
-"""``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``."""
+"""``point(xp) -> array or pytree``: a point computed with the array namespace ``xp``
+(``ps.backends.get_backend().xp`` for float64, ``get_backend(50).xp`` for 50 digits), or a NumPy
+float64 array for ``xp=None``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,9 +123,15 @@ def unpack(theta: Any, shapes: list[tuple[int, ...]], xp: Any) -> list[Any]:
 
 
 def constant_point(value: np.ndarray) -> PointFn:
-    """A point given by float64 numbers (exact in every precision)."""
+    """A point given by float64 numbers (exact in every precision); ``point(None)`` is a NumPy array."""
     frozen = np.array(value, dtype=np.float64)
-    return lambda xp: xp.asarray(frozen)
+    return lambda xp=None: namespace(xp).asarray(frozen)
+
+
+def namespace(xp: Any) -> Any:
+    """``xp``, or NumPy (float64) for ``None``: points are computed with ``point(xp)`` in a backend's
+    namespace, or as NumPy arrays with ``point(None)``."""
+    return np if xp is None else xp
 
 
 def orthonormal_columns(X: Any, xp: Any) -> Any:
