@@ -3,7 +3,7 @@
 The audit lists the model's layers (array leaves named ``weight``/``kernel`` with an optional
 ``bias`` under one parent), builds every candidate of :mod:`pyspec.symmetries` whose shapes fit, and
 *measures* each: eq. (1) at ``θ`` and nearby points decides whether it holds. For each symmetry that
-holds it reports the number of directions ``k`` and the rank of ``v`` (MATH.md Definition 2), the
+holds it reports the number of directions ``k`` and the rank of ``v`` (docs/theory.md#definition-2), the
 conserved quantity under gradient flow (checked: ``dQ/dt = −∇Q·∇L = 0``) and the verdict of
 Theorem 1 (continuous) or Theorem 2 (discrete, at a fixed point only). The columns of ``v`` of all
 symmetries (``S = id``) lie in ``ker H`` at a stationary point (Theorem 1, item 2a with ``∇L = 0``),
@@ -251,7 +251,7 @@ def audit(
     vmap: bool | None = None,
     theorems: bool = True,
 ) -> AuditTable:
-    """Try every applicable ready-made symmetry of ``model`` at ``params`` (DESIGN §7).
+    """Try every applicable ready-made symmetry of ``model`` at ``params``.
 
     Parameters
     ----------

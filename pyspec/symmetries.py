@@ -1,4 +1,4 @@
-"""Ready-made ``(T, S)`` on parameter pytrees (MATH.md §4, §8; DESIGN §7 ``pyspec.symmetries``).
+"""Ready-made ``(T, S)`` on parameter pytrees (docs/theory.md#symmetry-and-conservation-laws, docs/theory.md#corollary-3-last-layer).
 
 Each factory takes the parameters as the user holds them (a pytree, an Equinox module, a Flax NNX
 module or ``State``, linen variables; :mod:`pyspec.adapters`) and *layers* addressed by key path
