@@ -447,6 +447,24 @@ class Evaluator:
                 return value
         return self.definition(name, env)
 
+    @contextlib.contextmanager
+    def scope(self, decl: Declaration) -> Iterator[None]:
+        """The binder types of a definition while its body is evaluated (for type inference)."""
+        saved = self.types
+        self.types = {**saved, **{b.name: b.type for b in decl.binders}}
+        try:
+            yield
+        finally:
+            self.types = saved
+
+    def is_definition(self, name: str, env: Mapping[str, Any]) -> bool:
+        if name in env or name in _BUILTINS or "." in name:
+            return False
+        try:
+            return declaration(name).body is not None
+        except LookupError:
+            return False
+
     def definition(self, name: str, env: Mapping[str, Any]) -> Any:
         try:
             decl = declaration(name)
@@ -455,12 +473,11 @@ class Evaluator:
         if decl.body is None:
             raise UnboundError(f"{name!r} is a theorem, not a definition")
         explicit = [b for b in decl.binders if b.explicit]
-        for b in decl.binders:
-            self.types.setdefault(b.name, b.type)
 
         def build(i: int, args: dict[str, Any]) -> Any:
             if i == len(explicit):
-                return self.ev(decl.body, {**env, **args})  # type: ignore[arg-type]
+                with self.scope(decl):
+                    return self.ev(decl.body, {**env, **args})  # type: ignore[arg-type]
             return Fn(lambda x: build(i + 1, {**args, explicit[i].name: x}))
 
         return build(0, {})
@@ -509,6 +526,14 @@ class Evaluator:
         elif isinstance(node, App) and node.fn == Ident("inner") and len(node.args) == 3:
             (x, nx), (y, ny) = self.val_nat(node.args[1], env, want_nat), self.val_nat(node.args[2], env, want_nat)
             return self.call(self.call(self.call(self.lookup("inner", env), None), x), y), nx * ny
+        elif want_nat and isinstance(node, App) and isinstance(node.fn, Ident) and self.is_definition(node.fn.name, env):
+            decl = declaration(node.fn.name)
+            explicit = [b.name for b in decl.binders if b.explicit]
+            if len(explicit) == len(node.args):  # unfold, for the natural scale of the body's terms
+                args = {n: self.ev(a, env) for n, a in zip(explicit, node.args)}
+                with self.scope(decl):
+                    return self.val_nat(decl.body, {**env, **args}, want_nat)  # type: ignore[arg-type]
+            return self.val_nat(App(Ident(node.fn.name), node.args), env, False)
         elif isinstance(node, App):
             cur, nat = self.val_nat(node.fn, env, want_nat)
             linear = isinstance(cur, Lin)
@@ -551,7 +576,12 @@ class Evaluator:
             x = self.arr(self.ev(node.arg, env))
             value = xp.sqrt(xp.sum(xp.square(xp.ravel(xp.asarray(x)))))
         elif isinstance(node, BigSum):
-            value = self.big_sum(node, env)
+            (var,) = node.binders
+            value, total = 0, 0.0
+            for i in self.index_range(var, node.body, env):
+                v, n = self.val_nat(node.body, {**env, var.name: i}, want_nat)
+                value, total = self.add(value, v), total + n
+            return value, total
         else:
             raise FormalTypeError(f"cannot evaluate {show(node)}")
         return value, (self.norm(value) if want_nat and not isinstance(value, (Fn, Truth)) else 0.0)
@@ -783,7 +813,8 @@ class Evaluator:
         la, ra = self.xp.asarray(self.arr(lv)), self.xp.asarray(self.arr(rv))
         if np.shape(la) != np.shape(ra):
             raise FormalTypeError(f"= between shapes {np.shape(la)} and {np.shape(ra)}")
-        terms = {f"t{i}": self.xp.asarray(self.arr(self.scale(s, v)) if not isinstance(v, (int, float)) else v * self.xp.ones(np.shape(la)))
+        terms = {f"t{i}": self.xp.asarray(self.arr(self.scale(s, v))) if np.shape(self.arr(v)) == np.shape(la)
+                 else s * v * self.xp.ones(np.shape(la))
                  for i, (s, v, _) in enumerate(right)}
         if not all(np.shape(t) == np.shape(la) for t in terms.values()):
             terms = {"rhs": ra}

@@ -212,14 +212,16 @@ def lemma1_binding(rng: np.random.Generator, backend: Any) -> Binding:
 
 
 def broken(case: Instance, size: float = 0.3) -> Instance:
-    """The negative control of Theorem 1: ``f + size · sin(f)`` (on a generic model the equivariance
-    ``f(T(a, θ)) = S(a, f(θ))`` no longer holds, so every identity of Theorem 1 fails)."""
+    """The negative control of a continuous law: ``f + size·(sin(f + 0.7) + sin(Rθ))`` with a fixed
+    random ``R`` (on a generic model neither ``f(T(a, θ)) = S(a, f(θ))`` nor an invariance survives, so
+    every identity of Theorem 1 and of §§4–5 fails)."""
     from dataclasses import replace
 
     model = case.eq.model
 
     def perturbed(theta: Any, *, xp: Any) -> Any:
         y = model(theta, xp=xp)
-        return y + size * xp.sin(y + 0.7)
+        R = np.random.default_rng(7).standard_normal((int(np.prod(np.shape(y))), int(np.shape(theta)[0])))
+        return y + size * (xp.sin(y + 0.7) + xp.reshape(xp.sin(R @ theta), np.shape(y)))
 
     return replace(case, eq=case.eq.replace(model=perturbed))
