@@ -69,7 +69,8 @@ class Declaration:
     @property
     def statement(self) -> str:
         """The canonical statement text (binders and conclusion), as Lean source."""
-        groups = " ".join(f"{b.kind}{b.name} : {show(b.type)}{_CLOSE[b.kind]}" for b in self.binders)
+        groups = " ".join(f"[{show(b.type)}]" if b.name == "_inst" else f"{b.kind}{b.name} : {show(b.type)}{_CLOSE[b.kind]}"
+                          for b in self.binders)
         return f"{groups} : {show(self.conclusion)}"
 
     @property
@@ -87,18 +88,14 @@ def parse_header(tokens: list[Token]) -> tuple[tuple[BinderGroup, ...], Node, in
     groups: list[BinderGroup] = []
     while p.peek() is not None and p.peek().text in _CLOSE:  # type: ignore[union-attr]
         kind = p.next().text
-        names = []
-        while not p.at(":"):
-            t = p.next()
-            if kind == "[" and t.text != ":":  # anonymous instance binder [Fintype ι]
-                p.i -= 1
-                break
-            names.append(t.text)
-        if kind == "[" and not names:
+        if kind == "[" and not (p.peek(1) is not None and p.peek(1).text == ":"):  # anonymous [Fintype ι]
             typ = p.term()
             p.expect("]")
             groups.append(BinderGroup("_inst", typ, kind))
             continue
+        names = []
+        while not p.at(":"):
+            names.append(p.next().text)
         p.expect(":")
         typ = p.term()
         p.expect(_CLOSE[kind])
@@ -182,10 +179,20 @@ def declarations(root: pathlib.Path | None = None) -> list[str]:
     return sorted(_scan(str(root or LEAN_ROOT)))
 
 
-def fingerprint(decl: Declaration) -> str:
-    """A normalized fingerprint of a statement: SHA-256 (16 hex digits) of its canonical text, so that
+def statement_text(name: str, root: pathlib.Path | None = None) -> str:
+    """The statement's tokens up to ``:=`` joined by single spaces (comments, layout and proof removed);
+    defined for every declaration, also one outside the parser's fragment."""
+    table = _scan(str(root or LEAN_ROOT))
+    if name not in table:
+        raise StatementNotFound(f"{NAMESPACE}.{name} is not declared under lean/")
+    header, _ = _split_header(tokenize(table[name][2]))
+    return " ".join(t.text for t in header)
+
+
+def fingerprint(name: str, root: pathlib.Path | None = None) -> str:
+    """A normalized fingerprint of a statement: SHA-256 (16 hex digits) of :func:`statement_text`, so that
     layout, comments and proofs do not matter but any change to binders, hypotheses or conclusion does."""
-    return hashlib.sha256(decl.statement.encode()).hexdigest()[:16]
+    return hashlib.sha256(statement_text(name, root).encode()).hexdigest()[:16]
 
 
 def clear_cache() -> None:
@@ -194,5 +201,5 @@ def clear_cache() -> None:
     _parse.cache_clear()
 
 
-__all__ += ["clear_cache", "parse_header"]
+__all__ += ["clear_cache", "parse_header", "statement_text"]
 
