@@ -212,8 +212,10 @@ def lean_status(root: pathlib.Path | None = None) -> str:
     return "not compiled"
 
 
-def claims_table(measure: bool = True, precision: int | None = None) -> list[dict[str, Any]]:
-    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim."""
+def claims_table(measure: bool = True, precision: int | None = None, lean_models: int = 0) -> list[dict[str, Any]]:
+    """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim; with
+    ``lean_models > 0`` also the Lean statement evaluated on that many random models
+    (:mod:`pyspec.formal`: ``lean_evaluated``, ``lean_worst_residual``, ``lean_worst_residual_hp``)."""
     status = lean_status()
     rows = []
     for claim in CLAIMS:
@@ -231,6 +233,10 @@ def claims_table(measure: bool = True, precision: int | None = None) -> list[dic
             if precision is not None:
                 row["precision"] = precision
                 row["residual_hp"] = claim.measure(precision)
+        if lean_models:
+            from pyspec.formal.check import formal_columns
+
+            row.update(formal_columns(claim.id, lean_models, precision or 50))
         rows.append(row)
     return rows
 
@@ -243,6 +249,10 @@ def render_claims(rows: list[dict[str, Any]]) -> str:
         res = f"{row['residual']:.1e}" if "residual" in row else "-"
         hp = f"{row['residual_hp']:.1e}" if "residual_hp" in row else "-"
         lines.append(f"{row['paper']:<22} {row['lean']:<50} {row['lean_status']:<14} {row['python']:<30} {res:>8} {hp:>9}")
+    if any("lean_evaluated" in row for row in rows):
+        from pyspec.formal.check import render_formal_columns
+
+        lines += render_formal_columns(rows)
     return "\n".join(lines)
 
 

@@ -78,7 +78,8 @@ def _verify(args: argparse.Namespace) -> int:
 def _claims(args: argparse.Namespace) -> int:
     from pyspec.claims import claims_table, render_claims
 
-    table = claims_table(measure=not args.no_measure, precision=args.precision)
+    table = claims_table(measure=not args.no_measure, precision=args.precision,
+                         lean_models=0 if args.no_measure else args.lean_models)
     print(json.dumps(table, indent=1) if args.json else render_claims(table))
     return 0
 
@@ -120,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--json", action="store_true")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
     c.add_argument("--precision", type=int, default=None, help="also measure at this many digits")
+    c.add_argument("--lean-models", type=int, default=3, help="random models each Lean statement is evaluated on")
     c.set_defaults(run=_claims)
     from pyspec.bench import add_arguments as bench_arguments
 

@@ -196,3 +196,13 @@ def test_the_original_statements_survive_the_gate() -> None:
     identity = Mutation("identity", "theorem2_gradient", "theorem2_gradient", "L' ∘L J", "L' ∘L J")
     models = draw_models(formal_claim("theorem2_gradient"), 3)
     assert refute(identity, models, get_backend(None, jit=False)) is None
+
+
+def test_claims_table_gains_the_lean_columns() -> None:
+    from pyspec.claims import render_claims
+    from pyspec.formal.check import formal_columns
+
+    row = {"lean": "EquivarianceToolbox.theorem2_gradient", "paper": "Theorem 2.1", "lean_status": "-", "python": "-"}
+    row.update(formal_columns("theorem2_gradient", 1, 50))
+    assert row["lean_evaluated"] == 1 and row["lean_worst_residual"] <= 1e-12 and row["lean_worst_residual_hp"] <= 1e-40
+    assert "evaluated on N random models" in render_claims([row]) and formal_columns("no_such_claim", 1) == {}

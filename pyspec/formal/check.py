@@ -11,7 +11,7 @@ from pyspec.backends import get_backend
 from pyspec.formal.evaluate import StatementResult, evaluate_statement
 from pyspec.formal.registry import FORMAL, FormalClaim, draw_binding
 
-__all__ = ["ModelOutcome", "evaluate_claim", "draw_models", "claim_summary", "formal_columns"]
+__all__ = ["ModelOutcome", "evaluate_claim", "draw_models", "claim_summary", "formal_columns", "render_formal_columns"]
 
 
 class ModelOutcome(NamedTuple):
@@ -91,3 +91,18 @@ def formal_columns(claim: str, n: int = 3, precision: int | None = 50) -> dict[s
     if precision is not None:
         row["lean_worst_residual_hp"] = claim_summary(entry, 1, precision)[1]
     return row
+
+
+def render_formal_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The ``pyspec claims`` column "Lean statement evaluated on N random models: worst residual r
+    (float64 / 50 digits)", one line per claim."""
+    lines = ["", "Lean statement evaluated on N random models: worst residual (float64 / 50 digits)"]
+    for row in rows:
+        if "lean_evaluated" in row:
+            hp = row.get("lean_worst_residual_hp")
+            verdict = "" if row.get("lean_holds", True) else "  FAILS"
+            lines.append(f"  {row['lean']:<50} N = {row['lean_evaluated']:<3} r = {row['lean_worst_residual']:.1e}"
+                         f" / {'-' if hp is None else f'{hp:.1e}'}{verdict}")
+        else:
+            lines.append(f"  {row['lean']:<50} not evaluated")
+    return lines
