@@ -20,7 +20,7 @@ from pyspec.formal.values import Basis, Fn, IndexType, Lin, curried
 __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
-    "noether_binding", "symmetry_binding", "stationary_binding", "broken",
+    "noether_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
 ]
 
 
@@ -225,3 +225,43 @@ def broken(case: Instance, size: float = 0.3) -> Instance:
         return y + size * (xp.sin(y + 0.7) + xp.reshape(xp.sin(R @ theta), np.shape(y)))
 
     return replace(case, eq=case.eq.replace(model=perturbed))
+
+
+def last_layer_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Corollary 3: ``f(W, Φ) = vec(W h(ΦX))`` read as ``L(V, ψ) = ℓ(V(h ψ))`` with features
+    ``h(ψ) = vec(σ(ΨX)) ∈ F₀ = ℝ^{dN}``, the last layer acting as ``W ⊗ I_N : F₀ →L[ℝ] F`` (``F = ℝ^{mN}``)
+    and ``φ = vec(Φ)``; the features are read off the model (it is linear in ``W``)."""
+    xp = backend.xp
+    theta = case.theta(xp)
+    y = case.eq.model(theta, xp=xp)
+    m = int(np.shape(case.a(xp))[0])
+    N = int(np.shape(y)[0]) // m
+    d = int(np.shape(theta)[0])
+    width = int(case.args.get("hidden", 3))  # pyspec.strategies.last_layer_models: hidden width 3
+    W = xp.reshape(theta[: m * width], (m, width))
+
+    def features(psi: Any) -> Any:
+        def out(w: Any) -> Any:
+            return case.eq.model(xp.concatenate([w, psi]), xp=xp)
+
+        J = backend.jacobian(out, xp.asarray(np.zeros(m * width)))  # ∂y[i·N + j] / ∂W[i, k] = H[k, j]
+        return xp.ravel(xp.transpose(J[:N, :width]))
+
+    values = {
+        "ℓ": curried("ℓ", lambda z: case.loss(z, xp=xp), 1),
+        "h": curried("h", features, 1),
+        "W": Lin(_kron(W, N, xp), (1,)),
+        "φ": theta[m * width:],
+    }
+    return Binding({"E₀": (d - m * width,), "F₀": (width * N,), "F": (m * N,)}, values, rng)
+
+
+def _kron(W: Any, N: int, xp: Any) -> Any:
+    """``W ⊗ I_N`` with ``xp`` (exact at every precision)."""
+    m, d = np.shape(W)
+    rows = []
+    for i in range(m):
+        for j in range(N):
+            row = [W[i, k] if jj == j else 0 * W[i, k] for k in range(d) for jj in range(N)]
+            rows.append(xp.stack(row))
+    return xp.stack(rows)
