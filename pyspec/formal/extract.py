@@ -73,11 +73,6 @@ class Declaration:
                           for b in self.binders)
         return f"{groups} : {show(self.conclusion)}"
 
-    @property
-    def hypotheses(self) -> tuple[BinderGroup, ...]:
-        """Explicit binders whose type is a proposition (named ``h…``)."""
-        return tuple(b for b in self.binders if b.explicit and b.name.startswith("h"))
-
 
 _CLOSE = {"(": ")", "{": "}", "[": "]"}
 

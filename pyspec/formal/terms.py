@@ -269,13 +269,6 @@ class Evaluator(Algebra):
             return range(dom.size)
         raise FormalTypeError(f"cannot determine the finite index type of {var.name}")
 
-    def big_sum(self, node: BigSum, env: Mapping[str, Any]) -> Any:
-        (var,) = node.binders
-        total: Any = 0
-        for i in self.index_range(var, node.body, env):
-            total = self.add(total, self.ev(node.body, {**env, var.name: i}))
-        return total
-
     def infer_type(self, var: str, body: Node) -> Node | None:
         """The type of an untyped bound variable from its first use as an argument of a typed name."""
         stack = [body]
