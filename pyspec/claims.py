@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Claim", "CLAIMS", "claims_table", "render_claims", "lean_status"]
+__all__ = ["Claim", "CLAIMS", "claims_table", "render_claims", "lean_status", "LEAN_FINGERPRINTS"]
 
 LEAN_NAMESPACE = "EquivarianceToolbox"
 
