@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["Claim", "CLAIMS", "claims_table", "render_claims", "lean_status"]
+__all__ = ["Claim", "CLAIMS", "claims_table", "render_claims", "lean_status", "LEAN_FINGERPRINTS"]
 
 LEAN_NAMESPACE = "EquivarianceToolbox"
 
@@ -213,9 +213,11 @@ def lean_status(root: pathlib.Path | None = None) -> str:
 
 
 def claims_table(measure: bool = True, precision: int | None = None,
-                 progress: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+                 progress: Callable[[str], Any] | None = None, lean_models: int = 0) -> list[dict[str, Any]]:
     """Rows (paper item, Lean name, proof status, Python check, residuals) of every claim
-    (``progress(id)`` is called before each claim is measured)."""
+    (``progress(id)`` is called before each claim is measured); with ``lean_models > 0`` also the Lean
+    statement evaluated on that many random models (:mod:`pyspec.formal`: ``lean_evaluated``,
+    ``lean_worst_residual``, ``lean_worst_residual_hp``)."""
     status = lean_status()
     rows = []
     for claim in CLAIMS:
@@ -235,6 +237,10 @@ def claims_table(measure: bool = True, precision: int | None = None,
             if precision is not None:
                 row["precision"] = precision
                 row["residual_hp"] = claim.measure(precision)
+        if lean_models:
+            from pyspec.formal.check import formal_columns
+
+            row.update(formal_columns(claim.id, lean_models, precision or 50))
         rows.append(row)
     return rows
 
@@ -249,13 +255,75 @@ def render_claims(rows: list[dict[str, Any]], width: int | None = None) -> str:
                Column("module"), Column("float64", justify="right")]
     if hp is not None:
         columns.append(Column(f"{hp} digits", justify="right"))
+    lean = any("lean_evaluated" in row for row in rows)
+    if lean:
+        columns.append(Column("Lean evaluated", justify="right"))
     body = []
     for row in rows:
         cells = [row["paper"], row["id"], row["python"].split(":")[0].removeprefix("pyspec."),
                  f"{row['residual']:.1e}" if "residual" in row else "-"]
         if hp is not None:
             cells.append(f"{row['residual_hp']:.1e}" if "residual_hp" in row else "-")
+        if lean:
+            cells.append(_formal_cell(row))
         body.append(cells)
     caption = (f"Lean proofs: {', '.join(statuses)}. Residuals are relative, on one instance per claim; "
                "--json adds statements, Python callables and tests.")
+    if lean:
+        caption += (" Lean: the statement's own text evaluated on N random models, worst residual "
+                    "(float64 / 50 digits).")
     return render_table(columns, body, title=f"Claims ({len(rows)})", caption=caption, width=width)
+
+
+def _formal_cell(row: dict[str, Any]) -> str:
+    if "lean_evaluated" not in row:
+        return "not evaluated"
+    hp = row.get("lean_worst_residual_hp")
+    verdict = "" if row.get("lean_holds", True) else " FAILS"
+    return (f"N={row['lean_evaluated']}: {row['lean_worst_residual']:.0e} / "
+            f"{'-' if hp is None else f'{hp:.0e}'}{verdict}")
+
+
+# BEGIN LEAN FINGERPRINTS (generated: python -m pyspec.formal lock)
+LEAN_FINGERPRINTS: dict[str, str] = {
+    "lemma1_comp": "d73d5ea62c0fae4b",
+    "lemma1_tensor_comp": "bde7947fef87e94b",
+    "lemma1_grad": "19083150842acf65",
+    "lemma1_chain": "390aa7acaf6fe2d8",
+    "lemma1_product": "15e67b67f9c62887",
+    "theorem1_key_identity": "2acab85869ab90e8",
+    "theorem1_first_order": "5dad81b590003ebe",
+    "theorem1_hessian_action": "c55e980a759bd341",
+    "theorem1_hessian_quadratic": "56a2fad63a152037",
+    "theorem2_gradient": "a5775a7c2d1d7459",
+    "theorem2_hessian": "fa6189321c240133",
+    "symmetry_orthogonality": "964c11dc6a71ce42",
+    "rescaling_conservation": "217ec951e95eb5c8",
+    "reparam_conservation": "07863db5dc8960f1",
+    "homogeneity_euler": "2674b039f4413277",
+    "homogeneity_norm_growth": "aa68feabad053d18",
+    "homogeneity_hessian_action": "f57eb01e43c2f474",
+    "homogeneity_hessian_quadratic": "3376bd1ca0d0c3cb",
+    "corollary1_gradient_in_hessian_range": "75a88fc8bf58fd62",
+    "sharpness_lower_bound": "434a795b7482953e",
+    "corollary2_noether_flow": "e565704aa8626d5b",
+    "corollary3_last_layer": "ec7156979b1739de",
+    "symmetry_hessian_null_space": "59ff8b5bb4a98f43",
+    "discrete_linear_gradient": "b1702d14524ba9d4",
+    "discrete_linear_hessian": "ae4d3a265d6b0600",
+    "corollary4_mirror": "e17e46a489c79fff",
+    "lemma1_tensor_comp_two": "a6329418db80d715",
+    "lemma1_tensor_comp_assoc": "fac31e54d305e159",
+    "lemma1_chain_first_order": "e249888a35f53f62",
+    "lemma1_chain_second_order": "592def9b862997a1",
+    "theorem1_key_identity_eventually": "3c97715b804ad2d7",
+    "theorem1_first_order_fderiv": "2fbfb60d347d98e8",
+    "theorem1_hessian_action_TS": "87299f6b841339bf",
+    "theorem1_hessian_action_fderiv": "6090bbc8d0d762e2",
+    "theorem1_hessian_quadratic_TS": "2cd9ef17c95566aa",
+    "theorem1_hessian_quadratic_fderiv": "647232568f8c393b",
+    "theorem2_gradient_fderiv": "2bd399070511618e",
+    "theorem2_hessian_fderiv": "4e1fdee8332cdbf5",
+}
+"""Fingerprint of each evaluated Lean statement (:mod:`pyspec.formal.lock`)."""
+# END LEAN FINGERPRINTS

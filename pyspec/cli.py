@@ -121,7 +121,8 @@ def _claims(args: argparse.Namespace) -> int:
     from pyspec.progress import Progress
 
     progress = Progress(len(CLAIMS), "claims")
-    table = claims_table(measure=not args.no_measure, precision=args.precision, progress=progress.step)
+    table = claims_table(measure=not args.no_measure, precision=args.precision, progress=progress.step,
+                         lean_models=0 if args.no_measure else args.lean_models)
     if not args.no_measure:
         progress.finish()
     print(json.dumps(table, indent=1) if args.json else render_claims(table))
@@ -218,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="print the registry as a JSON list (with statements, Python callables and tests)")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
     c.add_argument("--precision", type=int, default=None, metavar="D", help="also measure at D digits")
+    c.add_argument("--lean-models", type=int, default=3, metavar="N",
+                   help="evaluate each Lean statement's own text on N random models (pyspec.formal; default 3)")
     c.set_defaults(run=_claims)
     ls = command("list", "the catalog entries, the identity ids and the experiments")
     ls.add_argument("what", nargs="?", default="all", choices=("entries", "identities", "experiments", "all"),

@@ -1,0 +1,267 @@
+"""Concrete instances of the Lean statements: a drawn model (:mod:`pyspec.strategies`) under the Lean
+binder names of each family of statements (``f``, ``T``, ``S``, ``ℓ``, ``a``, ``θ`` for Theorem 1; ``L``,
+``M``, ``θ`` for §6; …), with its spaces ``E = ℝⁿ``, ``F = ℝᵐ``, ``G = ℝᵏ``.
+
+Each builder takes a :class:`pyspec.catalog.Instance`, a backend and a NumPy generator and returns a
+:class:`~pyspec.formal.evaluate.Binding`. Only the *data* of a statement come from here; every
+derivative, characteristic direction and Hessian is bound by the statement's own hypotheses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from pyspec.catalog.base import Instance, unpack
+from pyspec.formal.evaluate import Binding
+from pyspec.formal.values import Basis, Fn, IndexType, Lin, curried
+
+__all__ = [
+    "theorem1_binding", "theorem2_binding", "discrete_binding", "lemma1_binding", "homogeneity_binding",
+    "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
+    "noether_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+]
+
+
+def _point(value: Any, xp: Any) -> Any:
+    return xp.asarray(value) if isinstance(value, np.ndarray) else value
+
+
+def _model_parts(case: Instance, backend: Any) -> dict[str, Any]:
+    xp = backend.xp
+    eq = case.eq
+    a, theta = case.a(xp), case.theta(xp)
+    S = eq.S if eq.S is not None else (lambda b, y, *, xp: y)
+    return {
+        "f": curried("f", lambda th: eq.model(th, xp=xp), 1),
+        "T": curried("T", lambda b, th: eq.T(b, th, xp=xp), 2),
+        "S": curried("S", lambda b, y: S(b, y, xp=xp), 2),
+        "ℓ": curried("ℓ", lambda y: case.loss(y, xp=xp), 1),
+        "a": a,
+        "θ": theta,
+    }
+
+
+def theorem1_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Theorem 1 (and eq. (12)): ``f``, ``T``, ``S``, ``ℓ``, ``a``, ``θ``; ``G`` has the shape of ``a``."""
+    values = _model_parts(case, backend)
+    y = values["f"](values["θ"])
+    return Binding({"E": tuple(np.shape(values["θ"])), "F": tuple(np.shape(y)), "G": tuple(np.shape(values["a"]))},
+                   values, rng)
+
+
+def theorem2_binding(case: Instance, backend: Any, rng: np.random.Generator, off_fixed: bool = False) -> Binding:
+    """Theorem 2: a discrete symmetry (``S = id``) at a point of ``Fix_a(T)`` (or off it)."""
+    values = _model_parts(case, backend)
+    if off_fixed:
+        values["θ"] = case.off_fixed(backend.xp)
+    y = values["f"](values["θ"])
+    return Binding({"E": tuple(np.shape(values["θ"])), "F": tuple(np.shape(y)), "G": tuple(np.shape(values["a"]))},
+                   values, rng)
+
+
+def _loss_of_model(case: Instance, backend: Any) -> Fn:
+    xp = backend.xp
+    return curried("L", lambda th: case.loss(case.eq.model(th, xp=xp), xp=xp), 1)
+
+
+def discrete_binding(case: Instance, backend: Any, rng: np.random.Generator, off_fixed: bool = False) -> Binding:
+    """§6 (eqs. (8)–(9), Corollary 4): ``L = ℓ ∘ f``, the linear symmetry ``M`` (``P = OOᵀ`` for a mirror),
+    ``θ`` on ``ker(M − I)`` (or off it); ``F = ℝ``."""
+    xp = backend.xp
+    a = case.a(xp)
+    theta = case.off_fixed(xp) if off_fixed else case.theta(xp)
+    M = backend.jacobian(lambda th: case.eq.T(a, th, xp=xp), theta)
+    values: dict[str, Any] = {"L": _loss_of_model(case, backend), "M": Lin(M, (1,)), "θ": theta}
+    if "O" in case.args:
+        O = case.args["O"](xp)
+        values["P"] = Lin(O @ O.T, (1,))
+    return Binding({"E": tuple(np.shape(theta)), "F": ()}, values, rng)
+
+
+def symmetry_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """eq. (2): ``L = ℓ ∘ f`` with a symmetry ``T`` at ``(a, θ)``; ``F = ℝ``."""
+    values = _model_parts(case, backend)
+    values["L"] = _loss_of_model(case, backend)
+    return Binding({"E": tuple(np.shape(values["θ"])), "F": (), "G": tuple(np.shape(values["a"]))}, values, rng)
+
+
+def stationary_binding(case: Instance, backend: Any, rng: np.random.Generator, off: bool = False) -> Binding:
+    """§5.4: a symmetry at a (realizable) minimum ``θ*``, ``v = charDirection T a`` as a function of
+    ``θ`` (from its Lean definition); ``off=True`` moves to a non-stationary point."""
+    binding = symmetry_binding(case, backend, rng)
+    values = dict(binding.values)
+    if off:
+        values["θ"] = case.args["off_stationary"](backend.xp)
+    values["v"] = "charDirection T a"
+    return Binding(binding.spaces, values, rng)
+
+
+def homogeneity_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """§4.2–§5.1: a ``p``-homogeneous ``f`` with a loss ``ℓ`` at ``θ``, ``p = args["degree"]``."""
+    values = _model_parts(case, backend)
+    values["p"] = int(case.args["degree"])
+    y = values["f"](values["θ"])
+    return Binding({"E": tuple(np.shape(values["θ"])), "F": tuple(np.shape(y))}, values, rng)
+
+
+def scalar_homogeneity_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Corollary 1: scalar output, ``F = ℝ`` (``f`` and ``ℓ`` on real numbers)."""
+    xp = backend.xp
+    eq = case.eq
+    values = {
+        "f": curried("f1", lambda th: eq.model(th, xp=xp)[0], 1),
+        "ℓ": curried("ℓ1", lambda y: case.loss(xp.reshape(y, (1,)), xp=xp), 1),
+        "θ": case.theta(xp),
+        "p": int(case.args["degree"]),
+    }
+    return Binding({"E": tuple(np.shape(values["θ"])), "F": ()}, values, rng)
+
+
+def norm_growth_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """§4.2 norm growth: the gradient-flow curve ``θ(s) = θ₀ − s∇L(θ₀)`` (its velocity at ``t = 0`` is
+    ``−∇L``, which is what the flow hypothesis asks)."""
+    binding = homogeneity_binding(case, backend, rng)
+    xp = backend.xp
+    theta0 = binding.values["θ"]
+    grad = backend.jacobian(lambda th: case.loss(case.eq.model(th, xp=xp), xp=xp), theta0)
+    values = dict(binding.values)
+    values["θ"] = curried("curve", lambda s: theta0 - s * grad, 1)
+    values["t"] = xp.asarray(0.0)
+    return Binding(binding.spaces, values, rng)
+
+
+def _replace(theta: Any, shapes: list, block: int, xp: Any, new: Any) -> Any:
+    parts = unpack(theta, shapes, xp)
+    parts[block] = new
+    return xp.concatenate([xp.ravel(p) for p in parts])
+
+
+def rescaling_binding(case: Instance, backend: Any, rng: np.random.Generator, unit: int = 0) -> Binding:
+    """§4.1 rescaling: ``L(u, w)`` is the loss as a function of the incoming weights ``u`` (row ``unit``
+    of block ``i``) and outgoing weights ``w`` (column ``unit`` of block ``j``) of one hidden unit."""
+    xp = backend.xp
+    shapes, (i, j) = case.args["shapes"], case.args["layers"]
+    theta = case.theta(xp)
+
+    def L(pair: Any) -> Any:
+        u, w = pair
+        Wi, Wj = unpack(theta, shapes, xp)[i], unpack(theta, shapes, xp)[j]
+        rows = [u if r == unit else Wi[r] for r in range(shapes[i][0])]
+        cols = [w if c == unit else Wj[:, c] for c in range(shapes[j][1])]
+        th = _replace(_replace(theta, shapes, i, xp, xp.stack(rows)), shapes, j, xp, xp.transpose(xp.stack(cols)))
+        return case.loss(case.eq.model(th, xp=xp), xp=xp)
+
+    Wi, Wj = unpack(theta, shapes, xp)[i], unpack(theta, shapes, xp)[j]
+    return Binding({"E₁": (shapes[i][1],), "E₂": (shapes[j][0],)},
+                   {"L": curried("Lpair", L, 1), "u": Wi[unit], "w": Wj[:, unit]}, rng)
+
+
+def reparam_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """§4.1 reparameterization: ``L(W₁, W₂)`` with the other layers fixed, ``W₁ : E₀ →L E``,
+    ``W₂ : E →L F₀``."""
+    xp = backend.xp
+    shapes, (i, j) = case.args["shapes"], case.args["layers"]
+    theta = case.theta(xp)
+
+    def L(pair: Any) -> Any:
+        W1, W2 = pair
+        th = _replace(_replace(theta, shapes, i, xp, W1.arr), shapes, j, xp, W2.arr)
+        return case.loss(case.eq.model(th, xp=xp), xp=xp)
+
+    W1, W2 = unpack(theta, shapes, xp)[i], unpack(theta, shapes, xp)[j]
+    return Binding({"E₀": (shapes[i][1],), "E": (shapes[i][0],), "F₀": (shapes[j][0],)},
+                   {"L": curried("Lpair", L, 1), "W₁": Lin(W1, (1,)), "W₂": Lin(W2, (1,))}, rng)
+
+
+def noether_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Corollary 2: per-sample gradients ``g x θ`` of the per-sample losses, the generator ``A`` and the
+    symmetry direction ``v = Aθ``."""
+    xp = backend.xp
+    theta = case.theta(xp)
+    N = int(np.shape(case.eq.model(theta, xp=xp))[0])
+    A = xp.asarray(case.args["generator"])
+
+    def g(x: Any, th: Any) -> Any:
+        return backend.jacobian(lambda t: case.eq.model(t, xp=xp)[int(x)], th)
+
+    return Binding({"E": tuple(np.shape(theta))},
+                   {"N": N, "g": curried("g", g, 2), "A": Lin(A, (1,)), "θ": theta, "v": A @ theta}, rng)
+
+
+def lemma1_binding(rng: np.random.Generator, backend: Any) -> Binding:
+    """Lemma 1 on ``D = E = P = X = Y = W = ℝ³``, ``V = ℝ²``: a basis ``b`` of ``E``, smooth ``F``, ``g`` and
+    matrix fields ``Fm``, ``Gm`` from random constants, a point ``x`` (the tensors ``A``, ``B``, … are
+    drawn from their Lean types by the evaluator)."""
+    xp = backend.xp
+    d, v = 3, 2
+
+    C1, C2, C3 = (rng.standard_normal((d, d)) for _ in range(3))
+    C4 = rng.standard_normal((v, d))
+    values = {
+        "b": Basis(xp.asarray(np.eye(d) + 0.5 * rng.standard_normal((d, d)))),
+        "F": curried("Fs", lambda z: xp.tanh(C4 @ z) + 0.5 * xp.sin(z[:v]), 1),
+        "g": curried("gs", lambda z: xp.sinh(C1 @ z) * 0.5, 1),
+        "Fm": curried("Fm", lambda z: Lin(xp.reshape(xp.tanh(xp.concatenate([C4 @ z, C4 @ (C2 @ z), C4 @ z * z[0]])), (v, d)), (1,)), 1),
+        "Gm": curried("Gm", lambda z: Lin(xp.cos(xp.outer(C3 @ z, z)), (1,)), 1),
+        "x": xp.asarray(rng.standard_normal(d)),
+    }
+    spaces = {s: (d,) for s in ("D", "E", "P", "X", "Y", "W")} | {"V": (v,), "ι": IndexType(d)}
+    return Binding(spaces, values, rng)
+
+
+def broken(case: Instance, size: float = 0.3) -> Instance:
+    """The negative control of a continuous law: ``f + size·(sin(f + 0.7) + sin(Rθ))`` with a fixed
+    random ``R`` (on a generic model neither ``f(T(a, θ)) = S(a, f(θ))`` nor an invariance survives, so
+    every identity of Theorem 1 and of §§4–5 fails)."""
+    from dataclasses import replace
+
+    model = case.eq.model
+
+    def perturbed(theta: Any, *, xp: Any) -> Any:
+        y = model(theta, xp=xp)
+        R = np.random.default_rng(7).standard_normal((int(np.prod(np.shape(y))), int(np.shape(theta)[0])))
+        return y + size * (xp.sin(y + 0.7) + xp.reshape(xp.sin(R @ theta), np.shape(y)))
+
+    return replace(case, eq=case.eq.replace(model=perturbed))
+
+
+def last_layer_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Corollary 3: ``f(W, Φ) = vec(W h(ΦX))`` read as ``L(V, ψ) = ℓ(V(h ψ))`` with features
+    ``h(ψ) = vec(σ(ΨX)) ∈ F₀ = ℝ^{dN}``, the last layer acting as ``W ⊗ I_N : F₀ →L[ℝ] F`` (``F = ℝ^{mN}``)
+    and ``φ = vec(Φ)``; the features are read off the model (it is linear in ``W``)."""
+    xp = backend.xp
+    theta = case.theta(xp)
+    y = case.eq.model(theta, xp=xp)
+    m = int(np.shape(case.a(xp))[0])
+    N = int(np.shape(y)[0]) // m
+    d = int(np.shape(theta)[0])
+    width = int(case.args.get("hidden", 3))  # pyspec.strategies.last_layer_models: hidden width 3
+    W = xp.reshape(theta[: m * width], (m, width))
+
+    def features(psi: Any) -> Any:
+        def out(w: Any) -> Any:
+            return case.eq.model(xp.concatenate([w, psi]), xp=xp)
+
+        J = backend.jacobian(out, xp.asarray(np.zeros(m * width)))  # ∂y[i·N + j] / ∂W[i, k] = H[k, j]
+        return xp.ravel(xp.transpose(J[:N, :width]))
+
+    values = {
+        "ℓ": curried("ℓ", lambda z: case.loss(z, xp=xp), 1),
+        "h": curried("h", features, 1),
+        "W": Lin(_kron(W, N, xp), (1,)),
+        "φ": theta[m * width:],
+    }
+    return Binding({"E₀": (d - m * width,), "F₀": (width * N,), "F": (m * N,)}, values, rng)
+
+
+def _kron(W: Any, N: int, xp: Any) -> Any:
+    """``W ⊗ I_N`` with ``xp`` (exact at every precision)."""
+    m, d = np.shape(W)
+    rows = []
+    for i in range(m):
+        for j in range(N):
+            row = [W[i, k] if jj == j else 0 * W[i, k] for k in range(d) for jj in range(N)]
+            rows.append(xp.stack(row))
+    return xp.stack(rows)

@@ -1,0 +1,209 @@
+"""The Lean statements themselves are the oracle: each registered theorem is read from ``lean/``,
+evaluated on random models (float64 and 50 digits), must agree with the matching ``pyspec`` check, and
+every textual mutation that makes it false, vacuous or weaker is refuted (pyspec.formal)."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from pyspec.backends import get_backend
+from pyspec.claims import CLAIMS, LEAN_FINGERPRINTS
+from pyspec.formal.check import draw_models, evaluate_claim
+from pyspec.formal.extract import LEAN_ROOT, StatementNotFound, clear_cache, declaration, declarations, fingerprint
+from pyspec.formal.lock import current_fingerprints, stale
+from pyspec.formal.mutations import MUTATIONS, mutate, refute
+from pyspec.formal.registry import FORMAL, NOT_EVALUATED, formal_claim, statement_names
+from pyspec.formal.syntax import App, Binop, Ident, LeanSyntaxError, Num, Unop, parse_term, show
+
+FULL = os.environ.get("PYSPEC_FULL") == "1"
+EXAMPLES = {1: 200, 2: 50} if FULL else {1: 20, 2: 5}
+"""Models per claim: 200 for first-order statements and 50 for Hessian ones with ``make test-full``
+(``PYSPEC_FULL=1``); 20 and 5 in ``make test``, which must stay within its time budget (each model costs
+0.1–0.5 s first-order, 1–2 s for the Hessian statements: ``benchmarks/formal_tests.sh``)."""
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize("name", statement_names())
+def test_every_registered_statement_is_read(name: str) -> None:
+    try:
+        decl = declaration(name)
+    except (LeanSyntaxError, StatementNotFound) as error:
+        pytest.fail(f"Lean statement EquivarianceToolbox.{name} cannot be read: {error}")
+    assert parse_term(show(decl.conclusion)) == decl.conclusion
+
+
+def test_every_declaration_under_lean_parses() -> None:
+    unreadable = []
+    for name in declarations():
+        try:
+            declaration(name)
+        except LeanSyntaxError as error:
+            unreadable.append(f"{name}: {error}")
+    assert not unreadable, unreadable
+
+
+def test_every_model_quantified_claim_is_evaluated() -> None:
+    evaluated = {e.claim for e in FORMAL}
+    assert {c.id for c in CLAIMS} == evaluated | set(NOT_EVALUATED)
+    assert not NOT_EVALUATED
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a + b * c", Binop("+", Ident("a"), Binop("*", Ident("b"), Ident("c")))),
+    ("-2 * x", Binop("*", Unop("-", Num("2")), Ident("x"))),
+    ("f x y ∘L g", Binop("∘L", App(Ident("f"), (Ident("x"), Ident("y"))), Ident("g"))),
+    ("a - b - c", Binop("-", Binop("-", Ident("a"), Ident("b")), Ident("c"))),
+    ("c • A ∘L B", Binop("•", Ident("c"), Binop("∘L", Ident("A"), Ident("B")))),
+])
+def test_precedence(text: str, expected) -> None:
+    assert parse_term(text) == expected
+
+
+def test_binders_and_filters_parse() -> None:
+    t = parse_term("∀ᶠ p in 𝓝 (a, θ), f (T p.1 p.2) = S p.1 (f p.2)")
+    assert show(t).startswith("∀ᶠ p in 𝓝 (a, θ),")
+    assert parse_term("(fun ϑ => f (T a ϑ)) =ᶠ[𝓝 θ] fun ϑ => S a (f ϑ)") is not None
+    assert parse_term("∃ μ : ℝ, Module.End.HasEigenvalue (Hop : E →ₗ[ℝ] E) μ ∧ x ≤ μ") is not None
+
+
+def test_syntax_outside_the_fragment_is_named() -> None:
+    with pytest.raises(LeanSyntaxError, match="unexpected"):
+        parse_term("⟪x, y⟫_ℝ = 0")
+
+
+# ---------------------------------------------------------------------------------------- lock
+
+
+def test_statements_are_locked() -> None:
+    changed = stale(LEAN_FINGERPRINTS)
+    assert not changed, (f"Lean statements changed without the registry: {changed}; review them and run "
+                         "`python -m pyspec.formal lock`")
+
+
+def test_lock_detects_a_changed_statement(tmp_path: pathlib.Path) -> None:
+    """Negative control of the lock: an edited conclusion changes the fingerprint, a comment does not."""
+    root = tmp_path / "lean"
+    shutil.copytree(LEAN_ROOT, root)
+    path = root / "EquivarianceToolbox" / "Theorem2.lean"
+    before = fingerprint("theorem2_hessian", root)
+    text = path.read_text()
+    path.write_text(text.replace("    L'' (T' θ x) (T' θ y) + L' θ (T'' x y) = L'' x y := by\n",
+                                 "    L'' (T' θ x) (T' θ y) = L'' x y := by -- comment\n"))
+    clear_cache()
+    assert fingerprint("theorem2_hessian", root) != before
+    path.write_text(text.replace("namespace EquivarianceToolbox", "-- a comment\nnamespace EquivarianceToolbox"))
+    clear_cache()
+    assert fingerprint("theorem2_hessian", root) == before
+    clear_cache()
+    assert set(current_fingerprints()) == set(LEAN_FINGERPRINTS)
+
+
+# ---------------------------------------------------------------------------------------- properties
+
+
+def _check(claim: str, model) -> None:
+    entry = formal_claim(claim)
+    outcome = evaluate_claim(entry, model)
+    assert not outcome.vacuous, f"hypotheses fail on a valid model (vacuous?): {outcome.vacuous}"
+    assert not outcome.failed, f"conclusion fails: {outcome.failed}"
+    assert outcome.control_flagged, "the negative control is not flagged by the Lean conclusion"
+
+
+@pytest.mark.parametrize("claim", [e.claim for e in FORMAL])
+def test_lean_statement_holds_on_random_models(claim: str) -> None:
+    """(a) hypotheses hold on drawn models, (b) the conclusion holds in float64, and the conclusion fails
+    on the negative control (a model or point violating the hypotheses the theorem needs)."""
+    entry = formal_claim(claim)
+
+    @settings(max_examples=EXAMPLES[entry.order], suppress_health_check=list(HealthCheck), deadline=None)
+    @given(entry.strategy())
+    def prop(model) -> None:
+        _check(claim, model)
+
+    prop()
+
+
+@pytest.mark.parametrize("claim", [e.claim for e in FORMAL])
+def test_lean_statement_holds_at_50_digits(claim: str) -> None:
+    entry = formal_claim(claim)
+    for model in draw_models(entry, 1):
+        outcome = evaluate_claim(entry, model, precision=50, negative=False)
+        assert not outcome.vacuous and not outcome.failed, (outcome.vacuous, outcome.failed)
+        assert outcome.worst_residual <= 1e-40
+
+
+def _pyspec_holds(claim: str, model, negative: bool) -> bool:
+    """The matching pyspec check on the same model (or its negative control)."""
+    from pyspec.applications import application_report
+    from pyspec.formal.instances import broken
+    from pyspec.theorem1 import theorem1
+    from pyspec.theorem2 import theorem2
+
+    xp = get_backend(None).xp
+    if claim.startswith("theorem1"):
+        case = broken(model) if negative else model
+        report = theorem1(case.eq, case.loss, case.a(xp), case.theta(xp), jit=False, check_equivariance=False)
+        name = {"theorem1_key_identity": "key_identity"}.get(claim, claim.removeprefix("theorem1_"))
+        return getattr(report, name).holds
+    if claim.startswith("theorem2"):
+        theta = model.off_fixed(xp) if negative else model.theta(xp)
+        report = theorem2(model.eq, model.loss, model.a(xp), theta, jit=False, check_hypotheses=False)
+        return getattr(report, claim.removeprefix("theorem2_")).holds
+    return all(c.holds for c in application_report(claim, model, None, jit=False).checks)
+
+
+@pytest.mark.parametrize("claim", [e.claim for e in FORMAL if not e.claim.startswith("lemma1")])
+def test_lean_statement_agrees_with_the_pyspec_check(claim: str) -> None:
+    """(c) on the same models the matching pyspec check holds too; for Theorems 1 and 2 both also flag
+    the negative control."""
+    entry = formal_claim(claim)
+    for model in draw_models(entry, 2):
+        outcome = evaluate_claim(entry, model)
+        assert not outcome.failed and _pyspec_holds(claim, model, False)
+        if claim.startswith(("theorem1", "theorem2")):
+            assert outcome.control_flagged and not _pyspec_holds(claim, model, True)
+
+
+# ---------------------------------------------------------------------------------------- mutation gate
+
+
+def test_the_gate_has_every_kind_of_mutation() -> None:
+    kinds = " ".join(m.kind for m in MUTATIONS)
+    assert len(MUTATIONS) >= 12
+    for kind in ("drop a summand", "flip a sign", "swap the arguments", "exchange v and w", "True",
+                 "unsatisfiable hypothesis", "drop a needed hypothesis"):
+        assert kind in kinds
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: f"{m.statement}:{m.kind}")
+def test_every_mutant_is_refuted(mutation) -> None:
+    assert mutate(mutation).statement != declaration(mutation.statement).statement
+    models = draw_models(formal_claim(mutation.claim), 2)
+    reason = refute(mutation, models, get_backend(None, jit=False))
+    assert reason is not None, f"mutant survives: {mutation}"
+
+
+def test_the_original_statements_survive_the_gate() -> None:
+    """Negative control of the gate: the unmutated statement is not refuted by the same procedure."""
+    from pyspec.formal.mutations import Mutation
+
+    identity = Mutation("identity", "theorem2_gradient", "theorem2_gradient", "L' ∘L J", "L' ∘L J")
+    models = draw_models(formal_claim("theorem2_gradient"), 3)
+    assert refute(identity, models, get_backend(None, jit=False)) is None
+
+
+def test_claims_table_gains_the_lean_columns() -> None:
+    from pyspec.claims import render_claims
+    from pyspec.formal.check import formal_columns
+
+    row = {"lean": "EquivarianceToolbox.theorem2_gradient", "paper": "Theorem 2.1", "lean_status": "-", "python": "-"}
+    row.update(formal_columns("theorem2_gradient", 1, 50))
+    assert row["lean_evaluated"] == 1 and row["lean_worst_residual"] <= 1e-12 and row["lean_worst_residual_hp"] <= 1e-40
+    assert "evaluated on N random models" in render_claims([row]) and formal_columns("no_such_claim", 1) == {}
