@@ -140,7 +140,8 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
     raised to it): a direction of singular value ``σ`` grows like ``σ⁻²`` per step, so the null
     space (``σ ≲ 1e-13‖A‖``) dominates every direction above the accept threshold by ``≥ 1e14``
     per step. The rank is then read from the singular values of ``A Z``. ``s`` starts at
-    ``2·oversample`` and doubles until at least ``oversample`` of the ``s`` directions are not null.
+    the number of pivots below ``1e-8`` of the largest plus ``2·oversample``, and doubles until at least
+    ``oversample`` of the ``s`` directions are not null.
 
     Failure probability: Gaussian subspace iteration with ``oversample = p`` extra vectors captures
     the null space, given the gap, except with probability at most ``6 p^{-p}`` (Halko, Martinsson &
@@ -159,7 +160,9 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
         v = A.T @ (A @ v)
         v /= np.linalg.norm(v)
     norm_a = float(np.linalg.norm(A @ v))
-    s = 2 * oversample
+    # Unpivoted QR usually leaves one tiny pivot per null direction: a first guess of the nullity
+    # (the loop below corrects it either way).
+    s = max(2 * oversample, int(np.sum(diag < 1e-8 * diag.max())) + 2 * oversample)
     while True:
         s = min(s, n)
         Z = rng.standard_normal((n, s))
