@@ -15,6 +15,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
+from pyspec.cache import compile_program
 from pyspec.checks import tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import EquivarianceError, NotGoodPositionError
@@ -151,7 +152,7 @@ def position_report(problem: Problem, a: Array, theta: Array, max_condition: flo
         y = problem.f(t_)
         return B.jacobian(lambda t: problem.T(a_, t), t_), B.jacobian(lambda u: problem.S(a_, u), y)
 
-    T_theta, S_y = B.to_host(B.compile(derivatives)(a, theta))
+    T_theta, S_y = B.to_host(compile_program(problem, derivatives)(a, theta))
     cond_S = 1.0 if problem.is_symmetry else condition_number(B, S_y)
     return GoodPositionReport(cond_T=condition_number(B, T_theta), cond_S=cond_S, max_condition=limit)
 
@@ -175,7 +176,7 @@ def equivariance_report(problem: Problem, a: Array, theta: Array, condition: flo
     """Residuals of eq. (1) at ``(a, θ)`` and nearby points, for a bound problem."""
     B = problem.backend
     residuals = []
-    sides = B.compile(lambda a_, t_: (problem.f(problem.T(a_, t_)), problem.S(a_, problem.f(t_))))
+    sides = compile_program(problem, lambda a_, t_: (problem.f(problem.T(a_, t_)), problem.S(a_, problem.f(t_))))
     for a_i, th_i in _nearby(problem, a, theta, vary_a):
         left, right = B.to_host(sides(a_i, th_i))
         scale = max(B.to_float(B.norm(left)), B.to_float(B.norm(right)))
