@@ -91,7 +91,7 @@ class _Flattener:
         self.size = sum(self.sizes)
         self.role = role
         self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1
-        self.signature = (self.treedef, tuple(self.shapes), tuple(str(np.result_type(leaf)) for leaf in leaves))
+        self.signature = (self.treedef, tuple(self.shapes), tuple(_dtype(leaf) for leaf in leaves))
         """Tree structure, shapes and dtypes: part of the compiled-program key (:mod:`pyspec.cache`)."""
 
     @property
@@ -142,6 +142,10 @@ class _Flattener:
 
     def unflatten(self, flat: Array, xp: Any) -> Any:
         return flat if self.trivial else self.from_leaves(self.split(flat), xp)
+
+
+def _dtype(x: Any) -> str:
+    return str(x.dtype) if hasattr(x, "dtype") else str(np.result_type(x))
 
 
 def _join(parts: list[Array], segments: tuple[tuple[int, int], ...], size: int) -> Array:

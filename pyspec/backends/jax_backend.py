@@ -37,7 +37,7 @@ def ahead_of_time(fun: Callable[..., Any], options: dict[str, Any]) -> Callable[
 
     def run(*args: Any) -> Any:
         leaves, treedef = jax.tree_util.tree_flatten(args)
-        key = (treedef, tuple((np.shape(x), np.result_type(x)) for x in leaves))
+        key = (treedef, tuple((np.shape(x), x.dtype if hasattr(x, "dtype") else np.result_type(x)) for x in leaves))
         if key not in compiled:
             compiled[key] = jitted.lower(*args).compile(options)
         return compiled[key](*args)
