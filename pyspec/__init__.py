@@ -13,6 +13,8 @@ Quick start::
     ps.theorem1(eq, loss, a, theta).holds
 """
 
+# compiled-program cache and batched checks (issue 13)
+from pyspec.cache import cache_info, clear_cache
 from pyspec.characteristic import (
     EquivarianceReport,
     GoodPositionReport,
@@ -58,6 +60,8 @@ from pyspec.theorem2 import Theorem2Report, theorem2
 __version__ = "0.1.0"
 
 __all__ = [
+    "cache_info",
+    "clear_cache",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",
