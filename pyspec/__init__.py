@@ -14,6 +14,7 @@ Quick start::
 """
 
 # compiled-program cache and batched checks (issue 13)
+from pyspec.batch import BatchReport, theorem1_batch, theorem2_batch
 from pyspec.cache import cache_info, clear_cache
 from pyspec.characteristic import (
     EquivarianceReport,
@@ -60,8 +61,11 @@ from pyspec.theorem2 import Theorem2Report, theorem2
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchReport",
     "cache_info",
     "clear_cache",
+    "theorem1_batch",
+    "theorem2_batch",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",
