@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from pyspec.backends.base import Array, Backend
 from pyspec.cache import compile_program
 from pyspec.catalog.base import breaking_perturbation
