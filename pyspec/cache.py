@@ -33,7 +33,8 @@ import types
 from typing import Any, Callable, Hashable, NamedTuple
 
 __all__ = [
-    "MAX_PROGRAMS", "CacheInfo", "cache_info", "callable_key", "cached", "clear_cache", "compile_program", "program_key",
+    "MAX_PROGRAMS", "CacheInfo", "cache_info", "callable_key", "cached", "clear_cache", "compile_program",
+    "program_key",
 ]
 
 MAX_PROGRAMS = 512

@@ -258,7 +258,8 @@ def reparam_conservation(
 def orthogonality_report(problem: Problem, a: Array, theta: Array, condition: float) -> Report:
     """:func:`symmetry_orthogonality` for a bound problem."""
     B = problem.backend
-    grad, v = B.to_host(compile_program(problem, lambda a_, t_: (B.jacobian(problem.L, t_), direction_of(problem, a_, t_)))(a, theta))
+    program = compile_program(problem, lambda a_, t_: (B.jacobian(problem.L, t_), direction_of(problem, a_, t_)))
+    grad, v = B.to_host(program(a, theta))
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
     check = vanishes(B, "symmetry_orthogonality", grad @ v, tol, norm(B, grad) * norm(B, v))
     return Report("symmetry_orthogonality", {"orthogonality": check})
