@@ -10,7 +10,8 @@ What keys the cache
 A program is found again when all of these are the same:
 
 * the *identity* (``is``, not equality) of the user's callables: the model, ``T``, ``S`` (or
-  ``None``) and the loss. Redefining a ``lambda``, even with the same text, makes a new function and
+  ``None``) and the loss (a ``functools.partial`` of a function with hashable arguments is keyed by
+  the function's identity and the arguments' values). Redefining a ``lambda``, even with the same text, makes a new function and
   hence a new program; the cache keeps a reference to every callable in its keys, so an identity is
   never reused by another object while its programs are cached;
 * the tree structure, shapes and dtypes of ``θ`` and ``a``;
@@ -28,6 +29,7 @@ The cache holds at most :data:`MAX_PROGRAMS` programs, least recently used first
 from __future__ import annotations
 
 import collections
+import functools
 import threading
 import types
 from typing import Any, Callable, Hashable, NamedTuple
@@ -61,11 +63,19 @@ class _Identity:
 
 def callable_key(fn: Any) -> Hashable:
     """The cache key of a user callable: its identity (a bound method: its object's identity and its
-    function, since ``obj.method`` makes a new bound-method object at every access)."""
+    function, since ``obj.method`` makes a new bound-method object at every access; a
+    ``functools.partial`` with hashable arguments: its function's key and the arguments' values)."""
     if fn is None:
         return None
     if isinstance(fn, types.MethodType):
         return (_Identity(fn.__self__), _Identity(fn.__func__))
+    if isinstance(fn, functools.partial):
+        bound = (fn.args, tuple(sorted(fn.keywords.items())))
+        try:
+            hash(bound)
+        except TypeError:
+            return _Identity(fn)
+        return ("partial", callable_key(fn.func), bound)
     return _Identity(fn)
 
 

@@ -120,3 +120,20 @@ def test_theorem2_second_call_does_not_trace() -> None:
 
 def test_cache_is_bounded() -> None:
     assert cache_info().size <= cache_info().max_size == MAX_PROGRAMS
+
+
+def test_section5_homogeneity_does_not_trace_again() -> None:
+    """§5.1: the homogeneity tools build their (T, S) once per degree (a partial), so a second call at
+    a new θ reuses every program; another degree is another program."""
+    counter = []
+
+    def quadratic(theta):
+        counter.append(1)
+        return jnp.concatenate([theta[:3] * theta[3:], theta[:1] ** 2])
+
+    assert ps.homogeneity_euler(quadratic, loss, _point()[:6], 2).holds
+    before = len(counter)
+    assert ps.homogeneity_euler(quadratic, loss, _point()[:6], 2).holds
+    assert len(counter) == before
+    with pytest.raises(ps.EquivarianceError):
+        ps.homogeneity_euler(quadratic, loss, _point()[:6], 3)
