@@ -6,7 +6,8 @@ by the program pyspec compiles (:func:`pyspec.cache.compile_program`, the option
 :func:`~pyspec.backends.jax_backend.compile_options`). The two may differ only by the rounding of a
 differently fused evaluation order: ``‖compiled − eager‖ ≤ ULPS · eps · scale`` with ``scale`` the
 quantity's norm or, for a quantity that vanishes in exact arithmetic (rounding noise, e.g. ``Hv`` of a
-softmax translation), the natural scale of the identity it enters (:func:`_scales`).
+softmax translation), the natural scale of the identity it enters (:func:`_scales`). Eager evaluation
+compiles every operation once per shape (~5–15 s per model), hence few random models, marked slow.
 """
 
 from __future__ import annotations
@@ -95,14 +96,16 @@ def test_catalog_compiled_equals_eager(name: str) -> None:
     assert worst[1] <= ULPS, (name, worst)
 
 
-@settings(max_examples=10)
+@pytest.mark.slow
+@settings(max_examples=6)
 @given(strategies.equivariant_models())
 def test_random_models_compiled_equals_eager(case: Instance) -> None:
     worst = max(_compare(case), key=lambda kv: kv[1])
     assert worst[1] <= ULPS, (case.eq.name, worst)
 
 
-@settings(max_examples=5)
+@pytest.mark.slow
+@settings(max_examples=4)
 @given(strategies.discrete_symmetries())
 def test_random_discrete_compiled_equals_eager(case: Instance) -> None:
     worst = max(_compare(case), key=lambda kv: kv[1])
