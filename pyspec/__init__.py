@@ -13,6 +13,9 @@ Quick start::
     ps.theorem1(eq, loss, a, theta).holds
 """
 
+# compiled-program cache and batched checks (issue 13)
+from pyspec.batch import BatchReport, theorem1_batch, theorem2_batch
+from pyspec.cache import cache_info, clear_cache
 from pyspec.characteristic import (
     EquivarianceReport,
     GoodPositionReport,
@@ -80,6 +83,11 @@ __all__ = [
     "PrecisionError",
     "audit",
     "symmetries",
+    "BatchReport",
+    "cache_info",
+    "clear_cache",
+    "theorem1_batch",
+    "theorem2_batch",
     "Equivariance",
     "EquivarianceError",
     "EquivarianceReport",

@@ -99,7 +99,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     u = jax.random.normal(jax.random.PRNGKey(1), (problem.n,))
     u = u / jnp.linalg.norm(u)
 
-    options = compile_options(fast=problem.n <= matrix_free.FAST_COMPILE_MAX_N)  # as the matrix-free path
+    options = compile_options()  # as the matrix-free path
 
     def aot(fun: Callable[..., Any], *args: Any) -> Callable[[], Any]:
         compiled = jax.jit(fun).lower(*args).compile(options)

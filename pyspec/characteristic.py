@@ -15,6 +15,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
+from pyspec.cache import compile_program
 from pyspec.checks import tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import EquivarianceError, NotGoodPositionError
@@ -151,7 +152,13 @@ def position_report(problem: Problem, a: Array, theta: Array, max_condition: flo
         y = problem.f(t_)
         return B.jacobian(lambda t: problem.T(a_, t), t_), B.jacobian(lambda u: problem.S(a_, u), y)
 
-    T_theta, S_y = B.to_host(B.compile(derivatives)(a, theta))
+    T_theta, S_y = B.to_host(compile_program(problem, derivatives)(a, theta))
+    return position_from_jacobians(problem, T_theta, S_y, limit)
+
+
+def position_from_jacobians(problem: Problem, T_theta: Array, S_y: Array, limit: float) -> GoodPositionReport:
+    """:func:`position_report` from ``∂θT`` and ``∂yS`` (host arrays) and the accepted condition number."""
+    B = problem.backend
     cond_S = 1.0 if problem.is_symmetry else condition_number(B, S_y)
     return GoodPositionReport(cond_T=condition_number(B, T_theta), cond_S=cond_S, max_condition=limit)
 
@@ -174,10 +181,21 @@ def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tupl
 def equivariance_report(problem: Problem, a: Array, theta: Array, condition: float, vary_a: bool = True) -> EquivarianceReport:
     """Residuals of eq. (1) at ``(a, θ)`` and nearby points, for a bound problem."""
     B = problem.backend
+    sides = compile_program(problem, lambda a_, t_: equivariance_sides(problem, a_, t_))
+    points = _nearby(problem, a, theta, vary_a)
+    return equivariance_from_sides(problem, [B.to_host(sides(a_i, th_i)) for a_i, th_i in points], condition)
+
+
+def equivariance_sides(problem: Problem, a: Array, theta: Array) -> tuple[Array, Array]:
+    """Both sides of eq. (1), ``f(T(a, θ))`` and ``S(a, f(θ))``."""
+    return problem.f(problem.T(a, theta)), problem.S(a, problem.f(theta))
+
+
+def equivariance_from_sides(problem: Problem, sides: list[tuple[Array, Array]], condition: float) -> EquivarianceReport:
+    """:func:`equivariance_report` from both sides of eq. (1) at each point (host arrays)."""
+    B = problem.backend
     residuals = []
-    sides = B.compile(lambda a_, t_: (problem.f(problem.T(a_, t_)), problem.S(a_, problem.f(t_))))
-    for a_i, th_i in _nearby(problem, a, theta, vary_a):
-        left, right = B.to_host(sides(a_i, th_i))
+    for left, right in sides:
         scale = max(B.to_float(B.norm(left)), B.to_float(B.norm(right)))
         diff = B.to_float(B.norm(left - right))
         residuals.append(0.0 if scale == 0.0 else diff / scale)

@@ -21,6 +21,7 @@ import numpy as np
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
+from pyspec.cache import compile_program
 from pyspec.catalog.base import unpack
 from pyspec.characteristic import direction_of
 from pyspec.checks import compare, tolerance
@@ -271,7 +272,8 @@ def reparam_conservation(
 def orthogonality_report(problem: Problem, a: Array, theta: Array, condition: float) -> Report:
     """:func:`symmetry_orthogonality` for a bound problem."""
     B = problem.backend
-    grad, v = B.to_host(B.compile(lambda a_, t_: (B.jacobian(problem.L, t_), direction_of(problem, a_, t_)))(a, theta))
+    program = compile_program(problem, lambda a_, t_: (B.jacobian(problem.L, t_), direction_of(problem, a_, t_)))
+    grad, v = B.to_host(program(a, theta))
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
     check = vanishes(B, "symmetry_orthogonality", grad @ v, tol, norm(B, grad) * norm(B, v))
     return Report("symmetry_orthogonality", {"orthogonality": check})

@@ -14,6 +14,7 @@ import numpy as np
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.certify import certifiable
+from pyspec.cache import compile_program
 from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -43,14 +44,14 @@ def linear_map(problem: Problem, a: Array, theta: Array, check: bool) -> Array:
     """``M = ∂θT(a, θ)``; with ``check``, require ``T(a, x) = Mx`` at ``x = θ`` and a random ``x``,
     ``θ ∈ Fix`` and the symmetry near ``θ``."""
     B = problem.backend
-    M = B.to_host(B.compile(lambda a_, t_: B.jacobian(lambda t: problem.T(a_, t), t_))(a, theta))
+    M = B.to_host(compile_program(problem, lambda a_, t_: B.jacobian(lambda t: problem.T(a_, t), t_))(a, theta))
     if not check:
         return M
     scale = max(B.to_float(B.svdvals(M)[0]), 1.0)
     tol = tolerance(B, problem.n, scale)
     probe = B.asarray(np.random.default_rng(LINEARITY_PROBE_SEED).standard_normal(problem.n))
     for x in (theta, probe):
-        moved = B.to_host(B.compile(problem.T)(a, x))
+        moved = B.to_host(compile_program(problem, problem.T)(a, x))
         if norm(B, moved - M @ x) > FIXED_POINT_CANCELLATION * tol * scale * norm(B, x):
             raise ValueError(f"{problem.name}: T(a, .) is not linear (T(a, x) != dT x); use pyspec.theorem2")
     residual = fixed_point_residual(problem, a, theta)

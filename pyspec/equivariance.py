@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import jax
 import jax.numpy as jnp
@@ -21,6 +21,7 @@ from jax import lax
 
 from pyspec.adapters import adapt
 from pyspec.backends.base import Array, Backend
+from pyspec.cache import cached, callable_key, program_key
 from pyspec.errors import NonFiniteError, ShapeError
 from pyspec.precision import guard_precision
 
@@ -92,6 +93,8 @@ class _Flattener:
         self.size = sum(self.sizes)
         self.role = role
         self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1
+        self.signature = (self.treedef, tuple(self.shapes), tuple(_dtype(leaf) for leaf in leaves))
+        """Tree structure, shapes and dtypes: part of the compiled-program key (:mod:`pyspec.cache`)."""
 
     @property
     def segments(self) -> tuple[tuple[int, int], ...]:
@@ -143,6 +146,10 @@ class _Flattener:
         return flat if self.trivial else self.from_leaves(self.split(flat), xp)
 
 
+def _dtype(x: Any) -> str:
+    return str(x.dtype) if hasattr(x, "dtype") else str(np.result_type(x))
+
+
 def _join(parts: list[Array], segments: tuple[tuple[int, int], ...], size: int) -> Array:
     """Concatenate 1-D JAX arrays by in-place updates of one buffer. XLA:CPU fuses a concatenate whose
     operands are elementwise expressions into one loop that is about 40× slower than a copy
@@ -162,6 +169,9 @@ class Problem:
     (``m``). ``unflatten_theta`` restores the user's pytree. ``theta_segments`` are the ``(offset,
     size)`` of the parameter leaves in ``theta`` and ``T_leaves(a, leaves) -> leaves`` is ``T`` on
     the list of 1-D leaves (no concatenation: the matrix-free solves apply ``∂θT`` to a few leaves).
+    ``key`` identifies the problem in the compiled-program cache (:mod:`pyspec.cache`): the user's
+    callables, the structures, shapes and dtypes of ``θ`` and ``a``, and the backend; ``None`` for a
+    problem that must not share programs.
     """
 
     backend: Backend
@@ -177,14 +187,16 @@ class Problem:
     unflatten_theta: Callable[[Array], Any]
     theta_segments: tuple[tuple[int, int], ...] = ()
     T_leaves: Callable[[Array, list[Array]], list[Array]] | None = None
+    key: Hashable | None = None
 
     def L(self, theta: Array) -> Array:
         """The training loss ``L = ℓ ∘ f``."""
         return self.loss(self.f(theta))
 
-    def with_model(self, f: Callable[[Array], Array]) -> "Problem":
-        """The same problem with another (flat) model, e.g. a perturbed one."""
-        return dataclasses.replace(self, f=f)
+    def with_model(self, f: Callable[[Array], Array], key: Hashable | None = None) -> "Problem":
+        """The same problem with another (flat) model, e.g. a perturbed one; ``key`` must name every
+        value ``f`` depends on besides this problem's callables (``None``: no cached programs)."""
+        return dataclasses.replace(self, f=f, key=None if key is None or self.key is None else (self.key, key))
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -214,6 +226,7 @@ def bind(
     """
     if not isinstance(eq, Equivariance):
         raise TypeError(f"expected a pyspec.Equivariance, got {type(eq).__name__}")
+    user = eq  # the cache keys on the user's callables, not on the adapter's per-call wrappers
     eq, theta = adapt(eq, theta)  # Equinox / Flax containers -> array leaves (pyspec.adapters)
     xp = backend.xp
     theta_fl = _Flattener(theta, "theta")
@@ -242,19 +255,38 @@ def bind(
             return y
         return S_user(a_fl.unflatten(b, xp), y)
 
-    guard_precision(backend, eq, loss, f, T, S, loss_user, a_flat, theta_flat)  # float32 inside: pyspec.precision
-    y = backend.to_host(backend.compile(f)(theta_flat))
+    key = (backend.name, callable_key(user.model), callable_key(user.T), callable_key(user.S), callable_key(loss),
+           theta_fl.signature, a_fl.signature)
+
+    def compile_(fun: Callable[..., Any]) -> Callable[..., Any]:
+        if not getattr(backend, "jit", False):
+            return backend.compile(fun)
+        return backend.compile(fun, key=program_key(key, fun))
+
+    def TS(b: Array, t: Array, u: Array) -> tuple[Array, Array]:
+        return T(b, t), S(b, u)
+
+    def loss_of(u: Array) -> Array:
+        return loss_user(u)
+
+    def guard() -> Callable[[], None]:  # float32 inside the user's functions: pyspec.precision
+        guard_precision(backend, eq, loss, f, T, S, loss_user, a_flat, theta_flat)
+        return lambda: None
+
+    # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
+    cached(None if not getattr(backend, "jit", False) else (key, "precision guard"), guard)
+    y = backend.to_host(compile_(f)(theta_flat))
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
     _require_finite(backend, y, "the model output f(theta)")
     m = _shape(y)[0]
-    Tth, Sy = backend.to_host(backend.compile(lambda b, t, u: (T(b, t), S(b, u)))(a_flat, theta_flat, y))
+    Tth, Sy = backend.to_host(compile_(TS)(a_flat, theta_flat, y))
     _require_finite(backend, Tth, "T(a, theta)")
     if _shape(Sy) != (m,):
         raise ShapeError(f"S(a, y) returned shape {_shape(Sy)}, expected {(m,)} like y = f(theta)")
     _require_finite(backend, Sy, "S(a, f(theta))")
     if loss_user is not None:
-        value = backend.to_host(backend.compile(loss_user)(y))
+        value = backend.to_host(compile_(loss_of)(y))
         if _shape(value) != ():
             raise ShapeError(f"the loss must return a scalar, got shape {_shape(value)}")
         _require_finite(backend, value, "the loss l(f(theta))")
@@ -273,6 +305,7 @@ def bind(
         unflatten_theta=lambda th: theta_fl.unflatten(th, xp),
         theta_segments=theta_fl.segments,
         T_leaves=T_leaves,
+        key=key,
     )
     return problem, a_flat, theta_flat
 

@@ -16,6 +16,7 @@ Every function checks the homogeneity itself first (:class:`~pyspec.errors.Equiv
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Callable
 
 import jax
@@ -51,6 +52,14 @@ HOMOGENEITY_SCALE = 1.3
 Model = Callable[..., Array]
 
 
+def _scale_parameters(a: Array, theta: Any, *, xp: Any) -> Any:
+    return jax.tree_util.tree_map(lambda leaf: a[0] * leaf, theta)
+
+
+def _scale_output(a: Array, y: Array, *, xp: Any, degree: float) -> Array:
+    return a[0] ** degree * y
+
+
 def homogeneous_problem(
     model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True,
     method: Method = "dense",
@@ -67,12 +76,10 @@ def homogeneous_problem(
     -------
     problem, theta_flat, quantities
     """
-    eq = Equivariance(
-        model=model,
-        T=lambda a, th, *, xp: jax.tree_util.tree_map(lambda leaf: a[0] * leaf, th),
-        S=lambda a, y, *, xp: a[0] ** degree * y,
-        name=f"{getattr(model, '__name__', 'model')} (degree {degree})",
-    )
+    # module-level T and a partial S (keyed by value, pyspec.cache.callable_key): every call for the
+    # same model and degree shares its compiled programs
+    eq = Equivariance(model=model, T=_scale_parameters, S=functools.partial(_scale_output, degree=degree),
+                      name=f"{getattr(model, '__name__', 'model')} (degree {degree})")
     problem, a, th = bind(eq, loss, np.array([HOMOGENEITY_SCALE]), theta, backend)
     if check:
         equivariance_report(problem, a, th, 1.0).require(f"{eq.name} is not homogeneous")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
+from pyspec.cache import compile_program
 from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -46,7 +47,7 @@ def last_layer_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Any]
     ``v``, ``H``, ``K`` (the matrix-free ones: :func:`pyspec.matrix_free.last_layer_terms_mf`)."""
     B = problem.backend
     q = loss_terms(problem, theta)
-    v, w = B.to_host(B.compile(
+    v, w = B.to_host(compile_program(problem, 
         lambda a_, t_: (direction_of(problem, a_, t_), output_of(problem, a_, problem.f(t_))))(a, theta))
     return {"vHv": v.T @ (q["H"] @ v), "w": w, "Kw": q["K"] @ w, "y": q["y"], "norm_v": norm(B, v),
             "norm_H": norm(B, q["H"]), "norm_K": norm(B, q["K"]), "solve_widening": 0.0}

@@ -44,6 +44,7 @@ from jax import lax
 from pyspec import linalg
 from pyspec.backends.base import Array
 from pyspec.backends.jax_backend import ahead_of_time, compile_options
+from pyspec.cache import cached, program_key
 from pyspec.characteristic import GoodPositionReport, default_max_condition, equivariance_report
 from pyspec.checks import IdentityCheck, Norms, compare, tolerance
 from pyspec.equivariance import Problem
@@ -142,15 +143,11 @@ def select_method(method: Method, n: int, precision: int | None) -> Method:
     return "dense" if precision is not None or n <= DENSE_MAX_N else "matrix_free"
 
 
-FAST_COMPILE_MAX_N = 100_000
-"""Up to this ``n`` the programs are compiled with the backend's fast-compile options (compile time
-dominates there, see :mod:`pyspec.backends.jax_backend`); above it with XLA's full optimization."""
-
-
-def _compile(problem: Problem, fun: Callable[..., Any]) -> Callable[..., Any]:
+def _compile(problem: Problem, fun: Callable[..., Any], *static: Any) -> Callable[..., Any]:
     """``fun`` compiled (always: even for a backend with ``jit=False``) with
-    :func:`pyspec.backends.jax_backend.compile_options` for ``problem.n``."""
-    return ahead_of_time(fun, compile_options(fast=problem.n <= FAST_COMPILE_MAX_N))
+    :func:`pyspec.backends.jax_backend.compile_options`, from the program cache
+    (:func:`pyspec.cache.program_key`; ``static``: every value ``fun`` closes over besides ``problem``)."""
+    return cached(program_key(problem.key, fun, *static), lambda: ahead_of_time(fun, compile_options()))
 
 
 def _probe_key() -> jax.Array:
@@ -540,7 +537,7 @@ def condition_program(
             *_operators(lambda u: problem.S(a_, u), y), problem.m, num_iter=iters)
         return cond_T, cond_S
 
-    return _compile(problem, conds)
+    return _compile(problem, conds, _is_diagonal(sT), skip_S, iters)
 
 
 def position_report_mf(
@@ -642,7 +639,7 @@ def theorem1_program(
         sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
         return theorem1_terms_mf(problem, a_, t_, (sT, sS), opts, keep_arrays)
 
-    compiled = _compile(problem, program)
+    compiled = _compile(problem, program, tuple(static), opts, keep_arrays)
     return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
 
 
@@ -730,7 +727,7 @@ def extreme_eigenvalue(problem: Problem, theta: Array, extreme: str = "max", num
         hvp = jax.linearize(jax.grad(problem.L), t)[1]
         return linalg.lanczos_max_eigenvalue(lambda x: sign * hvp(x), problem.n, num_iter=num_iter, v0=t).eigenvalue
 
-    return sign * float(_compile(problem, top)(theta))
+    return sign * float(_compile(problem, top, sign, num_iter)(theta))
 
 
 # --- Theorem 2 --------------------------------------------------------------------------------------
@@ -787,7 +784,7 @@ def theorem2_report_mf(
         lo, hi = linalg.lanczos_extremes(lambda x: Jt(J(x)), n, num_iter=opts.condition_iterations)
         return jnp.sqrt(jnp.maximum(hi, 0.0))
 
-    scale_J = max(float(_compile(problem, norm_J)(a, theta)), 1.0)
+    scale_J = max(float(_compile(problem, norm_J, opts.condition_iterations)(a, theta)), 1.0)
     fp = fixed_point_residual(problem, a, theta)
     eq_residual = None
     if check_hypotheses:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from pyspec.backends.base import Array, Backend
+from pyspec.cache import compile_program
 from pyspec.catalog.base import breaking_perturbation
 from pyspec.characteristic import equivariance_report, position_report
 from pyspec.checks import IdentityCheck, compare
@@ -96,7 +99,7 @@ def loss_terms(problem: Problem, theta: Array, along: Array | None = None) -> di
             q["HV"] = B.jvp(grad_L, t, V)[1]
         return q
 
-    return B.to_host(B.compile(body)(theta, along))
+    return B.to_host(compile_program(problem, body)(theta, along))
 
 
 def flow_derivative(backend: Backend, charge: Callable[[Array], Array], theta: Array, grad: Array) -> Array:
@@ -132,6 +135,7 @@ def perturbed(problem: Problem, theta: Array, seed: int = 7) -> Problem:
     """``problem`` with the model ``f + δ`` (:func:`~pyspec.catalog.base.breaking_perturbation`, sized
     at ``θ``): not equivariant; the input of the broken-model negative controls."""
     B = problem.backend
-    y = B.to_numpy(B.to_host(B.compile(problem.f)(theta)))
+    y = B.to_numpy(B.to_host(compile_program(problem, problem.f)(theta)))
     delta, f, xp = breaking_perturbation(problem.n, y, seed), problem.f, B.xp
-    return problem.with_model(lambda t: f(t) + delta(t, xp=xp))
+    # δ depends on (n, m, seed) and on y only through its RMS: these name the perturbed model's programs
+    return problem.with_model(lambda t: f(t) + delta(t, xp=xp), key=("perturbed", seed, float(np.sqrt(np.mean(y**2)))))

@@ -11,6 +11,7 @@ from typing import Any, Callable
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
+from pyspec.cache import compile_program
 from pyspec.characteristic import direction_of
 from pyspec.checks import tolerance
 from pyspec.equivariance import Equivariance, Problem
@@ -24,7 +25,7 @@ def null_space_report(problem: Problem, a: Array, theta: Array, condition: float
     """:func:`symmetry_hessian_null_space` for a bound problem (position and symmetry already checked)."""
     B = problem.backend
     q = loss_terms(problem, theta)
-    v = B.to_host(B.compile(lambda a_, t_: direction_of(problem, a_, t_))(a, theta))
+    v = B.to_host(compile_program(problem, lambda a_, t_: direction_of(problem, a_, t_))(a, theta))
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
     grad, H = q["grad_L"], q["H"]
     # ∇L = Gᵀg is at rounding level when g is, and g at rounding level of y is ~ eps‖K‖‖y‖

@@ -24,6 +24,7 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.cache import compile_program
 from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
 from pyspec.checks import IdentityCheck, compare, compare_norms, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -367,7 +368,7 @@ def theorem1_report(
         report.require(problem.name)
         eq_residual = max(report.residuals)
     B = problem.backend
-    q = B.to_host(B.compile(lambda a_, t_: theorem1_terms(problem, a_, t_))(a, theta))
+    q = B.to_host(compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))(a, theta))
     c = theorem1_checks(problem, q, position.condition)
     return Theorem1Report(
         key_identity=c["theorem1_key_identity"],

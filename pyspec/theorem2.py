@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.cache import compile_program
 from pyspec.characteristic import equivariance_report
 from pyspec.checks import IdentityCheck, compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -66,7 +67,7 @@ class Theorem2Report:
 def fixed_point_residual(problem: Problem, a: Array, theta: Array) -> float:
     """``‖T(a, θ) − θ‖ / max(‖θ‖, ‖T(a, θ)‖)`` (0 when both vanish)."""
     B = problem.backend
-    moved = B.to_host(B.compile(problem.T)(a, theta))
+    moved = B.to_host(compile_program(problem, problem.T)(a, theta))
     scale = max(B.to_float(B.norm(theta)), B.to_float(B.norm(moved)))
     return 0.0 if scale == 0.0 else B.to_float(B.norm(moved - theta)) / scale
 
@@ -132,7 +133,7 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     """:func:`theorem2` for a bound problem."""
     B = problem.backend
     T = problem.T
-    J = B.to_host(B.compile(lambda a_, t_: B.jacobian(lambda t: T(a_, t), t_))(a, theta))
+    J = B.to_host(compile_program(problem, lambda a_, t_: B.jacobian(lambda t: T(a_, t), t_))(a, theta))
     # J need not be invertible: no solve is involved, only products with J, whose rounding scales
     # with ‖J‖₂ (1 for permutations, reflections and sign flips).
     scale_J = max(B.to_float(B.svdvals(J)[0]), 1.0)
@@ -159,7 +160,7 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
         blue = B.jacobian(lambda t: B.jacobian(lambda s: grad @ T(a_, s), t), t_)
         return grad, H, blue
 
-    grad, H, blue = B.to_host(B.compile(quantities)(a, theta))
+    grad, H, blue = B.to_host(compile_program(problem, quantities)(a, theta))
     tol = tolerance(B, n + problem.m, scale_J**2)
     # natural scales: ‖J‖‖∇L‖ and ‖J‖²‖H‖ (see pyspec.checks)
     norm_grad, norm_H = B.to_float(B.norm(grad)), B.to_float(B.norm(H))

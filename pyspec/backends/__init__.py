@@ -35,9 +35,10 @@ def get_backend(precision: int | str | None = None, *, jit: bool = True, certify
         ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath;
         ``"float32"`` for JAX float32 with tolerances at float32's round-off (:mod:`pyspec.precision`).
     jit : bool
-        JAX only: compile each check with XLA (best for a one-off check of a new model). ``False``
-        evaluates op by op, which is faster when many models of the same shapes are checked in one
-        process (JAX caches each operation's compilation by shape), e.g. in property tests.
+        JAX only: compile each check with XLA, once per model (:mod:`pyspec.cache`: later checks of
+        the same model at other points reuse the programs). ``False`` evaluates op by op, which is
+        faster when many *different* models of the same shapes are checked once each (JAX caches each
+        operation's compilation by shape), e.g. in property tests.
     certify : bool
         Ball arithmetic (python-flint's Arb, :mod:`pyspec.backends.arb_backend`) at ``precision``
         digits instead of mpmath: every result is a rigorous enclosure. Needs a ``precision``. Also on

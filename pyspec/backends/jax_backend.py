@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import jax
 import jax.numpy as jnp
@@ -15,29 +15,30 @@ import numpy as np
 
 from pyspec.backends.base import Array
 from pyspec.errors import PrecisionError
+from pyspec.cache import cached
 
-
-_FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-"""XLA options for the checks' programs: each is compiled for one evaluation at a few points, so
-compile time dominates and LLVM optimization does not pay (it halves ``pyspec verify``'s time)."""
 
 CPU_COPY_EMITTERS = {"xla_cpu_use_fusion_emitters": False}
 """XLA:CPU options for programs on large flat vectors (the matrix-free path, ``pyspec bench``): the
 default fusion emitters turn a concatenation of ``n``-sized operands that are zeros or elementwise
 expressions, e.g. the transpose of splitting ``θ`` into its leaves, into a loop about 40× slower than
 a copy (15 ms against 0.35 ms at ``n = 10⁶``; the whole matrix-free Theorem 1 check: 0.47 s against
-0.19 s). Applied only when JAX runs on CPU (:func:`compile_options`)."""
+0.19 s). Applied only when JAX runs on CPU (:func:`compile_options`).
+
+No option that changes floating-point results is ever used (e.g. ``xla_backend_optimization_level=0``
+changed a Jacobian by 9e-11 relative and broke the exact cancellation of ``Gv = w``): compiled
+programs agree with eager evaluation to a few ulps (``tests/test_compiled_equals_eager.py``)."""
 
 
 def ahead_of_time(fun: Callable[..., Any], options: dict[str, Any]) -> Callable[..., Any]:
-    """``fun`` compiled ahead of time, with the XLA ``options``, once for each argument structure and
-    shapes it is called with."""
+    """``fun`` compiled ahead of time, with the XLA ``options``, once for each argument structure,
+    shapes and dtypes it is called with."""
     jitted = jax.jit(fun)
     compiled: dict[Any, Any] = {}
 
     def run(*args: Any) -> Any:
         leaves, treedef = jax.tree_util.tree_flatten(args)
-        key = (treedef, tuple(np.shape(x) for x in leaves))
+        key = (treedef, tuple((np.shape(x), x.dtype if hasattr(x, "dtype") else np.result_type(x)) for x in leaves))
         if key not in compiled:
             compiled[key] = jitted.lower(*args).compile(options)
         return compiled[key](*args)
@@ -45,11 +46,9 @@ def ahead_of_time(fun: Callable[..., Any], options: dict[str, Any]) -> Callable[
     return run
 
 
-def compile_options(fast: bool) -> dict[str, Any]:
-    """XLA options for a program of the checks: :data:`_FAST_COMPILE` when ``fast``, plus
-    :data:`CPU_COPY_EMITTERS` on CPU."""
-    options = dict(_FAST_COMPILE) if fast else {}
-    return options | (CPU_COPY_EMITTERS if jax.default_backend() == "cpu" else {})
+def compile_options() -> dict[str, Any]:
+    """XLA options for a program of the checks: :data:`CPU_COPY_EMITTERS` on CPU, none elsewhere."""
+    return dict(CPU_COPY_EMITTERS) if jax.default_backend() == "cpu" else {}
 
 
 def _namespace(dtype: Any = jnp.float64) -> SimpleNamespace:
@@ -129,8 +128,12 @@ class JaxBackend:
     def context(self) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext()
 
-    def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
-        return ahead_of_time(fun, _FAST_COMPILE) if self.jit else fun
+    def compile(self, fun: Callable[..., Any], key: Hashable | None = None) -> Callable[..., Any]:
+        """``fun`` compiled (``jit=True``), found in the program cache under ``key`` when given
+        (:mod:`pyspec.cache`); ``fun`` itself (op by op) with ``jit=False``."""
+        if not self.jit:
+            return fun
+        return cached(key, lambda: ahead_of_time(fun, compile_options()))
 
     def asarray(self, x: Any) -> Array:
         return np.asarray(x, dtype=self.dtype)

@@ -9,6 +9,7 @@ precision (a float64 projection would be off by ~1e-16, which a 50-digit check r
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
@@ -93,7 +94,8 @@ class Entry:
     kind : str
         ``"continuous"`` (Theorem 1) or ``"discrete"`` (Theorem 2).
     build : callable
-        ``build(seed) -> Instance``; deterministic in ``seed``.
+        ``build(seed) -> Instance``; deterministic in ``seed``, so each seed's instance is built once
+        and shared (its callables then key the same compiled programs, :mod:`pyspec.cache`).
     applications : tuple of str
         Ids of the paper's applications (§§4–6) also checked on this entry (:mod:`pyspec.applications`).
     """
@@ -103,6 +105,9 @@ class Entry:
     kind: Kind
     build: Callable[[int], Instance]
     applications: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "build", functools.lru_cache(maxsize=None)(self.build))
 
     @property
     def identities(self) -> tuple[str, ...]:

@@ -1,0 +1,171 @@
+"""Repeated and batched checks of one model against raw JAX (issue 13), and `pyspec verify` wall time.
+
+Usage (from the repository root)::
+
+    python benchmarks/repeated_calls.py                      # the repeated/batched table
+    python benchmarks/repeated_calls.py --verify             # also time `pyspec verify --precision 50`
+    python benchmarks/repeated_calls.py --verify --tree DIR  # ... of another checkout (before/after)
+
+Rows (README's 2-homogeneous ReLU network ``f = W₂ relu(W₁X)``, ``T = aθ``, ``S = a²y``, k = 1, a
+softplus loss, hidden width chosen for ``n``):
+
+* *floor*: one gradient plus k HVPs of ``L = ℓ∘f`` in raw JAX (``jax.jit``, compiled, warm);
+* *first call*: ``ps.theorem1`` on a fresh cache (tracing and compilation included), dense or
+  matrix-free as given in ``--sizes`` (the dense path forms and decomposes ``n × n`` matrices: at
+  ``n = 1000`` its repeated call is dominated by that ``O(n³)`` work, not by overhead);
+* *repeated*: ``ps.theorem1`` at a new ``θ`` and ``a`` (median), including the hypothesis checks
+  (good position, eq. (1) at and near the point), and the same without them; ``ps.check_equivariance``
+  and ``ps.good_position`` alone;
+* *batched*: ``ps.theorem1_batch`` over B points against ``B × floor``.
+
+Timings are medians of ``--repeats`` calls; each ratio is the time over the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import pyspec as ps  # noqa: E402
+
+
+def _model(n_target: int, rng: np.random.Generator) -> tuple[ps.Equivariance, Callable, Any, int]:
+    d, m, samples = 3, 2, 5
+    h = max(1, round(n_target / (d + m)))
+    X = rng.standard_normal((d, samples))
+
+    def f(theta):
+        return jnp.ravel(theta["W2"] @ jax.nn.relu(theta["W1"] @ X))
+
+    eq = ps.Equivariance(model=f, T=lambda a, th: jax.tree.map(lambda w: a[0] * w, th),
+                         S=lambda a, y: a[0] ** 2 * y, name="relu-net")
+
+    def loss(y):
+        return jnp.mean(jnp.log1p(jnp.exp(-y)))
+
+    def point() -> dict[str, np.ndarray]:
+        return {"W1": rng.standard_normal((h, d)), "W2": rng.standard_normal((m, h))}
+
+    return eq, loss, point, h * (d + m)
+
+
+def _median(fun: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fun())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _floor(eq: ps.Equivariance, loss: Callable, theta: Any, k: int, repeats: int) -> float:
+    """One gradient and k HVPs of L = ℓ∘f, raw JAX (jitted, warm)."""
+    L = lambda th: loss(eq.model(th))  # noqa: E731
+    grad = jax.jit(jax.grad(L))
+    hvp = jax.jit(lambda th, v: jax.jvp(jax.grad(L), (th,), (v,))[1])
+    theta = jax.tree.map(jnp.asarray, theta)
+    directions = [jax.tree.map(lambda w, i=i: jnp.full_like(w, 1.0 + i), theta) for i in range(k)]
+    jax.block_until_ready((grad(theta), [hvp(theta, v) for v in directions]))
+    return _median(lambda: (grad(theta), [hvp(theta, v) for v in directions]), repeats)
+
+
+def repeated_rows(sizes: list[tuple[int, str]], repeats: int, batch: int) -> list[dict[str, Any]]:
+    rows = []
+    for n_target, method in sizes:
+        rng = np.random.default_rng(n_target)
+        eq, loss, point, n = _model(n_target, rng)
+        a = np.array([1.5])
+        floor = _floor(eq, loss, point(), 1, repeats)
+        ps.clear_cache()
+        start = time.perf_counter()
+        assert ps.theorem1(eq, loss, a, point(), method=method).holds
+        first = time.perf_counter() - start
+        row = {"n": n, "k": 1, "floor_s": floor, "first_s": first, "method": method}
+        row["repeated_s"] = _median(lambda: ps.theorem1(eq, loss, a * rng.uniform(0.9, 1.1), point(), method=method),
+                                    repeats)
+        ps.theorem1(eq, loss, a, point(), check_equivariance=False, method=method)
+        row["no_hypotheses_s"] = _median(
+            lambda: ps.theorem1(eq, loss, a, point(), check_equivariance=False, method=method), repeats)
+        ps.check_equivariance(eq, a, point())
+        ps.good_position(eq, a, point())
+        row["hypotheses_s"] = _median(
+            lambda: (ps.check_equivariance(eq, a, point()), ps.good_position(eq, a, point())), repeats)
+        if batch:
+            thetas = jax.tree.map(lambda *leaves: np.stack(leaves), *[point() for _ in range(batch)])
+            start = time.perf_counter()
+            assert ps.theorem1_batch(eq, loss, a, thetas).holds
+            row["batch_first_s"] = time.perf_counter() - start
+            row["batch"] = batch
+            row["batch_s"] = _median(lambda: ps.theorem1_batch(eq, loss, a, thetas), max(3, repeats // 10))
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def verify_seconds(tree: str) -> float:
+    """Wall time of `pyspec verify --precision 50` in ``tree`` (installed package excluded: run from
+    source with ``PYTHONPATH``), in a fresh process with no persistent compilation cache."""
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
+    env.pop("JAX_COMPILATION_CACHE_DIR", None)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pyspec", "verify", "--precision", "50"], cwd=tree, env=env,
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"verify failed in {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| n | method | floor (grad + k HVP) | first call | repeated call | ratio | without hypotheses | ratio "
+             "| hypothesis checks alone | ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f = r["floor_s"]
+        lines.append(
+            f"| {r['n']} | {r['method']} | {f * 1e6:.0f} µs | {r['first_s']:.2f} s | {r['repeated_s'] * 1e3:.2f} ms "
+            f"| {r['repeated_s'] / f:.0f}× | {r['no_hypotheses_s'] * 1e3:.2f} ms | {r['no_hypotheses_s'] / f:.0f}× "
+            f"| {r['hypotheses_s'] * 1e3:.2f} ms | {r['hypotheses_s'] / f:.0f}× |")
+    batched = [r for r in rows if "batch_s" in r]
+    if batched:
+        lines += ["", "| n | B | B × floor | batched check (first call) | batched check (repeated) | ratio |",
+                  "|---|---|---|---|---|---|"]
+        for r in batched:
+            budget = r["batch"] * r["floor_s"]
+            lines.append(f"| {r['n']} | {r['batch']} | {budget * 1e3:.1f} ms | {r['batch_first_s']:.2f} s "
+                         f"| {r['batch_s'] * 1e3:.0f} ms | {r['batch_s'] / budget:.1f}× |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20,100,1000:matrix_free",
+                        help="parameter counts n, each with an optional :method (default dense)")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=1000, help="B of the batched row at the smallest n (0: none)")
+    parser.add_argument("--verify", action="store_true", help="also time `pyspec verify --precision 50`")
+    parser.add_argument("--tree", default=os.path.join(os.path.dirname(__file__), ".."),
+                        help="checkout whose verify is timed")
+    args = parser.parse_args()
+    sizes = [(int(s.split(":")[0]), (s.split(":") + ["dense"])[1]) for s in args.sizes.split(",")]
+    rows = repeated_rows(sizes[:1], args.repeats, args.batch) + repeated_rows(sizes[1:], args.repeats, 0)
+    print(table(rows))
+    if args.verify:
+        print(f"\npyspec verify --precision 50 ({os.path.abspath(args.tree)}): {verify_seconds(args.tree):.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The compiled-program cache (pyspec.cache): a second check of the same model at new points traces
+nothing; a redefined lambda, new shapes or a cleared cache trace again. Traces are counted by the
+callables themselves (Python runs them only while JAX traces a program), not by wall time."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import pyspec as ps
+from pyspec.cache import MAX_PROGRAMS, cache_info
+
+rng = np.random.default_rng(3)
+X = rng.standard_normal((3, 5))
+TRACES = {"model": 0, "T": 0, "loss": 0}
+
+
+def model(theta):
+    TRACES["model"] += 1
+    W1, W2 = theta[:12].reshape(4, 3), theta[12:].reshape(2, 4)
+    return (W2 @ jnp.tanh(W1 @ X)).ravel()
+
+
+def rescale(a, theta):
+    """The output layer scaled by ``a``: ``f(T(a, θ)) = a f(θ)``."""
+    TRACES["T"] += 1
+    return jnp.concatenate([theta[:12], a[0] * theta[12:]])
+
+
+def loss(y):
+    TRACES["loss"] += 1
+    return 0.5 * jnp.sum((y - 0.3) ** 2)
+
+
+EQ = ps.Equivariance(model=model, T=rescale, S=lambda a, y: a[0] * y, name="output_homogeneity")
+A = np.array([1.3])
+
+
+def _traces() -> int:
+    return sum(TRACES.values())
+
+
+def _point() -> np.ndarray:
+    return rng.standard_normal(20)
+
+
+def test_second_theorem1_call_does_not_trace() -> None:
+    assert ps.theorem1(EQ, loss, A, _point()).holds
+    before, info = _traces(), cache_info()
+    for _ in range(3):
+        assert ps.theorem1(EQ, loss, A * rng.uniform(0.8, 1.2), _point()).holds
+    assert _traces() == before
+    assert cache_info().misses == info.misses and cache_info().hits > info.hits
+
+
+def test_second_theorem1_matrix_free_call_does_not_trace() -> None:
+    ps.theorem1(EQ, loss, A, _point(), method="matrix_free")
+    before = _traces()
+    assert ps.theorem1(EQ, loss, A, _point(), method="matrix_free").holds
+    assert _traces() == before
+
+
+def test_hypothesis_checks_do_not_trace_again() -> None:
+    ps.check_equivariance(EQ, A, _point())
+    ps.good_position(EQ, A, _point())
+    before = _traces()
+    assert ps.check_equivariance(EQ, A, _point()).holds
+    assert ps.good_position(EQ, A, _point()).ok
+    assert _traces() == before
+
+
+def test_a_broken_model_is_caught_at_every_call() -> None:
+    """A program is never reused for a different model: the broken model fails each time."""
+    broken = EQ.replace(model=lambda th: model(th) + 1e-3 * jnp.sin(th[:10]))
+    for _ in range(2):
+        with pytest.raises(ps.EquivarianceError):
+            ps.theorem1(broken, loss, A, _point())
+
+
+def test_redefined_lambda_recompiles_and_is_not_stale() -> None:
+    results = []
+    for power in (1, 2):  # the same source text, a new function object each time
+        traces = []
+        eq = ps.Equivariance(model=model, T=rescale, S=lambda a, y: (traces.append(1), a[0] ** power * y)[1])
+        if power == 1:
+            results.append(ps.theorem1(eq, loss, A, _point()).holds)
+        else:  # a stale program would check the power-1 S and pass
+            with pytest.raises(ps.EquivarianceError):
+                ps.theorem1(eq, loss, A, _point())
+        assert traces, "the new S was traced"
+    assert results == [True]
+
+
+def test_new_shapes_and_clear_cache_trace_again() -> None:
+    ps.theorem2(ps.Equivariance(model=lambda th: jnp.tanh(th * th), T=lambda a, th: -th), loss,
+                np.zeros(1), np.zeros(3))
+    ps.theorem1(EQ, loss, A, _point())
+    before = _traces()
+    ps.clear_cache()
+    assert cache_info().size == 0
+    ps.theorem1(EQ, loss, A, _point())
+    assert _traces() > before
+
+
+def test_theorem2_second_call_does_not_trace() -> None:
+    counter = []
+
+    def sym_model(theta):
+        counter.append(1)
+        return jnp.tanh(theta * theta)
+
+    eq = ps.Equivariance(model=sym_model, T=lambda a, th: -th, name="sign_flip")
+    assert ps.theorem2(eq, loss, np.zeros(1), np.zeros(4)).holds
+    before = len(counter)
+    assert ps.theorem2(eq, loss, np.zeros(1), np.zeros(4)).holds
+    assert len(counter) == before
+
+
+def test_cache_is_bounded() -> None:
+    assert cache_info().size <= cache_info().max_size == MAX_PROGRAMS
+
+
+def test_section5_homogeneity_does_not_trace_again() -> None:
+    """§5.1: the homogeneity tools build their (T, S) once per degree (a partial), so a second call at
+    a new θ reuses every program; another degree is another program."""
+    counter = []
+
+    def quadratic(theta):
+        counter.append(1)
+        return jnp.concatenate([theta[:3] * theta[3:], theta[:1] ** 2])
+
+    assert ps.homogeneity_euler(quadratic, loss, _point()[:6], 2).holds
+    before = len(counter)
+    assert ps.homogeneity_euler(quadratic, loss, _point()[:6], 2).holds
+    assert len(counter) == before
+    with pytest.raises(ps.EquivarianceError):
+        ps.homogeneity_euler(quadratic, loss, _point()[:6], 3)
