@@ -21,6 +21,7 @@ import EquivarianceToolbox.NoetherCharge
 import EquivarianceToolbox.NullSpaceRank
 import EquivarianceToolbox.LastLayerSoftmax
 import EquivarianceToolbox.DiscreteCommute
+import EquivarianceToolbox.Claims
 
 /-!
 # Equivariance toolbox
