@@ -135,7 +135,7 @@ example {f : E → F} {T : G → E → E} {S : G → F → F} {a : G} {θ : E}
     (hTθ : HasFDerivAt (T a) (Tθ : E →L[ℝ] E) θ) (hTa : HasFDerivAt (fun b => T b θ) Ta a)
     (hSy : HasFDerivAt (S a) (Sy : F →L[ℝ] F) (f θ))
     (hSa : HasFDerivAt (fun b => S b (f θ)) Sa a) :
-    f' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = (Sy.symm : F →L[ℝ] F) ∘L Sa :=
+    f' ∘L (((ContinuousLinearEquiv.symm Tθ) : E →L[ℝ] E) ∘L Ta) = ((ContinuousLinearEquiv.symm Sy) : F →L[ℝ] F) ∘L Sa :=
   theorem1_key_identity hequiv hf hfT hTθ hTa hSy hSa
 
 end
@@ -156,7 +156,7 @@ example {ℓ : F → ℝ} {f : E → F} {T : G → E → E} {S : G → F → F} 
     (hTθ : HasFDerivAt (T a) (Tθ : E →L[ℝ] E) θ) (hTa : HasFDerivAt (fun b => T b θ) Ta a)
     (hSy : HasFDerivAt (S a) (Sy : F →L[ℝ] F) (f θ))
     (hSa : HasFDerivAt (fun b => S b (f θ)) Sa a) :
-    L' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = ℓ' ∘L ((Sy.symm : F →L[ℝ] F) ∘L Sa) :=
+    L' ∘L (((ContinuousLinearEquiv.symm Tθ) : E →L[ℝ] E) ∘L Ta) = ℓ' ∘L (((ContinuousLinearEquiv.symm Sy) : F →L[ℝ] F) ∘L Sa) :=
   theorem1_first_order hequiv hL hℓ hf hfT hTθ hTa hSy hSa
 
 end
@@ -269,7 +269,7 @@ example {L : E → F} {T : G → E → E} {a : G} {θ : E}
     (hθ : ∀ᶠ ϑ in 𝓝 θ, L (T a ϑ) = L ϑ) (ha : ∀ᶠ b in 𝓝 a, L (T b θ) = L θ)
     (hL : HasFDerivAt L L' θ) (hLT : HasFDerivAt L L₁' (T a θ))
     (hTθ : HasFDerivAt (T a) (Tθ : E →L[ℝ] E) θ) (hTa : HasFDerivAt (fun b => T b θ) Ta a) :
-    L' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = 0 :=
+    L' ∘L (((ContinuousLinearEquiv.symm Tθ) : E →L[ℝ] E) ∘L Ta) = 0 :=
   symmetry_orthogonality hθ ha hL hLT hTθ hTa
 
 end
