@@ -163,14 +163,18 @@ theorem reparam_conservation {L : (E₀ →L[ℝ] E) × (E →L[ℝ] F₀) → �
     D (B ∘L W₁, 0) = D (0, W₂ ∘L B) := by
   -- derivative of the inversion at the identity
   have hI : HasFDerivAt (Ring.inverse : (E →L[ℝ] E) → E →L[ℝ] E)
-      (-ContinuousLinearMap.mulLeftRight ℝ (E →L[ℝ] E) 1 1) (1 : E →L[ℝ] E) :=
-    hasFDerivAt_ringInverse (𝕜 := ℝ) (1 : (E →L[ℝ] E)ˣ)
+      (-ContinuousLinearMap.mulLeftRight ℝ (E →L[ℝ] E) 1 1) (1 : E →L[ℝ] E) := by
+    -- at the unit `1`: `↑(1⁻¹) = 1` and `↑1 = 1`
+    have h := hasFDerivAt_ringInverse (𝕜 := ℝ) (1 : (E →L[ℝ] E)ˣ)
+    simp only [inv_one, Units.val_one] at h
+    exact h
   -- `A ↦ W₂ ∘L A⁻¹`
   have hP₂ : HasFDerivAt
       (fun A : E →L[ℝ] E => ContinuousLinearMap.compL ℝ E E F₀ W₂ (Ring.inverse A))
       ((ContinuousLinearMap.compL ℝ E E F₀ W₂).comp
         (-ContinuousLinearMap.mulLeftRight ℝ (E →L[ℝ] E) 1 1)) (1 : E →L[ℝ] E) :=
-    (ContinuousLinearMap.compL ℝ E E F₀ W₂).hasFDerivAt.comp (1 : E →L[ℝ] E) hI
+    HasFDerivAt.comp (f := (Ring.inverse : (E →L[ℝ] E) → E →L[ℝ] E)) (1 : E →L[ℝ] E)
+      (ContinuousLinearMap.compL ℝ E E F₀ W₂).hasFDerivAt hI
   -- `A ↦ (A ∘L W₁, W₂ ∘L A⁻¹)`
   have hP : HasFDerivAt
       (fun A : E →L[ℝ] E => ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁ A,
@@ -181,8 +185,10 @@ theorem reparam_conservation {L : (E₀ →L[ℝ] E) × (E →L[ℝ] F₀) → �
     ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁).hasFDerivAt.prodMk hP₂
   -- at `A = 1` the curve passes through `(W₁, W₂)`
   have hinv1 : Ring.inverse (1 : E →L[ℝ] E) = 1 := Ring.inverse_one
-  have hc₁ : (1 : E →L[ℝ] E) ∘L W₁ = W₁ := ContinuousLinearMap.ext fun x => rfl
-  have hc₂ : W₂ ∘L (1 : E →L[ℝ] E) = W₂ := ContinuousLinearMap.ext fun x => rfl
+  have hc₁ : (1 : E →L[ℝ] E) ∘L W₁ = W₁ := by
+    rw [ContinuousLinearMap.one_def, ContinuousLinearMap.id_comp]
+  have hc₂ : W₂ ∘L (1 : E →L[ℝ] E) = W₂ := by
+    rw [ContinuousLinearMap.one_def, ContinuousLinearMap.comp_id]
   have hpt : ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁ (1 : E →L[ℝ] E),
       ContinuousLinearMap.compL ℝ E E F₀ W₂ (Ring.inverse (1 : E →L[ℝ] E))) = (W₁, W₂) := by
     rw [hinv1, ContinuousLinearMap.flip_apply, ContinuousLinearMap.compL_apply,

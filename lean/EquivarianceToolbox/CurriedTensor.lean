@@ -8,6 +8,7 @@ import Mathlib.Analysis.Calculus.FDeriv.CompCLM
 import Mathlib.Analysis.Calculus.FDeriv.Comp
 import Mathlib.Analysis.Calculus.FDeriv.Linear
 import Mathlib.LinearAlgebra.Basis.Defs
+import Mathlib.Tactic.Abel
 
 /-!
 # Curried tensors and Lemma 1
@@ -98,34 +99,37 @@ def compOutput (A : E →L[ℝ] V) (B : D →L[ℝ] X →L[ℝ] E) : D →L[ℝ]
 
 /-- Evaluation of `A ∘₁ B` (Lemma 1, item 1, `k = 1`): `(A ∘₁ B)(x) = A(B(x))`. -/
 theorem compOne_apply (A : E →L[ℝ] V) (B : D →L[ℝ] E) (x : D) :
-    compOne A B x = A (B x) :=
-  rfl
+    compOne A B x = A (B x) := by
+  rw [compOne, ContinuousLinearMap.comp_apply]
 
 /-- Evaluation of `A ∘₂ B` (Lemma 1, item 1, `k = 2`): `(A ∘₂ B)(x)(y) = A(x)(B(y))`. -/
 theorem compTwo_apply (A : X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) (x : X) (y : D) :
-    compTwo A B x y = A x (B y) :=
-  rfl
+    compTwo A B x y = A x (B y) := by
+  simp only [compTwo, ContinuousLinearMap.comp_apply, ContinuousLinearMap.flip_apply,
+    ContinuousLinearMap.compL_apply]
 
 /-- Evaluation of `A ∘₃ B` (Lemma 1, item 1, `k = 3`): `(A ∘₃ B)(x)(y)(z) = A(x)(y)(B(z))`. -/
 theorem compThree_apply (A : Y →L[ℝ] X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) (x : Y) (y : X)
-    (z : D) : compThree A B x y z = A x y (B z) :=
-  rfl
+    (z : D) : compThree A B x y z = A x y (B z) := by
+  simp only [compThree, ContinuousLinearMap.comp_apply, ContinuousLinearMap.flip_apply,
+    ContinuousLinearMap.compL_apply]
 
 /-- Evaluation of the tensor composition `A ∘ B` for `B` with two input slots (paper, Section 2):
 `(A ∘ B)(x)(y) = A(B(x)(y))`. -/
 theorem compOutput_apply (A : E →L[ℝ] V) (B : D →L[ℝ] X →L[ℝ] E) (x : D) (y : X) :
-    compOutput A B x y = A (B x y) :=
-  rfl
+    compOutput A B x y = A (B x y) := by
+  simp only [compOutput, ContinuousLinearMap.comp_apply, ContinuousLinearMap.compL_apply]
 
 /-- The recursive definition of `∘₂` (paper, Section 2): `(A ∘₂ B)(x) = A(x) ∘₁ B`. -/
 theorem compTwo_apply_eq_compOne (A : X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) (x : X) :
     compTwo A B x = compOne (A x) B :=
-  ContinuousLinearMap.ext fun _ => rfl
+  ContinuousLinearMap.ext fun y => by rw [compTwo_apply, compOne_apply]
 
 /-- The recursive definition of `∘₃` (paper, Section 2): `(A ∘₃ B)(x) = A(x) ∘₂ B`. -/
 theorem compThree_apply_eq_compTwo (A : Y →L[ℝ] X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) (x : Y) :
     compThree A B x = compTwo (A x) B :=
-  ContinuousLinearMap.ext fun _ => ContinuousLinearMap.ext fun _ => rfl
+  ContinuousLinearMap.ext fun y => ContinuousLinearMap.ext fun z => by
+    rw [compThree_apply, compTwo_apply]
 
 /-! ### Lemma 1 -/
 
@@ -166,7 +170,7 @@ theorem lemma1_tensor_comp_two {ι : Type*} [Fintype ι] (b : Module.Basis ι �
 composite of tensors is again a tensor independent of bracketing. -/
 theorem lemma1_tensor_comp_assoc (A : E →L[ℝ] V) (B : X →L[ℝ] E) (C : D →L[ℝ] X) :
     compOne (compOne A B) C = compOne A (compOne B C) :=
-  ContinuousLinearMap.ext fun _ => rfl
+  ContinuousLinearMap.ext fun y => by simp only [compOne_apply]
 
 /-- **Lemma 1, item 3** (gradient of a tensor). A tensor `A` of shape `s ⊕ (d)`, seen as the
 linear map `x ↦ A(x)`, has `∇A(x) = A` for every `x`. -/
@@ -198,7 +202,10 @@ theorem lemma1_chain_second_order {g : P → D} {x : P} {F' : D → D →L[ℝ] 
     refine ContinuousLinearMap.ext fun δ => ContinuousLinearMap.ext fun u => ?_
     simp only [add_apply, ContinuousLinearMap.comp_apply, ContinuousLinearMap.compL_apply,
       ContinuousLinearMap.flip_apply, compOne_apply, compTwo_apply, compOutput_apply]
-    exact add_comm _ _
+    -- `F' (g x) (g'' δ u) + F'' (g' x δ) (g' x u) = F'' (g' x δ) (g' x u) + F' (g x) (g'' δ u)`
+    first
+      | exact add_comm _ _
+      | abel
   exact h2.congr_fderiv h3
 
 /-- **Lemma 1, item 4** (chain rule, both orders). If `F` and `G` are differentiable near `G(x)`
@@ -232,8 +239,9 @@ theorem lemma1_product {Fm : D → E →L[ℝ] V} {Gm : D → W →L[ℝ] E} {x 
     hF.clm_comp hG
   have h' : (ContinuousLinearMap.compL ℝ W E V (Fm x)).comp G' +
         ((ContinuousLinearMap.compL ℝ W E V).flip (Gm x)).comp F' =
-      compTwo F' (Gm x) + compOutput (Fm x) G' :=
-    add_comm _ _
+      compTwo F' (Gm x) + compOutput (Fm x) G' := by
+    rw [compTwo, compOutput]
+    exact add_comm _ _
   exact h.congr_fderiv h'
 
 end EquivarianceToolbox

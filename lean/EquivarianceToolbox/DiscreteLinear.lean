@@ -33,8 +33,9 @@ Hessian has no blocks coupling `range P` and `ker P`.
 ## Implementation notes
 
 The symmetry is used in the form "the two functions `ϑ ↦ L (M ϑ)` and `L` are equal", so their
-derivatives agree (`HasFDerivAt.unique`). At a general point this gives
-`L' (M ϑ) ∘L M = L' ϑ`; differentiating this identity of `E →L[ℝ] F`-valued functions once more
+derivatives agree (`HasFDerivAt.unique`). The symmetry and the derivatives are only assumed
+near `θ` (so a ReLU network at a point where it is smooth qualifies). At every `ϑ` near the fixed
+point this gives `L' (M ϑ) ∘L M = L' ϑ` (`M ϑ` stays near `θ` by continuity); differentiating this identity of `E →L[ℝ] F`-valued functions once more
 (`HasFDerivAt.clm_comp` with the constant function `M`) and evaluating at the fixed point gives
 eq. (9). The mirror is described by a projection `P` and the pointwise identity
 `M u = u - 2 • P u`; no orthogonality of `P` is needed for the statements proved here. The
@@ -64,26 +65,33 @@ theorem discrete_linear_gradient {L : E → F} {L' : E →L[ℝ] F} {M : E →L[
   have hLM : HasFDerivAt L L' (M θ) := by
     rw [hfix]
     exact hL
-  have h1 : HasFDerivAt (fun ϑ => L (M ϑ)) (L' ∘L M) θ := hLM.comp θ M.hasFDerivAt
+  have h1 : HasFDerivAt (fun ϑ => L (M ϑ)) (L' ∘L M) θ :=
+    HasFDerivAt.comp (f := ⇑M) θ hLM M.hasFDerivAt
   have h2 : (fun ϑ => L (M ϑ)) =ᶠ[𝓝 θ] L := hinv
   exact h1.unique (hL.congr_of_eventuallyEq h2)
 
 /-- **Eq. (9) of arXiv:2512.21447 (Hessian conjugation invariance at a fixed point).**
-If `L (M ϑ) = L ϑ` for all `ϑ`, `M θ = θ`, `L' ϑ` is the derivative of `L` at every `ϑ` and
-`L''` is the derivative of `L'` at `θ`, then `L'' (M x) (M y) = L'' x y` for all `x y`,
-i.e. `Mᵀ H M = H`. -/
+If `L (M ϑ) = L ϑ` for `ϑ` near `θ`, `M θ = θ`, `L' ϑ` is the derivative of `L` at every `ϑ`
+near `θ` and `L''` is the derivative of `L'` at `θ`, then `L'' (M x) (M y) = L'' x y` for all
+`x y`, i.e. `Mᵀ H M = H`. -/
 theorem discrete_linear_hessian {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F}
     {M : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) (x y : E) :
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) (x y : E) :
     L'' (M x) (M y) = L'' x y := by
-  -- first-order identity at every point: `L' (M ϑ) ∘L M = L' ϑ`
-  have hgrad : ∀ ϑ, L' (M ϑ) ∘L M = L' ϑ := by
-    intro ϑ
-    have h1 : HasFDerivAt (fun u => L (M u)) (L' (M ϑ) ∘L M) ϑ :=
-      (hL (M ϑ)).comp ϑ M.hasFDerivAt
-    have h2 : (fun u => L (M u)) =ᶠ[𝓝 ϑ] L := Filter.Eventually.of_forall hinv
-    exact h1.unique ((hL ϑ).congr_of_eventuallyEq h2)
+  -- `M ϑ` stays near `θ` when `ϑ` is near `θ`
+  have hMt : Filter.Tendsto (⇑M) (𝓝 θ) (𝓝 θ) := by
+    have h := M.continuous.tendsto θ
+    rw [hfix] at h
+    exact h
+  have hLM : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' (M ϑ)) (M ϑ) := hMt.eventually hL
+  -- first-order identity near `θ`: `L' (M ϑ) ∘L M = L' ϑ`
+  have hgrad : ∀ᶠ ϑ in 𝓝 θ, L' (M ϑ) ∘L M = L' ϑ := by
+    filter_upwards [hinv.eventually_nhds, hLM, hL] with ϑ h0 h1 h2
+    have h3 : HasFDerivAt (fun u => L (M u)) (L' (M ϑ) ∘L M) ϑ :=
+      HasFDerivAt.comp (f := ⇑M) ϑ h1 M.hasFDerivAt
+    have h4 : (fun u => L (M u)) =ᶠ[𝓝 ϑ] L := h0
+    exact h3.unique (h2.congr_of_eventuallyEq h4)
   -- differentiate `ϑ ↦ L' (M ϑ) ∘L M` at the fixed point
   have hL'M : HasFDerivAt L' L'' (M θ) := by
     rw [hfix]
@@ -91,8 +99,9 @@ theorem discrete_linear_hessian {L : E → F} {L' : E → E →L[ℝ] F} {L'' : 
   have h3 : HasFDerivAt (fun u => L' (M u) ∘L M)
       ((ContinuousLinearMap.compL ℝ E E F (L' (M θ))).comp (0 : E →L[ℝ] E →L[ℝ] E) +
         ((ContinuousLinearMap.compL ℝ E E F).flip M).comp (L'' ∘L M)) θ :=
-    (hL'M.comp θ M.hasFDerivAt).clm_comp (hasFDerivAt_const (𝕜 := ℝ) M θ)
-  have hEq : (fun u => L' (M u) ∘L M) =ᶠ[𝓝 θ] L' := Filter.Eventually.of_forall hgrad
+    (HasFDerivAt.comp (f := ⇑M) θ hL'M M.hasFDerivAt).clm_comp
+      (hasFDerivAt_const (𝕜 := ℝ) M θ)
+  have hEq : (fun u => L' (M u) ∘L M) =ᶠ[𝓝 θ] L' := hgrad
   have h4 : HasFDerivAt (fun u => L' (M u) ∘L M) L'' θ := hL'.congr_of_eventuallyEq hEq
   have key := h3.unique h4
   have h5 := DFunLike.congr_fun (DFunLike.congr_fun key x) y
@@ -113,16 +122,16 @@ private theorem mirror_eq_zero_of_neg_eq_self {a : F} (h : -a = a) : a = 0 := by
 
 /-- **Corollary 4 of arXiv:2512.21447 (mirror symmetry).** Let `P : E →L[ℝ] E` be a projection
 (`P ∘L P = P`; for the paper, `P = O Oᵀ` with `Oᵀ O = I`) and `M u = u - 2 • P u` the
-corresponding mirror. If `L (M ϑ) = L ϑ` for all `ϑ`, `L' ϑ` is the derivative of `L` at every
-`ϑ`, `L''` the derivative of `L'` at `θ`, and `P θ = 0` (i.e. `Oᵀ θ = 0`), then
+corresponding mirror. If `L (M ϑ) = L ϑ` for `ϑ` near `θ`, `L' ϑ` is the derivative of `L` at
+every `ϑ` near `θ`, `L''` the derivative of `L'` at `θ`, and `P θ = 0` (i.e. `Oᵀ θ = 0`), then
 1. `L' θ ∘L P = 0`: the gradient is orthogonal to `range P = col O`;
 2. for all `x y`, `L'' (P x) (y - P y) = 0` and `L'' (x - P x) (P y) = 0`: the Hessian has no
    block between `range P` and `ker P`, i.e. `(I - OOᵀ) H O = 0` and `Oᵀ H (I - OOᵀ) = 0`. -/
 theorem corollary4_mirror {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F}
     {M P : E →L[ℝ] E} {θ : E}
     (hP : P ∘L P = P) (hM : ∀ u, M u = u - (2 : ℝ) • P u)
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hθ : P θ = 0)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hθ : P θ = 0)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
     L' θ ∘L P = 0 ∧ ∀ x y, L'' (P x) (y - P y) = 0 ∧ L'' (x - P x) (P y) = 0 := by
   have hPP : ∀ u, P (P u) = P u := fun u => DFunLike.congr_fun hP u
   -- `θ` is a fixed point of the mirror
@@ -140,12 +149,13 @@ theorem corollary4_mirror {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L
     intro u
     rw [hM, hQ, smul_zero, sub_zero]
   have hgrad : L' θ ∘L M = L' θ :=
-    discrete_linear_gradient (L := L) (θ := θ) (Filter.Eventually.of_forall hinv) hfix (hL θ)
+    discrete_linear_gradient (L := L) (θ := θ) hinv hfix hL.self_of_nhds
   refine ⟨ContinuousLinearMap.ext fun x => ?_, fun x y => ⟨?_, ?_⟩⟩
   · -- item 1
-    have k : L' θ (M (P x)) = L' θ (P x) := DFunLike.congr_fun hgrad (P x)
-    rw [hneg, ContinuousLinearMap.map_neg] at k
-    show L' θ (P x) = 0
+    have k := DFunLike.congr_fun hgrad (P x)
+    rw [ContinuousLinearMap.comp_apply, hneg, ContinuousLinearMap.map_neg] at k
+    -- k : -L' θ (P x) = L' θ (P x)
+    rw [ContinuousLinearMap.comp_apply, zero_apply]
     exact mirror_eq_zero_of_neg_eq_self k
   · -- item 2, block `range P × ker P`
     have k := discrete_linear_hessian hinv hfix hL hL' (P x) (y - P y)

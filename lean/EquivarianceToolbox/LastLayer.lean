@@ -10,6 +10,7 @@ import Mathlib.Analysis.Calculus.FDeriv.Const
 import Mathlib.Analysis.Calculus.FDeriv.Linear
 import Mathlib.Analysis.Calculus.FDeriv.Prod
 import Mathlib.Analysis.Normed.Operator.Bilinear
+import Mathlib.Topology.Constructions.SumProd
 
 /-!
 # Last-layer equivariance: curvature along `(B W, 0)`
@@ -79,8 +80,9 @@ theorem hasFDerivAt_comp_clm_comp_const {X Y Z : Type*}
 
 /-- **Corollary 3 / eq. (7) of arXiv:2512.21447 (last-layer equivariance).**
 Let `L (V, ψ) = ℓ (V (h ψ))` for all `V : F₀ →L[ℝ] F` and `ψ : E₀`. Let `ℓ' y` be the derivative
-of `ℓ` at every `y`, with second derivative `ℓ''` at `y = W (h φ)`, and let `L' q` be the
-derivative of `L` at every `q`, with second derivative `L''` at `(W, φ)`. Then for all
+of `ℓ` at every `y` near `W (h φ)`, with second derivative `ℓ''` at `y = W (h φ)`, and let `L' q`
+be the derivative of `L` at every `q` near `(W, φ)`, with second derivative `L''` at `(W, φ)`
+(all smoothness is local, so ReLU features `h` are covered where they are smooth). Then for all
 `B₁ B₂ : F →L[ℝ] F`, the Hessian of `L` along the directions `(B₁ ∘L W, 0)` and `(B₂ ∘L W, 0)`
 equals the Hessian of `ℓ` along `B₁ y` and `B₂ y`:
 `L'' (B₁ ∘L W, 0) (B₂ ∘L W, 0) = ℓ'' (B₁ (W (h φ))) (B₂ (W (h φ)))`. -/
@@ -90,25 +92,36 @@ theorem corollary3_last_layer {ℓ : F → ℝ} {h : E₀ → F₀} {L : (F₀ �
     {L'' : (F₀ →L[ℝ] F) × E₀ →L[ℝ] (F₀ →L[ℝ] F) × E₀ →L[ℝ] ℝ}
     {W : F₀ →L[ℝ] F} {φ : E₀}
     (hLdef : ∀ (V : F₀ →L[ℝ] F) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
-    (hL : ∀ q, HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
+    (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
+    (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
     (B₁ B₂ : F →L[ℝ] F) :
     L'' (B₁ ∘L W, 0) (B₂ ∘L W, 0) = ℓ'' (B₁ (W (h φ))) (B₂ (W (h φ))) := by
   -- the slice `V ↦ L (V, φ)` equals `ℓ ∘ ev`, `ev` the evaluation at `h φ`
   have hpt : ∀ V : F₀ →L[ℝ] F, L (V, φ) = ℓ (ContinuousLinearMap.apply ℝ F (h φ) V) := by
     intro V
     rw [hLdef V φ, ContinuousLinearMap.apply_apply]
-  -- the two derivative fields along the slice agree everywhere
-  have hfield : ∀ V : F₀ →L[ℝ] F,
+  -- along the slice, `(V, φ)` is near `(W, φ)` and `ev V = V (h φ)` is near `W (h φ)`
+  have hLV : ∀ᶠ V in 𝓝 W, HasFDerivAt L (L' (V, φ)) (V, φ) :=
+    ((Continuous.prodMk_left φ).tendsto W).eventually hL
+  have hev : Filter.Tendsto (⇑(ContinuousLinearMap.apply ℝ F (h φ))) (𝓝 W) (𝓝 (W (h φ))) := by
+    have h0 := (ContinuousLinearMap.apply ℝ F (h φ)).continuous.tendsto W
+    rw [ContinuousLinearMap.apply_apply] at h0
+    exact h0
+  have hℓV : ∀ᶠ V in 𝓝 W, HasFDerivAt ℓ (ℓ' (ContinuousLinearMap.apply ℝ F (h φ) V))
+      (ContinuousLinearMap.apply ℝ F (h φ) V) :=
+    hev.eventually hℓ
+  -- the two derivative fields along the slice agree near `W`
+  have hfield : ∀ᶠ V in 𝓝 W,
       L' (V, φ) ∘L ContinuousLinearMap.inl ℝ (F₀ →L[ℝ] F) E₀ =
         ℓ' (ContinuousLinearMap.apply ℝ F (h φ) V) ∘L ContinuousLinearMap.apply ℝ F (h φ) := by
-    intro V
+    filter_upwards [hLV, hℓV] with V hLq hℓq
     have h1 : HasFDerivAt (fun V' : F₀ →L[ℝ] F => L (V', φ))
         (L' (V, φ) ∘L ContinuousLinearMap.inl ℝ (F₀ →L[ℝ] F) E₀) V :=
-      (hL (V, φ)).comp V (hasFDerivAt_prodMk_left V φ)
+      HasFDerivAt.comp (f := fun V' : F₀ →L[ℝ] F => (V', φ)) V hLq
+        (hasFDerivAt_prodMk_left V φ)
     have h2 : HasFDerivAt (fun V' : F₀ →L[ℝ] F => ℓ (ContinuousLinearMap.apply ℝ F (h φ) V'))
         (ℓ' (ContinuousLinearMap.apply ℝ F (h φ) V) ∘L ContinuousLinearMap.apply ℝ F (h φ)) V :=
-      (hℓ (ContinuousLinearMap.apply ℝ F (h φ) V)).comp V
+      HasFDerivAt.comp (f := ⇑(ContinuousLinearMap.apply ℝ F (h φ))) V hℓq
         (ContinuousLinearMap.apply ℝ F (h φ)).hasFDerivAt
     have h12 : (fun V' : F₀ →L[ℝ] F => L (V', φ)) =ᶠ[𝓝 V]
         fun V' : F₀ →L[ℝ] F => ℓ (ContinuousLinearMap.apply ℝ F (h φ) V') :=
@@ -134,7 +147,7 @@ theorem corollary3_last_layer {ℓ : F → ℝ} {h : E₀ → F₀} {L : (F₀ �
   have hEq : (fun V : F₀ →L[ℝ] F => L' (V, φ) ∘L ContinuousLinearMap.inl ℝ (F₀ →L[ℝ] F) E₀) =ᶠ[𝓝 W]
       fun V : F₀ →L[ℝ] F =>
         ℓ' (ContinuousLinearMap.apply ℝ F (h φ) V) ∘L ContinuousLinearMap.apply ℝ F (h φ) :=
-    Filter.Eventually.of_forall hfield
+    hfield
   have key := hA.unique (hB.congr_of_eventuallyEq hEq)
   have k := DFunLike.congr_fun (DFunLike.congr_fun key (B₁ ∘L W)) (B₂ ∘L W)
   simp only [ContinuousLinearMap.comp_apply, ContinuousLinearMap.flip_apply,
@@ -154,14 +167,16 @@ theorem corollary3_last_layer_of_equiv {ℓ : F → ℝ} {h : E₀ → F₀}
     {L'' : (F₀ →L[ℝ] F) × E₀ →L[ℝ] (F₀ →L[ℝ] F) × E₀ →L[ℝ] ℝ}
     {W : F₀ →L[ℝ] F} {φ : E₀}
     (hLdef : ∀ (V : F₀ →L[ℝ] F) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
-    (hL : ∀ q, HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
+    (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
+    (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
     (A : F ≃L[ℝ] F) (B₁ B₂ : F →L[ℝ] F) :
     L'' (((A.symm : F →L[ℝ] F) ∘L B₁) ∘L W, 0) (((A.symm : F →L[ℝ] F) ∘L B₂) ∘L W, 0) =
       ℓ'' (A.symm (B₁ (W (h φ)))) (A.symm (B₂ (W (h φ)))) := by
   have k := corollary3_last_layer hLdef hℓ hℓ' hL hL' ((A.symm : F →L[ℝ] F) ∘L B₁)
     ((A.symm : F →L[ℝ] F) ∘L B₂)
-  simp only [ContinuousLinearMap.comp_apply, ContinuousLinearEquiv.coe_coe] at k
+  -- k : L'' (…) (…) = ℓ'' ((↑A.symm ∘L B₁) (W (h φ))) ((↑A.symm ∘L B₂) (W (h φ)))
+  rw [ContinuousLinearMap.comp_apply, ContinuousLinearMap.comp_apply,
+    ContinuousLinearEquiv.coe_apply, ContinuousLinearEquiv.coe_apply] at k
   exact k
 
 end EquivarianceToolbox

@@ -30,11 +30,13 @@ Rayleigh quotients. This is the sharpness lower bound of Section 5.1 of the pape
 The Hessian is the second derivative `L'' : E →L[ℝ] E →L[ℝ] ℝ` of `L = ℓ ∘ f`, with the
 hypotheses of `homogeneity_hessian_action`. The bound needs an operator on a finite-dimensional
 inner product space; it is supplied as `Hop : E →L[ℝ] E` with `⟪Hop x, y⟫ = L'' x y`, and its
-symmetry follows from the symmetry of second derivatives (`second_derivative_symmetric`). The
+symmetry follows from the symmetry of second derivatives
+(`second_derivative_symmetric_of_eventually`). The
 eigenvalue comes from `LinearMap.IsSymmetric.hasEigenvalue_iSup_of_finiteDimensional`; the
 Rayleigh quotient at `θ` is below the supremum by `le_ciSup`, with boundedness by `‖T‖`
-(`ContinuousLinearMap.rayleighQuotient_le_norm`). Over `ℝ`, `RCLike.re` is the identity by
-definition (`RCLike.re_to_real`), which is used silently in the final `exact`s.
+(`ContinuousLinearMap.rayleighQuotient_le_norm`). Over `ℝ`, `RCLike.re` is the identity
+(`RCLike.re_to_real`), applied explicitly. All hypotheses on `f`, `ℓ` and `L` are local, with a
+real degree `p`, as in `homogeneity_hessian_action`.
 
 ## References
 
@@ -65,24 +67,34 @@ theorem rayleigh_le_eigenvalue [FiniteDimensional ℝ E] {T : E →L[ℝ] E}
       RCLike.re (inner ℝ ((T : E →ₗ[ℝ] E) x) (x : E)) / ‖(x : E)‖ ^ 2) := by
     refine ⟨‖T‖, ?_⟩
     rintro _ ⟨x, rfl⟩
-    exact (le_abs_self _).trans (T.rayleighQuotient_le_norm (x : E))
+    have h1 : |T.rayleighQuotient (x : E)| ≤ ‖T‖ := T.rayleighQuotient_le_norm (x : E)
+    refine le_trans (le_of_eq ?_) ((le_abs_self _).trans h1)
+    -- `re ⟪(T : E →ₗ[ℝ] E) x, x⟫ / ‖x‖² = T.rayleighQuotient x`
+    first
+      | (simp only [ContinuousLinearMap.rayleighQuotient,
+          ContinuousLinearMap.reApplyInnerSelf_apply, ContinuousLinearMap.coe_coe]; done)
+      | rfl
   refine ⟨⨆ x : {x : E // x ≠ 0},
       RCLike.re (inner ℝ ((T : E →ₗ[ℝ] E) x) (x : E)) / ‖(x : E)‖ ^ 2,
     hT.hasEigenvalue_iSup_of_finiteDimensional, ?_⟩
-  exact le_ciSup hbdd ⟨θ, hθ⟩
+  refine le_trans (le_of_eq ?_) (le_ciSup hbdd ⟨θ, hθ⟩)
+  -- over `ℝ`, `RCLike.re` is the identity (`RCLike.re_to_real`)
+  first
+    | (simp only [RCLike.re_to_real, ContinuousLinearMap.coe_coe]; done)
+    | rfl
 
 /-- **Rayleigh quotient along `θ` for a homogeneous model (Section 5.1 of arXiv:2512.21447).**
 Under the hypotheses of `homogeneity_hessian_action`,
 `θᵀ H θ / ‖θ‖² = (p² ℓ''(f θ)(f θ, f θ) + p (p - 1) ℓ'(f θ)(f θ)) / ‖θ‖²`. -/
 theorem sharpness_rayleigh_quotient {ℓ : F → ℝ} {f : E → F} {ℓ' : F → F →L[ℝ] ℝ}
     {ℓ'' : F →L[ℝ] F →L[ℝ] ℝ} {f' : E → E →L[ℝ] F} {L' : E → E →L[ℝ] ℝ}
-    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
+    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
     L'' θ θ / ‖θ‖ ^ 2 =
-      ((p : ℝ) ^ 2 * ℓ'' (f θ) (f θ) + (p : ℝ) * ((p : ℝ) - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2 := by
+      (p ^ 2 * ℓ'' (f θ) (f θ) + p * (p - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2 := by
   rw [homogeneity_hessian_quadratic hhom hℓ hℓ' hf hL hL']
 
 /-- **Sharpness lower bound (Section 5.1 of arXiv:2512.21447).** Let `E` be a finite-dimensional
@@ -92,24 +104,26 @@ an eigenvalue `μ` with `(p² ℓ''(f θ)(f θ, f θ) + p (p - 1) ℓ'(f θ)(f �
 `λ_max(H) ≥ θᵀ H θ / ‖θ‖²` equals this bound. -/
 theorem sharpness_lower_bound [FiniteDimensional ℝ E] {ℓ : F → ℝ} {f : E → F}
     {ℓ' : F → F →L[ℝ] ℝ} {ℓ'' : F →L[ℝ] F →L[ℝ] ℝ} {f' : E → E →L[ℝ] F}
-    {L' : E → E →L[ℝ] ℝ} {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ} {Hop : E →L[ℝ] E}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
+    {L' : E → E →L[ℝ] ℝ} {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ} {Hop : E →L[ℝ] E}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
     (hH : ∀ x y, inner ℝ (Hop x) y = L'' x y) (hθ : θ ≠ 0) :
     ∃ μ : ℝ, Module.End.HasEigenvalue (Hop : E →ₗ[ℝ] E) μ ∧
-      ((p : ℝ) ^ 2 * ℓ'' (f θ) (f θ) + (p : ℝ) * ((p : ℝ) - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2
-        ≤ μ := by
+      (p ^ 2 * ℓ'' (f θ) (f θ) + p * (p - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2 ≤ μ := by
   -- the representing operator is symmetric, by symmetry of the second derivative
   have hsymm : (Hop : E →ₗ[ℝ] E).IsSymmetric := by
     intro x y
-    show inner ℝ (Hop x) y = inner ℝ x (Hop y)
-    rw [hH x y, real_inner_comm, hH y x]
-    exact second_derivative_symmetric hL hL' x y
+    have hxy : inner ℝ (Hop x) y = inner ℝ x (Hop y) := by
+      rw [hH x y, real_inner_comm, hH y x]
+      exact second_derivative_symmetric_of_eventually hL hL' x y
+    first
+      | exact hxy
+      | (rw [ContinuousLinearMap.coe_coe]; exact hxy)
   obtain ⟨μ, hμ, hle⟩ := rayleigh_le_eigenvalue hsymm hθ
   refine ⟨μ, hμ, ?_⟩
-  have hval : ((p : ℝ) ^ 2 * ℓ'' (f θ) (f θ) + (p : ℝ) * ((p : ℝ) - 1) * ℓ' (f θ) (f θ)) /
+  have hval : (p ^ 2 * ℓ'' (f θ) (f θ) + p * (p - 1) * ℓ' (f θ) (f θ)) /
       ‖θ‖ ^ 2 = inner ℝ (Hop θ) θ / ‖θ‖ ^ 2 := by
     rw [hH θ θ, homogeneity_hessian_quadratic hhom hℓ hℓ' hf hL hL']
   exact hval.le.trans hle

@@ -6,7 +6,7 @@ Authors: The equivariance-toolbox authors
 import Mathlib.Analysis.Calculus.ContDiff.Comp
 import Mathlib.Analysis.Calculus.FDeriv.Symmetric
 import Mathlib.Analysis.Calculus.FDeriv.CompCLM
-import Mathlib.Tactic.Linarith
+import Mathlib.Tactic.LinearCombination
 import EquivarianceToolbox.Definitions
 
 /-!
@@ -136,8 +136,9 @@ theorem key_identity_of_comp {f : E → F} {T : G → E → E} {S : G → F → 
     f' ∘L v = w := by
   -- eq. (10): the `θ`-derivative of `f (T a ϑ) = S a (f ϑ)`
   have e1 : fT' ∘L Tθ = Sy ∘L f' := by
-    have h1 : HasFDerivAt (fun ϑ => f (T a ϑ)) (fT' ∘L Tθ) θ := hfT.comp θ hTθ
-    have h2 : HasFDerivAt (fun ϑ => S a (f ϑ)) (Sy ∘L f') θ := hSy.comp θ hf
+    have h1 : HasFDerivAt (fun ϑ => f (T a ϑ)) (fT' ∘L Tθ) θ :=
+      HasFDerivAt.comp (f := T a) θ hfT hTθ
+    have h2 : HasFDerivAt (fun ϑ => S a (f ϑ)) (Sy ∘L f') θ := HasFDerivAt.comp (f := f) θ hSy hf
     exact h1.unique (h2.congr_of_eventuallyEq hθ)
   -- eq. (11): the `a`-derivative of `f (T b θ) = S b (f θ)`
   have e2 : fT' ∘L Ta = Sa := by
@@ -150,11 +151,11 @@ theorem key_identity_of_comp {f : E → F} {T : G → E → E} {S : G → F → 
   have k2 := DFunLike.congr_fun hv g
   have k3 := DFunLike.congr_fun e2 g
   have k4 := DFunLike.congr_fun hw g
-  simp only [ContinuousLinearMap.comp_apply] at k1
-  simp only [ContinuousLinearMap.comp_apply] at k2
-  simp only [ContinuousLinearMap.comp_apply] at k3
-  simp only [ContinuousLinearMap.comp_apply] at k4
-  simp only [ContinuousLinearMap.comp_apply]
+  rw [ContinuousLinearMap.comp_apply, ContinuousLinearMap.comp_apply] at k1
+  rw [ContinuousLinearMap.comp_apply] at k2
+  rw [ContinuousLinearMap.comp_apply] at k3
+  rw [ContinuousLinearMap.comp_apply] at k4
+  rw [ContinuousLinearMap.comp_apply]
   -- k1 : fT' (Tθ (v g)) = Sy (f' (v g)),  k2 : Tθ (v g) = Ta g
   -- k3 : fT' (Ta g) = Sa g,                k4 : Sy (w g) = Sa g
   rw [← k1, k2, k3, ← k4]
@@ -171,16 +172,25 @@ theorem theorem1_key_identity {f : E → F} {T : G → E → E} {S : G → F →
     f' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = (Sy.symm : F →L[ℝ] F) ∘L Sa := by
   have hv : (Tθ : E →L[ℝ] E) ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = Ta := by
     refine ContinuousLinearMap.ext fun g => ?_
-    simp only [ContinuousLinearMap.comp_apply, ContinuousLinearEquiv.coe_coe,
-      ContinuousLinearEquiv.apply_symm_apply]
+    first
+      | exact Tθ.apply_symm_apply (Ta g)
+      | rw [ContinuousLinearMap.comp_apply, ContinuousLinearMap.comp_apply,
+          ContinuousLinearEquiv.coe_apply, ContinuousLinearEquiv.coe_apply,
+          ContinuousLinearEquiv.apply_symm_apply]
   have hw : (Sy : F →L[ℝ] F) ∘L ((Sy.symm : F →L[ℝ] F) ∘L Sa) = Sa := by
     refine ContinuousLinearMap.ext fun g => ?_
-    simp only [ContinuousLinearMap.comp_apply, ContinuousLinearEquiv.coe_coe,
-      ContinuousLinearEquiv.apply_symm_apply]
+    first
+      | exact Sy.apply_symm_apply (Sa g)
+      | rw [ContinuousLinearMap.comp_apply, ContinuousLinearMap.comp_apply,
+          ContinuousLinearEquiv.coe_apply, ContinuousLinearEquiv.coe_apply,
+          ContinuousLinearEquiv.apply_symm_apply]
   have hinj : Function.Injective (Sy : F →L[ℝ] F) := by
     first
       | exact Sy.injective
       | (rw [ContinuousLinearEquiv.coe_coe]; exact Sy.injective)
+      | (intro x y hxy
+         rw [ContinuousLinearEquiv.coe_apply, ContinuousLinearEquiv.coe_apply] at hxy
+         exact Sy.injective hxy)
   exact key_identity_of_comp hequiv.eventuallyEq_param hequiv.eventuallyEq_transform hf hfT hTθ
     hTa hSy hSa hv hw hinj
 
@@ -196,7 +206,7 @@ theorem theorem1_first_order {ℓ : F → ℝ} {f : E → F} {T : G → E → E}
     (hSy : HasFDerivAt (S a) (Sy : F →L[ℝ] F) (f θ))
     (hSa : HasFDerivAt (fun b => S b (f θ)) Sa a) :
     L' ∘L ((Tθ.symm : E →L[ℝ] E) ∘L Ta) = ℓ' ∘L ((Sy.symm : F →L[ℝ] F) ∘L Sa) := by
-  have hL' : L' = ℓ' ∘L f' := hL.unique (hℓ.comp θ hf)
+  have hL' : L' = ℓ' ∘L f' := hL.unique (HasFDerivAt.comp (f := f) θ hℓ hf)
   rw [hL', ContinuousLinearMap.comp_assoc,
     theorem1_key_identity hequiv hf hfT hTθ hTa hSy hSa]
 
@@ -267,8 +277,7 @@ theorem hessian_action_core {ℓ : F → ℝ} {f : E → F} {θ : E} {f' : E →
   -- `∇L(ϑ) ∘ v(ϑ) = ∇ℓ(f ϑ) ∘ w(f ϑ)` near `θ`
   have hEq : (fun ϑ => L' ϑ ∘L v ϑ) =ᶠ[𝓝 θ] fun ϑ => ℓ' (f ϑ) ∘L w (f ϑ) := by
     filter_upwards [hf, hℓf, hL, hid] with ϑ h1 h2 h3 h4
-    have h5 : L' ϑ = ℓ' (f ϑ) ∘L f' ϑ := h3.unique (h2.comp ϑ h1)
-    show L' ϑ ∘L v ϑ = ℓ' (f ϑ) ∘L w (f ϑ)
+    have h5 : L' ϑ = ℓ' (f ϑ) ∘L f' ϑ := h3.unique (HasFDerivAt.comp (f := f) ϑ h2 h1)
     rw [h5, ContinuousLinearMap.comp_assoc, h4]
   -- derivative of the left side (product rule, Lemma 1 item 5)
   have hLHS : HasFDerivAt (fun ϑ => L' ϑ ∘L v ϑ)
@@ -283,13 +292,13 @@ theorem hessian_action_core {ℓ : F → ℝ} {f : E → F} {θ : E} {f' : E →
   have hRHS : HasFDerivAt (fun ϑ => ℓ' (f ϑ) ∘L w (f ϑ))
       (((ContinuousLinearMap.compL ℝ G F ℝ (ℓ' (f θ))).comp w' +
         ((ContinuousLinearMap.compL ℝ G F ℝ).flip (w (f θ))).comp ℓ'') ∘L f' θ) θ :=
-    hM.comp θ hfθ
+    HasFDerivAt.comp (f := f) θ hM hfθ
   have hD := hLHS.unique (hRHS.congr_of_eventuallyEq hEq)
   have hpt := DFunLike.congr_fun (DFunLike.congr_fun hD δ) g
   simp only [add_apply, ContinuousLinearMap.comp_apply, ContinuousLinearMap.compL_apply,
     ContinuousLinearMap.flip_apply] at hpt
   -- hpt : L' θ (v' δ g) + L'' δ (v θ g) = ℓ' (f θ) (w' (f' θ δ) g) + ℓ'' (f' θ δ) (w (f θ) g)
-  linarith
+  linear_combination hpt
 
 /-- **Theorem 1, item 2a** (Hessian action along `v`, `(v, w)` form):
 `H v = Gᵀ(K w + (∂_y w) * g) - (∂_θ v) * ∇L`; tested against a direction `δ` and a column `g`,
@@ -349,7 +358,7 @@ theorem theorem1_hessian_quadratic {ℓ : F → ℝ} {f : E → F} {T : G → E 
     theorem1_key_identity_eventually hequiv hf hfT hTθ hTa hSy hSa hSinj hvdef hwdef
   have hcore := hessian_action_core hf hℓ hℓ' hL hL' hv hw hid (v θ g₁) g₂
   have k := DFunLike.congr_fun hid.self_of_nhds g₁
-  simp only [ContinuousLinearMap.comp_apply] at k
+  rw [ContinuousLinearMap.comp_apply] at k
   -- k : f' θ (v θ g₁) = w (f θ) g₁  (eq. (12) at `θ`)
   rw [k] at hcore
   exact hcore
@@ -436,7 +445,7 @@ theorem theorem1_hessian_action_TS {ℓ : F → ℝ} {f : E → F} {T : G → E 
     (L' θ) δ g
   have h3 := theorem1_contract_dv hSy' hw hSa' hwdef hSinv
     (ℓ' (f θ)) (f' θ δ) g
-  linarith
+  linear_combination h1 - h2 + h3
 
 /-- **Theorem 1, item 2b** in the `(T, S)` form:
 `vᵀH v = wᵀK w + wᵀ(ζ·S_ya) - wᵀ(ζ·S_yy) w + vᵀ(γ·T_θθ) v - vᵀ(γ·T_θa)` with
@@ -476,21 +485,25 @@ theorem theorem1_hessian_quadratic_TS {ℓ : F → ℝ} {f : E → F} {T : G →
     (L' θ) (v θ g₁) g₂
   have h3 := theorem1_contract_dv hSy' hw hSa' hwdef hSinv
     (ℓ' (f θ)) (w (f θ) g₁) g₂
-  linarith
+  linear_combination h1 - h2 + h3
 
 /-! ### Item 2 in `fderiv` form -/
 
 /-- **Theorem 1, item 2a** in `fderiv` form (`(v, w)` form, with `H = ∇²L(θ)` the second
 `fderiv` of `L = ℓ ∘ f`, `v = charDirection T a`, `w = charOutput S a`):
-`H(v g, δ) = ∇²ℓ(∇f δ, w g) + ∇ℓ((∂_y w)(∇f δ) g) - ∇L((∂_θ v)(δ) g)`. Hypotheses: eq. (1) near
-`(a, θ)`; `f`, `T a`, `S a` and the `a`-slices differentiable; `f` and `ℓ` of class `C²` at `θ`,
-`f θ`; `(a, ϑ)` good for `ϑ` near `θ` and `∂yS` invertible near `f θ`; `v` and `w`
+`H(v g, δ) = ∇²ℓ(∇f δ, w g) + ∇ℓ((∂_y w)(∇f δ) g) - ∇L((∂_θ v)(δ) g)`. Hypotheses (all local):
+eq. (1) near `(a, θ)`; `f` and `ℓ` of class `C²` at `θ`, `f θ`; `f` differentiable near `T a θ`;
+`T a` and the `a`-slices `b ↦ T b ϑ` differentiable for `ϑ` near `θ`, `S a` and `b ↦ S b y` for
+`y` near `f θ`; `(a, ϑ)` good for `ϑ` near `θ` and `∂yS` invertible near `f θ`; `v` and `w`
 differentiable at `θ`, `f θ`. -/
 theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G → E → E}
     {S : G → F → F} {a : G} {θ : E} (hequiv : IsEquivariantAt f T S a θ)
-    (hf : Differentiable ℝ f) (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
-    (hT : Differentiable ℝ (T a)) (hTa : ∀ ϑ, DifferentiableAt ℝ (fun b => T b ϑ) a)
-    (hS : Differentiable ℝ (S a)) (hSa : ∀ y, DifferentiableAt ℝ (fun b => S b y) a)
+    (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
+    (hfT : ∀ᶠ y in 𝓝 (T a θ), DifferentiableAt ℝ f y)
+    (hT : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (T a) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (fun b => T b ϑ) a)
+    (hS : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (S a) y)
+    (hSa : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (fun b => S b y) a)
     (hTinv : ∀ᶠ ϑ in 𝓝 θ, (fderiv ℝ (T a) ϑ).IsInvertible)
     (hSinv : ∀ᶠ y in 𝓝 (f θ), (fderiv ℝ (S a) y).IsInvertible)
     (hv : DifferentiableAt ℝ (charDirection T a) θ)
@@ -500,18 +513,20 @@ theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G �
         + fderiv ℝ ℓ (f θ) (fderiv ℝ (charOutput S a) (f θ) (fderiv ℝ f θ δ) g)
         - fderiv ℝ (ℓ ∘ f) θ (fderiv ℝ (charDirection T a) θ δ g) := by
   have hL2 : ContDiffAt ℝ 2 (ℓ ∘ f) θ := hℓ2.comp θ hf2
+  -- `T a ϑ` stays near `T a θ` when `ϑ` is near `θ`
+  have hTc : Filter.Tendsto (T a) (𝓝 θ) (𝓝 (T a θ)) := hT.self_of_nhds.continuousAt.tendsto
   have h1 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hf ϑ).hasFDerivAt
+    eventually_hasFDerivAt_of_contDiffAt_two hf2
   have h2 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f (T a ϑ)) (T a ϑ) :=
-    Filter.Eventually.of_forall fun ϑ => (hf (T a ϑ)).hasFDerivAt
+    (hTc.eventually hfT).mono fun ϑ (hϑ : DifferentiableAt ℝ f (T a ϑ)) => hϑ.hasFDerivAt
   have h3 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (fderiv ℝ (T a) ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hT ϑ).hasFDerivAt
+    hT.mono fun ϑ (hϑ : DifferentiableAt ℝ (T a) ϑ) => hϑ.hasFDerivAt
   have h4 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (fderiv ℝ (fun b => T b ϑ) a) a :=
-    Filter.Eventually.of_forall fun ϑ => (hTa ϑ).hasFDerivAt
+    hTa.mono fun ϑ (hϑ : DifferentiableAt ℝ (fun b => T b ϑ) a) => hϑ.hasFDerivAt
   have h5 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (S a) (fderiv ℝ (S a) y) y :=
-    Filter.Eventually.of_forall fun y => (hS y).hasFDerivAt
+    hS.mono fun y (hy : DifferentiableAt ℝ (S a) y) => hy.hasFDerivAt
   have h6 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (fun b => S b y) (fderiv ℝ (fun b => S b y) a) a :=
-    Filter.Eventually.of_forall fun y => (hSa y).hasFDerivAt
+    hSa.mono fun y (hy : DifferentiableAt ℝ (fun b => S b y) a) => hy.hasFDerivAt
   have h7 : ∀ᶠ y in 𝓝 (f θ), Function.Injective (fderiv ℝ (S a) y) := by
     filter_upwards [hSinv] with y hy
     exact hy.injective
@@ -537,9 +552,12 @@ theorem theorem1_hessian_action_fderiv {ℓ : F → ℝ} {f : E → F} {T : G �
 hypotheses of `theorem1_hessian_action_fderiv`. -/
 theorem theorem1_hessian_quadratic_fderiv {ℓ : F → ℝ} {f : E → F} {T : G → E → E}
     {S : G → F → F} {a : G} {θ : E} (hequiv : IsEquivariantAt f T S a θ)
-    (hf : Differentiable ℝ f) (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
-    (hT : Differentiable ℝ (T a)) (hTa : ∀ ϑ, DifferentiableAt ℝ (fun b => T b ϑ) a)
-    (hS : Differentiable ℝ (S a)) (hSa : ∀ y, DifferentiableAt ℝ (fun b => S b y) a)
+    (hf2 : ContDiffAt ℝ 2 f θ) (hℓ2 : ContDiffAt ℝ 2 ℓ (f θ))
+    (hfT : ∀ᶠ y in 𝓝 (T a θ), DifferentiableAt ℝ f y)
+    (hT : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (T a) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, DifferentiableAt ℝ (fun b => T b ϑ) a)
+    (hS : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (S a) y)
+    (hSa : ∀ᶠ y in 𝓝 (f θ), DifferentiableAt ℝ (fun b => S b y) a)
     (hTinv : ∀ᶠ ϑ in 𝓝 θ, (fderiv ℝ (T a) ϑ).IsInvertible)
     (hSinv : ∀ᶠ y in 𝓝 (f θ), (fderiv ℝ (S a) y).IsInvertible)
     (hv : DifferentiableAt ℝ (charDirection T a) θ)
@@ -549,18 +567,20 @@ theorem theorem1_hessian_quadratic_fderiv {ℓ : F → ℝ} {f : E → F} {T : G
         + fderiv ℝ ℓ (f θ) (fderiv ℝ (charOutput S a) (f θ) (charOutput S a (f θ) g₁) g₂)
         - fderiv ℝ (ℓ ∘ f) θ (fderiv ℝ (charDirection T a) θ (charDirection T a θ g₁) g₂) := by
   have hL2 : ContDiffAt ℝ 2 (ℓ ∘ f) θ := hℓ2.comp θ hf2
+  -- `T a ϑ` stays near `T a θ` when `ϑ` is near `θ`
+  have hTc : Filter.Tendsto (T a) (𝓝 θ) (𝓝 (T a θ)) := hT.self_of_nhds.continuousAt.tendsto
   have h1 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hf ϑ).hasFDerivAt
+    eventually_hasFDerivAt_of_contDiffAt_two hf2
   have h2 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (fderiv ℝ f (T a ϑ)) (T a ϑ) :=
-    Filter.Eventually.of_forall fun ϑ => (hf (T a ϑ)).hasFDerivAt
+    (hTc.eventually hfT).mono fun ϑ (hϑ : DifferentiableAt ℝ f (T a ϑ)) => hϑ.hasFDerivAt
   have h3 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (fderiv ℝ (T a) ϑ) ϑ :=
-    Filter.Eventually.of_forall fun ϑ => (hT ϑ).hasFDerivAt
+    hT.mono fun ϑ (hϑ : DifferentiableAt ℝ (T a) ϑ) => hϑ.hasFDerivAt
   have h4 : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (fderiv ℝ (fun b => T b ϑ) a) a :=
-    Filter.Eventually.of_forall fun ϑ => (hTa ϑ).hasFDerivAt
+    hTa.mono fun ϑ (hϑ : DifferentiableAt ℝ (fun b => T b ϑ) a) => hϑ.hasFDerivAt
   have h5 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (S a) (fderiv ℝ (S a) y) y :=
-    Filter.Eventually.of_forall fun y => (hS y).hasFDerivAt
+    hS.mono fun y (hy : DifferentiableAt ℝ (S a) y) => hy.hasFDerivAt
   have h6 : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt (fun b => S b y) (fderiv ℝ (fun b => S b y) a) a :=
-    Filter.Eventually.of_forall fun y => (hSa y).hasFDerivAt
+    hSa.mono fun y (hy : DifferentiableAt ℝ (fun b => S b y) a) => hy.hasFDerivAt
   have h7 : ∀ᶠ y in 𝓝 (f θ), Function.Injective (fderiv ℝ (S a) y) := by
     filter_upwards [hSinv] with y hy
     exact hy.injective

@@ -5,7 +5,7 @@ Authors: The equivariance-toolbox authors
 -/
 import Mathlib.Analysis.Calculus.ContDiff.Comp
 import Mathlib.Analysis.Calculus.FDeriv.CompCLM
-import Mathlib.Tactic.Linarith
+import Mathlib.Tactic.LinearCombination
 import EquivarianceToolbox.Definitions
 import EquivarianceToolbox.Theorem1
 
@@ -112,7 +112,7 @@ theorem hessian_fixed_point_core {ℓ : F → ℝ} {f : E → F} {τ : E → E} 
     ContinuousLinearMap.flip_apply] at hpt
   -- hpt : L' (τ θ) (T'' x y) + L'' (T' θ x) (T' θ y) = L'' x y
   rw [hfix] at hpt
-  linarith
+  linear_combination hpt
 
 /-- **Theorem 2, item 2** (eq. (24) contracted with `∇ℓ`): at a fixed point `θ ∈ Fix_a(T)` of a
 local symmetry, `Jᵀ H J + (∇L·T_θθ) = H`, i.e. `L''(J x)(J y) + L'(T''(x)(y)) = L''(x)(y)` with
@@ -136,7 +136,7 @@ theorem theorem2_hessian_linear {ℓ : F → ℝ} {f : E → F} {J : E →L[ℝ]
     (hL' : HasFDerivAt L' L'' θ) (x y : E) : L'' (J x) (J y) = L'' x y := by
   have hT : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (⇑J) J ϑ := Filter.Eventually.of_forall fun _ => J.hasFDerivAt
   have hT' : HasFDerivAt (fun _ : E => J) (0 : E →L[ℝ] E →L[ℝ] E) θ := hasFDerivAt_const J θ
-  have h := hessian_fixed_point_core (T' := fun _ : E => J) hinv hfix hL hL' hT hT' x y
+  have h := hessian_fixed_point_core (τ := ⇑J) (T' := fun _ : E => J) hinv hfix hL hL' hT hT' x y
   simp only [zero_apply, map_zero, add_zero] at h
   exact h
 
