@@ -281,7 +281,7 @@ CLAIMS += (
           ("tests/test_quadratic_charge.py::test_symmetric_generator_has_a_charge",
            "tests/test_quadratic_charge.py::test_non_symmetric_generator_has_none"), _quadratic_charge("iff")),
     Claim("noether_charge_conserved", "eq. (5), §5.2, flow",
-          "A = Aᵀ, ∇L(θ)ᵀAθ = 0 (eq. 2), θ̇ = −∇L ⇒ d/dt ½θᵀAθ = 0",
+          "A = Aᵀ, L(e^{sA}θ) = L(θ) near s = 0, θ̇ = −∇L ⇒ d/dt ½θᵀAθ = 0",
           "pyspec.quadratic_charge:noether_charge_conserved",
           ("tests/test_quadratic_charge.py::test_charge_is_conserved_by_gradient_flow",), _quadratic_charge("flow")),
     Claim("symmetry_hessian_null_space_rank", "§5.4, dimension",

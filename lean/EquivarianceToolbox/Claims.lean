@@ -311,9 +311,9 @@ variable {E F : Type*}
   [NormedAddCommGroup F] [NormedSpace ℝ F]
 
 -- claim: homogeneity_euler (§4.2 Euler relation; Homogeneity)
-example {f : E → F} {f' : E →L[ℝ] F} {θ : E} {p : ℕ}
+example {f : E → F} {f' : E →L[ℝ] F} {θ : E} {p : ℝ}
     (hhom : ∀ᶠ a in 𝓝 (1 : ℝ), f (a • θ) = a ^ p • f θ) (hf : HasFDerivAt f f' θ) :
-    f' θ = (p : ℝ) • f θ :=
+    f' θ = p • f θ :=
   homogeneity_euler hhom hf
 
 end
@@ -325,12 +325,12 @@ variable {E F : Type*}
 
 -- claim: homogeneity_norm_growth (§4.2 norm growth; HomogeneityFlow)
 example {ℓ : F → ℝ} {f : E → F} {ℓ' : F →L[ℝ] ℝ} {f' : E →L[ℝ] F}
-    {L' : E →L[ℝ] ℝ} {θ : ℝ → E} {θ' : E} {t : ℝ} {p : ℕ}
+    {L' : E →L[ℝ] ℝ} {θ : ℝ → E} {θ' : E} {t : ℝ} {p : ℝ}
     (hhom : ∀ᶠ a in 𝓝 (1 : ℝ), f (a • θ t) = a ^ p • f (θ t))
     (hℓ : HasFDerivAt ℓ ℓ' (f (θ t))) (hf : HasFDerivAt f f' (θ t))
     (hL : HasFDerivAt (fun ϑ => ℓ (f ϑ)) L' (θ t)) (hθ : HasDerivAt θ θ' t)
     (hflow : ∀ x : E, inner ℝ θ' x = -L' x) :
-    HasDerivAt (fun s => ‖θ s‖ ^ 2) (-2 * (p : ℝ) * ℓ' (f (θ t))) t :=
+    HasDerivAt (fun s => ‖θ s‖ ^ 2) (-2 * p * ℓ' (f (θ t))) t :=
   homogeneity_norm_growth hhom hℓ hf hL hθ hflow
 
 end
@@ -343,12 +343,13 @@ variable {E F : Type*}
 -- claim: homogeneity_hessian_action (eq. (3), §5.1; Homogeneity)
 example {ℓ : F → ℝ} {f : E → F} {ℓ' : F → F →L[ℝ] ℝ}
     {ℓ'' : F →L[ℝ] F →L[ℝ] ℝ} {f' : E → E →L[ℝ] F} {L' : E → E →L[ℝ] ℝ}
-    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) (δ : E) :
-    L'' θ δ = ((p : ℝ) - 1) * L' θ δ + (p : ℝ) * ℓ'' (f' θ δ) (f θ) :=
+    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
+    (δ : E) :
+    L'' θ δ = (p - 1) * L' θ δ + p * ℓ'' (f' θ δ) (f θ) :=
   homogeneity_hessian_action hhom hℓ hℓ' hf hL hL' δ
 
 end
@@ -361,12 +362,12 @@ variable {E F : Type*}
 -- claim: homogeneity_hessian_quadratic (eq. (4), §5.1; Homogeneity)
 example {ℓ : F → ℝ} {f : E → F} {ℓ' : F → F →L[ℝ] ℝ}
     {ℓ'' : F →L[ℝ] F →L[ℝ] ℝ} {f' : E → E →L[ℝ] F} {L' : E → E →L[ℝ] ℝ}
-    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
-    L'' θ θ = (p : ℝ) ^ 2 * ℓ'' (f θ) (f θ) + (p : ℝ) * ((p : ℝ) - 1) * ℓ' (f θ) (f θ) :=
+    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
+    L'' θ θ = p ^ 2 * ℓ'' (f θ) (f θ) + p * (p - 1) * ℓ' (f θ) (f θ) :=
   homogeneity_hessian_quadratic hhom hℓ hℓ' hf hL hL'
 
 end
@@ -377,11 +378,11 @@ variable {E : Type*} [NormedAddCommGroup E] [NormedSpace ℝ E]
 -- claim: corollary1_gradient_in_hessian_range (Corollary 1 (m = 1, κ ≠ 0 [C]); HomogeneityFlow)
 example {ℓ : ℝ → ℝ} {f : E → ℝ} {ℓ' : ℝ → ℝ →L[ℝ] ℝ}
     {ℓ'' : ℝ →L[ℝ] ℝ →L[ℝ] ℝ} {f' : E → E →L[ℝ] ℝ} {L' : E → E →L[ℝ] ℝ}
-    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
+    {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
     ℓ' (f θ) 1 • L'' θ = homogeneityKappa p (f θ) (ℓ' (f θ) 1) (ℓ'' 1 1) • L' θ :=
   corollary1_gradient_in_hessian_range hhom hℓ hℓ' hf hL hL'
 
@@ -395,15 +396,14 @@ variable {E F : Type*}
 -- claim: sharpness_lower_bound (§5.1 sharpness bound; Sharpness)
 example [FiniteDimensional ℝ E] {ℓ : F → ℝ} {f : E → F}
     {ℓ' : F → F →L[ℝ] ℝ} {ℓ'' : F →L[ℝ] F →L[ℝ] ℝ} {f' : E → E →L[ℝ] F}
-    {L' : E → E →L[ℝ] ℝ} {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℕ} {Hop : E →L[ℝ] E}
-    (hhom : ∀ ϑ : E, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
-    (hf : ∀ ϑ, HasFDerivAt f (f' ϑ) ϑ)
-    (hL : ∀ ϑ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
+    {L' : E → E →L[ℝ] ℝ} {L'' : E →L[ℝ] E →L[ℝ] ℝ} {θ : E} {p : ℝ} {Hop : E →L[ℝ] E}
+    (hhom : ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ a in 𝓝 (1 : ℝ), f (a • ϑ) = a ^ p • f ϑ)
+    (hℓ : ∀ᶠ y in 𝓝 (f θ), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (f θ))
+    (hf : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt f (f' ϑ) ϑ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun x => ℓ (f x)) (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
     (hH : ∀ x y, inner ℝ (Hop x) y = L'' x y) (hθ : θ ≠ 0) :
     ∃ μ : ℝ, Module.End.HasEigenvalue (Hop : E →ₗ[ℝ] E) μ ∧
-      ((p : ℝ) ^ 2 * ℓ'' (f θ) (f θ) + (p : ℝ) * ((p : ℝ) - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2
-        ≤ μ :=
+      (p ^ 2 * ℓ'' (f θ) (f θ) + p * (p - 1) * ℓ' (f θ) (f θ)) / ‖θ‖ ^ 2 ≤ μ :=
   sharpness_lower_bound hhom hℓ hℓ' hf hL hL' hH hθ
 
 end
@@ -412,15 +412,21 @@ section
 variable {E : Type*} [NormedAddCommGroup E] [InnerProductSpace ℝ E]
 
 -- claim: corollary2_noether_flow (Corollary 2, §5.2; Noether)
-example {N : ℕ} {g : Fin N → E → E} {H : Fin N → E →L[ℝ] E}
-    {A : E →L[ℝ] E} {θ v : E}
-    (hg : ∀ x, HasFDerivAt (g x) (H x) θ)
-    (horth : ∀ x, inner ℝ (g x θ) v = 0)
-    (hhess : ∀ x u, inner ℝ (H x v) u = -inner ℝ (g x θ) (A u)) :
-    noiseCov (fun x => g x θ) v = 0 ∧
-      HasDerivAt (fun s : ℝ => noiseTrace (fun x => g x (θ + s • v)))
-        (-2 * noiseTraceComp A (fun x => g x θ)) 0 :=
-  corollary2_noether_flow hg horth hhess
+example {N : ℕ} {ℓ : Fin N → E → ℝ} {ℓ' : Fin N → E → E →L[ℝ] ℝ}
+    {ℓ'' : Fin N → E →L[ℝ] E →L[ℝ] ℝ} {g : Fin N → E → E} {H : Fin N → E →L[ℝ] E}
+    {T : ℝ → E → E} {A : E →L[ℝ] E} {θ : E}
+    (hsym : ∀ x, ∀ᶠ ϑ in 𝓝 θ, ∀ᶠ s in 𝓝 (0 : ℝ), ℓ x (T s ϑ) = ℓ x ϑ)
+    (hT0 : ∀ᶠ ϑ in 𝓝 θ, T 0 ϑ = ϑ)
+    (hTgen : ∀ᶠ ϑ in 𝓝 θ, HasDerivAt (fun s => T s ϑ) (A ϑ) 0)
+    (hℓ : ∀ x, ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (ℓ x) (ℓ' x ϑ) ϑ)
+    (hℓ' : ∀ x, HasFDerivAt (ℓ' x) (ℓ'' x) θ)
+    (hgrad : ∀ x, ∀ᶠ ϑ in 𝓝 θ, ∀ u, inner ℝ (g x ϑ) u = ℓ' x ϑ u)
+    (hg : ∀ x, HasFDerivAt (g x) (H x) θ) :
+    inner ℝ (sampleMean fun x => g x θ) (A θ) = 0 ∧
+      noiseCov (fun x => g x θ) (A θ) = 0 ∧
+        HasDerivAt (fun s : ℝ => noiseTrace (fun x => g x (θ + s • A θ)))
+          (-2 * noiseTraceComp A (fun x => g x θ)) 0 :=
+  corollary2_noether_flow hsym hT0 hTgen hℓ hℓ' hgrad hg
 
 end
 
@@ -437,8 +443,8 @@ example {ℓ : F → ℝ} {h : E₀ → F₀} {L : (F₀ →L[ℝ] F) × E₀ �
     {L'' : (F₀ →L[ℝ] F) × E₀ →L[ℝ] (F₀ →L[ℝ] F) × E₀ →L[ℝ] ℝ}
     {W : F₀ →L[ℝ] F} {φ : E₀}
     (hLdef : ∀ (V : F₀ →L[ℝ] F) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
-    (hL : ∀ q, HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
+    (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
+    (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
     (B₁ B₂ : F →L[ℝ] F) :
     L'' (B₁ ∘L W, 0) (B₂ ∘L W, 0) = ℓ'' (B₁ (W (h φ))) (B₂ (W (h φ))) :=
   corollary3_last_layer hLdef hℓ hℓ' hL hL' B₁ B₂
@@ -452,13 +458,18 @@ variable {G E F : Type*}
   [NormedAddCommGroup F] [NormedSpace ℝ F]
 
 -- claim: symmetry_hessian_null_space (§5.4; Symmetry)
-example {L : E → F} {L' : E → E →L[ℝ] F}
-    {L'' : E →L[ℝ] E →L[ℝ] F} {v : E → G →L[ℝ] E} {v' : E →L[ℝ] G →L[ℝ] E} {θ : E}
+example {L : E → F} {T : G → E → E} {a : G} {θ : E}
+    {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F} {Tθ : E → E →L[ℝ] E}
+    {Ta : E → G →L[ℝ] E} {v : E → G →L[ℝ] E} {v' : E →L[ℝ] G →L[ℝ] E}
+    (hsymm : ∀ᶠ q in 𝓝 (a, θ), L (T q.1 q.2) = L q.2)
     (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
-    (hv : HasFDerivAt v v' θ) (horth : ∀ᶠ ϑ in 𝓝 θ, L' ϑ ∘L v ϑ = 0) (hcrit : L' θ = 0)
+    (hLT : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' (T a ϑ)) (T a ϑ))
+    (hTθ : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (Tθ ϑ) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (Ta ϑ) a)
+    (hvdef : ∀ᶠ ϑ in 𝓝 θ, Tθ ϑ ∘L v ϑ = Ta ϑ) (hv : HasFDerivAt v v' θ) (hcrit : L' θ = 0)
     (g : G) (δ : E) :
     L'' (v θ g) δ = 0 ∧ L'' δ (v θ g) = 0 :=
-  symmetry_hessian_null_space hL hL' hv horth hcrit g δ
+  symmetry_hessian_null_space hsymm hL hL' hLT hTθ hTa hvdef hv hcrit g δ
 
 end
 
@@ -481,8 +492,8 @@ variable {E F : Type*}
 -- claim: discrete_linear_hessian (eq. (9), §6; DiscreteLinear)
 example {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F}
     {M : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) (x y : E) :
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) (x y : E) :
     L'' (M x) (M y) = L'' x y :=
   discrete_linear_hessian hinv hfix hL hL' x y
 
@@ -496,8 +507,8 @@ variable {E F : Type*}
 example {L : E → F} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F}
     {M P : E →L[ℝ] E} {θ : E}
     (hP : P ∘L P = P) (hM : ∀ u, M u = u - (2 : ℝ) • P u)
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hθ : P θ = 0)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hθ : P θ = 0)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) :
     L' θ ∘L P = 0 ∧ ∀ x y, L'' (P x) (y - P y) = 0 ∧ L'' (x - P x) (P y) = 0 :=
   corollary4_mirror hP hM hinv hθ hL hL'
 
@@ -563,10 +574,12 @@ variable {E : Type*} [NormedAddCommGroup E] [InnerProductSpace ℝ E]
 -- claim: noether_charge_conserved (eq. (5), §5.2, flow; NoetherCharge)
 example {A : E →L[ℝ] E} {B : E →L[ℝ] E →L[ℝ] ℝ}
     (hB : ∀ x y, B x y = inner ℝ (A x) y) (hA : (A : E →ₗ[ℝ] E).IsSymmetric)
-    {L' : E →L[ℝ] ℝ} {θ : ℝ → E} {θ' : E} {t : ℝ} (hθ : HasDerivAt θ θ' t)
-    (hflow : ∀ x, inner ℝ θ' x = -L' x) (horth : L' (A (θ t)) = 0) :
+    {L : E → ℝ} {L' : E →L[ℝ] ℝ} {T : ℝ → E → E} {θ : ℝ → E} {θ' : E} {t : ℝ}
+    (hsym : ∀ᶠ s in 𝓝 (0 : ℝ), L (T s (θ t)) = L (θ t)) (hT0 : T 0 (θ t) = θ t)
+    (hTgen : HasDerivAt (fun s => T s (θ t)) (A (θ t)) 0) (hL : HasFDerivAt L L' (θ t))
+    (hθ : HasDerivAt θ θ' t) (hflow : ∀ x, inner ℝ θ' x = -L' x) :
     HasDerivAt (fun s => (1 / 2 : ℝ) * B (θ s) (θ s)) 0 t :=
-  noether_charge_conserved hB hA hθ hflow horth
+  noether_charge_conserved hB hA hsym hT0 hTgen hL hθ hflow
 
 end
 
@@ -577,14 +590,18 @@ variable {G E F : Type*}
   [NormedAddCommGroup F] [NormedSpace ℝ F]
 
 -- claim: symmetry_hessian_null_space_rank (§5.4, dimension; NullSpaceRank)
-example [FiniteDimensional ℝ E] {L : E → F}
-    {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F} {v : E → G →L[ℝ] E}
-    {v' : E →L[ℝ] G →L[ℝ] E} {θ : E}
+example [FiniteDimensional ℝ E] {L : E → F} {T : G → E → E}
+    {a : G} {θ : E} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F} {Tθ : E → E →L[ℝ] E}
+    {Ta : E → G →L[ℝ] E} {v : E → G →L[ℝ] E} {v' : E →L[ℝ] G →L[ℝ] E}
+    (hsymm : ∀ᶠ q in 𝓝 (a, θ), L (T q.1 q.2) = L q.2)
     (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
-    (hv : HasFDerivAt v v' θ) (horth : ∀ᶠ ϑ in 𝓝 θ, L' ϑ ∘L v ϑ = 0) (hcrit : L' θ = 0) :
+    (hLT : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' (T a ϑ)) (T a ϑ))
+    (hTθ : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (Tθ ϑ) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (Ta ϑ) a)
+    (hvdef : ∀ᶠ ϑ in 𝓝 θ, Tθ ϑ ∘L v ϑ = Ta ϑ) (hv : HasFDerivAt v v' θ) (hcrit : L' θ = 0) :
     Module.finrank ℝ (LinearMap.range (v θ : G →ₗ[ℝ] E)) ≤
       Module.finrank ℝ (LinearMap.ker (L'' : E →ₗ[ℝ] E →L[ℝ] F)) :=
-  symmetry_hessian_null_space_rank hL hL' hv horth hcrit
+  symmetry_hessian_null_space_rank hsymm hL hL' hLT hTθ hTa hvdef hv hcrit
 
 end
 
@@ -601,8 +618,8 @@ example {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F₀}
     {L'' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
     {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀} {p : ι → ℝ}
     (hLdef : ∀ (V : F₀ →L[ℝ] (ι → ℝ)) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
-    (hL : ∀ q, HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
+    (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
+    (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
     (hp : ∑ j, p j = 1) (hK : ∀ u w, ℓ'' u w = softmaxHessianForm p u w)
     (B : (ι → ℝ) →L[ℝ] (ι → ℝ)) :
     L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance p (B (W (h φ))) :=
@@ -616,8 +633,8 @@ variable {E : Type*} [NormedAddCommGroup E] [InnerProductSpace ℝ E]
 -- claim: discrete_linear_hessian_commute (§6, orthogonal M; DiscreteCommute)
 example {L : E → ℝ} {L' : E → E →L[ℝ] ℝ}
     {L'' : E →L[ℝ] E →L[ℝ] ℝ} {M Hop : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
     (hH : ∀ x y, inner ℝ (Hop x) y = L'' x y)
     (horth : ∀ x y, inner ℝ (M x) (M y) = inner ℝ x y) (hsurj : Function.Surjective M) :
     Hop ∘L M = M ∘L Hop :=
@@ -632,8 +649,8 @@ variable {E F : Type*}
 -- claim: discrete_linear_hessian_block (§6, block structure; DiscreteCommute)
 example {L : E → F} {L' : E → E →L[ℝ] F}
     {L'' : E →L[ℝ] E →L[ℝ] F} {M : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) {x y : E}
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) {x y : E}
     (hx : M x = x) (hy : M y = -y) :
     L'' x y = 0 ∧ L'' y x = 0 :=
   discrete_linear_hessian_block hinv hfix hL hL' hx hy

@@ -78,13 +78,13 @@ theorem hessian_block_of_conj {H : E →L[ℝ] E →L[ℝ] F} {M : E →L[ℝ] E
   exact ⟨block_eq_zero_of_neg_eq_self h₁, block_eq_zero_of_neg_eq_self h₂⟩
 
 /-- **Section 6 of arXiv:2512.21447 (block structure of the Hessian at a fixed point).** Under
-the hypotheses of `discrete_linear_hessian` (`L (M ϑ) = L ϑ`, `M θ = θ`, `L'` the derivative
-field of `L`, `L''` its derivative at `θ`), the Hessian has no block between `ker (M - I)` and
+the hypotheses of `discrete_linear_hessian` (`L (M ϑ) = L ϑ` near `θ`, `M θ = θ`, `L'` the
+derivative of `L` near `θ`, `L''` its derivative at `θ`), the Hessian has no block between `ker (M - I)` and
 `ker (M + I)`: if `M x = x` and `M y = -y`, then `L'' x y = 0` and `L'' y x = 0`. -/
 theorem discrete_linear_hessian_block {L : E → F} {L' : E → E →L[ℝ] F}
     {L'' : E →L[ℝ] E →L[ℝ] F} {M : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) {x y : E}
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ) {x y : E}
     (hx : M x = x) (hy : M y = -y) :
     L'' x y = 0 ∧ L'' y x = 0 :=
   hessian_block_of_conj (fun u w => discrete_linear_hessian hinv hfix hL hL' u w) hx hy
@@ -114,8 +114,8 @@ surjective) and let `Hop : E →L[ℝ] E` represent the Hessian, `⟪Hop x, y⟫
 `Hop ∘L M = M ∘L Hop`. -/
 theorem discrete_linear_hessian_commute {L : E → ℝ} {L' : E → E →L[ℝ] ℝ}
     {L'' : E →L[ℝ] E →L[ℝ] ℝ} {M Hop : E →L[ℝ] E} {θ : E}
-    (hinv : ∀ ϑ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
-    (hL : ∀ ϑ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
+    (hinv : ∀ᶠ ϑ in 𝓝 θ, L (M ϑ) = L ϑ) (hfix : M θ = θ)
+    (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
     (hH : ∀ x y, inner ℝ (Hop x) y = L'' x y)
     (horth : ∀ x y, inner ℝ (M x) (M y) = inner ℝ x y) (hsurj : Function.Surjective M) :
     Hop ∘L M = M ∘L Hop := by

@@ -93,8 +93,8 @@ theorem corollary3_softmax_variance {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F
     {L'' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
     {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀} {p : ι → ℝ}
     (hLdef : ∀ (V : F₀ →L[ℝ] (ι → ℝ)) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
-    (hℓ : ∀ y, HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
-    (hL : ∀ q, HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
+    (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
+    (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
     (hp : ∑ j, p j = 1) (hK : ∀ u w, ℓ'' u w = softmaxHessianForm p u w)
     (B : (ι → ℝ) →L[ℝ] (ι → ℝ)) :
     L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance p (B (W (h φ))) := by

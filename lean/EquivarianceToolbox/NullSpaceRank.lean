@@ -21,7 +21,8 @@ a subspace of `ker H`: `r` independent symmetry directions give at least `r` zer
 * `EquivarianceToolbox.finrank_range_le_finrank_ker`: `H ∘ v = 0` gives
   `finrank (range v) ≤ finrank (ker H)` in finite dimension.
 * `EquivarianceToolbox.symmetry_hessian_null_space_rank`: Section 5.4,
-  `rank v(a, θ*) ≤ dim ker H(θ*)`, under the hypotheses of `symmetry_hessian_null_space_clm`.
+  `rank v(a, θ*) ≤ dim ker H(θ*)`, under the hypotheses of `symmetry_hessian_null_space_clm` (the
+  symmetry near `(a, θ*)`, its partial derivatives and the defining equation of `v`).
 
 ## Implementation notes
 
@@ -69,17 +70,23 @@ theorem finrank_range_le_finrank_ker [FiniteDimensional ℝ E] {H : E →L[ℝ] 
   Submodule.finrank_mono (range_le_ker_of_comp_eq_zero hHv)
 
 /-- **Section 5.4 of arXiv:2512.21447 (`dim ker H ≥ rank v` at a stationary point).** Under the
-hypotheses of `symmetry_hessian_null_space_clm` (`L' ϑ` the derivative of `L` near `θ`, `L''` its
-derivative at `θ`, a differentiable field of directions `v` with `L' ϑ ∘L v ϑ = 0` near `θ`, and
+hypotheses of `symmetry_hessian_null_space_clm` (the symmetry `L (T b ϑ) = L ϑ` near `(a, θ)`, `L'`
+the derivative of `L` near `θ` with derivative `L''` at `θ`, the partial derivatives `Tθ`, `Ta` of
+`T` and a differentiable characteristic direction `v` with `Tθ ϑ ∘L v ϑ = Ta ϑ` near `θ`, and
 `L' θ = 0`), in finite dimension the span of the characteristic directions has dimension at most
 that of the Hessian's kernel: `finrank (range (v θ)) ≤ finrank (ker L'')`. -/
-theorem symmetry_hessian_null_space_rank [FiniteDimensional ℝ E] {L : E → F}
-    {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F} {v : E → G →L[ℝ] E}
-    {v' : E →L[ℝ] G →L[ℝ] E} {θ : E}
+theorem symmetry_hessian_null_space_rank [FiniteDimensional ℝ E] {L : E → F} {T : G → E → E}
+    {a : G} {θ : E} {L' : E → E →L[ℝ] F} {L'' : E →L[ℝ] E →L[ℝ] F} {Tθ : E → E →L[ℝ] E}
+    {Ta : E → G →L[ℝ] E} {v : E → G →L[ℝ] E} {v' : E →L[ℝ] G →L[ℝ] E}
+    (hsymm : ∀ᶠ q in 𝓝 (a, θ), L (T q.1 q.2) = L q.2)
     (hL : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' ϑ) ϑ) (hL' : HasFDerivAt L' L'' θ)
-    (hv : HasFDerivAt v v' θ) (horth : ∀ᶠ ϑ in 𝓝 θ, L' ϑ ∘L v ϑ = 0) (hcrit : L' θ = 0) :
+    (hLT : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt L (L' (T a ϑ)) (T a ϑ))
+    (hTθ : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (T a) (Tθ ϑ) ϑ)
+    (hTa : ∀ᶠ ϑ in 𝓝 θ, HasFDerivAt (fun b => T b ϑ) (Ta ϑ) a)
+    (hvdef : ∀ᶠ ϑ in 𝓝 θ, Tθ ϑ ∘L v ϑ = Ta ϑ) (hv : HasFDerivAt v v' θ) (hcrit : L' θ = 0) :
     Module.finrank ℝ (LinearMap.range (v θ : G →ₗ[ℝ] E)) ≤
       Module.finrank ℝ (LinearMap.ker (L'' : E →ₗ[ℝ] E →L[ℝ] F)) :=
-  finrank_range_le_finrank_ker (symmetry_hessian_null_space_clm hL hL' hv horth hcrit)
+  finrank_range_le_finrank_ker
+    (symmetry_hessian_null_space_clm hsymm hL hL' hLT hTθ hTa hvdef hv hcrit)
 
 end EquivarianceToolbox
