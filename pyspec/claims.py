@@ -266,7 +266,7 @@ _REPARAM = "tests/test_conservation.py::test_reparam_properties"
 CLAIMS += (
     Claim("lemma1_comp_any_k", "Lemma 1.1, every k",
           "(A ∘_k B)(x₁)…(x_k) = A(x₁)…(x_{k−1})(B(x_k)) for every k (∘_k by recursion on k)",
-          "pyspec.tensors:lemma1_comp", ("tests/test_tensors.py::test_lemma1_comp",), _lemma1_any_k("comp")),
+          "pyspec.tensors:lemma1_comp", ("tests/test_tensors.py::test_lemma1_comp_every_k",), _lemma1_any_k("comp")),
     Claim("lemma1_tensor_comp_any_k", "Lemma 1.2, every k",
           "(A ∘_k B)[I, J, K] = Σ_l A[I, l, K] B[l, J] for every k",
           "pyspec.tensors:lemma1_tensor_comp", ("tests/test_tensors.py::test_lemma1_tensor_comp",),
