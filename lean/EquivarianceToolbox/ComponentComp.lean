@@ -95,7 +95,7 @@ theorem lemma1_tensor_comp_any_k {κ : Type*} [Fintype κ] (b : Module.Basis κ 
   have h : A x (B y) = A x (∑ l, b.repr (B y) l • b l) := by
     rw [Module.Basis.sum_repr]
   rw [h, map_sum]
-  simp only [map_smul]
+  simp only [ContinuousLinearMap.map_smul]
 
 end General
 
