@@ -611,19 +611,19 @@ variable {E₀ F₀ ι : Type*} [Fintype ι]
   [NormedAddCommGroup F₀] [NormedSpace ℝ F₀]
 
 -- claim: corollary3_softmax_variance (Corollary 3, softmax cross-entropy; LastLayerSoftmax)
-example {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F₀}
+example [Nonempty ι] {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F₀}
     {L : (F₀ →L[ℝ] (ι → ℝ)) × E₀ → ℝ}
     {ℓ' : (ι → ℝ) → (ι → ℝ) →L[ℝ] ℝ} {ℓ'' : (ι → ℝ) →L[ℝ] (ι → ℝ) →L[ℝ] ℝ}
     {L' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ → (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
     {L'' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
-    {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀} {p : ι → ℝ}
+    {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀}
     (hLdef : ∀ (V : F₀ →L[ℝ] (ι → ℝ)) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
     (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
     (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
-    (hp : ∑ j, p j = 1) (hK : ∀ u w, ℓ'' u w = softmaxHessianForm p u w)
+    (hK : ∀ u w, ℓ'' u w = softmaxHessianForm (softmax (W (h φ))) u w)
     (B : (ι → ℝ) →L[ℝ] (ι → ℝ)) :
-    L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance p (B (W (h φ))) :=
-  corollary3_softmax_variance hLdef hℓ hℓ' hL hL' hp hK B
+    L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance (softmax (W (h φ))) (B (W (h φ))) :=
+  corollary3_softmax_variance hLdef hℓ hℓ' hL hL' hK B
 
 end
 

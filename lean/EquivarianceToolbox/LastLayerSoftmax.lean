@@ -4,7 +4,10 @@ Released under Apache 2.0 license as described in the file LICENSE.
 Authors: The equivariance-toolbox authors
 -/
 import EquivarianceToolbox.LastLayer
+import Mathlib.Algebra.BigOperators.Field
 import Mathlib.Algebra.BigOperators.Ring.Finset
+import Mathlib.Algebra.Order.BigOperators.Group.Finset
+import Mathlib.Analysis.Complex.Exponential
 import Mathlib.Tactic.Ring
 
 /-!
@@ -19,20 +22,22 @@ For the softmax cross-entropy `ℓ (y) = -log p_c (y)`, `p = softmax y`, the Hes
 
 * `EquivarianceToolbox.softmaxHessianForm`: `(u, w) ↦ uᵀ (diag p - p pᵀ) w`.
 * `EquivarianceToolbox.softmaxVariance`: `Var_{j ∼ p} [z_j] = ∑ⱼ pⱼ (zⱼ - ∑ᵢ pᵢ zᵢ)²`.
+* `EquivarianceToolbox.softmax`: `softmax y j = exp yⱼ / ∑ᵢ exp yᵢ`.
 
 ## Main results
 
 * `EquivarianceToolbox.softmaxHessianForm_self_eq_variance`: for `∑ⱼ pⱼ = 1`,
   `zᵀ (diag p - p pᵀ) z = Var_{j ∼ p} [z_j]`.
+* `EquivarianceToolbox.sum_softmax`: `∑ⱼ softmax y j = 1` (for a nonempty class index).
 * `EquivarianceToolbox.corollary3_softmax_variance`: Corollary 3 with the softmax cross-entropy
-  Hessian, `L'' (B ∘L W, 0) (B ∘L W, 0) = Var_{j ∼ p} [(B y)_j]`, `y = W (h φ)`.
+  Hessian `diag p - p pᵀ`, `p = softmax y`: `L'' (B ∘L W, 0) (B ∘L W, 0) = Var_{j ∼ p} [(B y)_j]`,
+  `y = W (h φ)`.
 
 ## Implementation notes
 
 Outputs live in `ι → ℝ` for a finite class index `ι`. The Hessian of `ℓ` at `y` enters as the
-hypothesis `ℓ'' u w = softmaxHessianForm p u w` with `p` a probability vector (for softmax
-cross-entropy, `p = softmax y`); the derivation of `diag p - p pᵀ` from `ℓ` itself is not
-formalized here. All other hypotheses are those of `EquivarianceToolbox.corollary3_last_layer`.
+hypothesis `ℓ'' u w = softmaxHessianForm (softmax y) u w`; the derivation of `diag p - p pᵀ` from
+`ℓ (y) = log ∑ᵢ exp yᵢ - y_c` itself is not formalized here. All other hypotheses are those of `EquivarianceToolbox.corollary3_last_layer`.
 
 ## References
 
@@ -60,6 +65,18 @@ def softmaxHessianForm (p u w : ι → ℝ) : ℝ :=
 def softmaxVariance (p z : ι → ℝ) : ℝ :=
   ∑ j, p j * (z j - ∑ i, p i * z i) ^ 2
 
+/-- The softmax of `y` (Section 5.3 of arXiv:2512.21447): `softmax y j = exp yⱼ / ∑ᵢ exp yᵢ`. -/
+def softmax (y : ι → ℝ) (j : ι) : ℝ :=
+  Real.exp (y j) / ∑ i, Real.exp (y i)
+
+/-- **The softmax is a probability vector** (Section 5.3 of arXiv:2512.21447): for a nonempty
+class index, `∑ⱼ softmax y j = 1`. -/
+theorem sum_softmax [Nonempty ι] (y : ι → ℝ) : ∑ j, softmax y j = 1 := by
+  have hS : (∑ i, Real.exp (y i)) ≠ 0 :=
+    (Finset.sum_pos (fun i _ => Real.exp_pos (y i)) Finset.univ_nonempty).ne'
+  show ∑ j, Real.exp (y j) / ∑ i, Real.exp (y i) = 1
+  rw [← Finset.sum_div, div_self hS]
+
 /-- **The softmax Hessian form is a variance** (Section 5.3 of arXiv:2512.21447): if
 `∑ⱼ pⱼ = 1`, then `zᵀ (diag p - p pᵀ) z = Var_{j ∼ p} [z_j]`. -/
 theorem softmaxHessianForm_self_eq_variance (p z : ι → ℝ) (hp : ∑ j, p j = 1) :
@@ -82,24 +99,23 @@ variable {E₀ F₀ ι : Type*} [Fintype ι]
   [NormedAddCommGroup F₀] [NormedSpace ℝ F₀]
 
 /-- **Corollary 3 / eq. (7) of arXiv:2512.21447 for softmax cross-entropy (variance form).** Under
-the hypotheses of `corollary3_last_layer` with outputs in `ι → ℝ`, if the Hessian of `ℓ` at
-`y = W (h φ)` is `diag p - p pᵀ` for a probability vector `p` (`∑ⱼ pⱼ = 1`; for softmax
-cross-entropy `p = softmax y`), then for every `B`,
-`L'' (B ∘L W, 0) (B ∘L W, 0) = Var_{j ∼ p} [(B y)_j]`. -/
-theorem corollary3_softmax_variance {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F₀}
+the hypotheses of `corollary3_last_layer` with outputs in `ι → ℝ` (a nonempty class index), if the
+Hessian of `ℓ` at `y = W (h φ)` is the softmax cross-entropy Hessian `diag p - p pᵀ` with
+`p = softmax y`, then for every `B`, `L'' (B ∘L W, 0) (B ∘L W, 0) = Var_{j ∼ p} [(B y)_j]`. -/
+theorem corollary3_softmax_variance [Nonempty ι] {ℓ : (ι → ℝ) → ℝ} {h : E₀ → F₀}
     {L : (F₀ →L[ℝ] (ι → ℝ)) × E₀ → ℝ}
     {ℓ' : (ι → ℝ) → (ι → ℝ) →L[ℝ] ℝ} {ℓ'' : (ι → ℝ) →L[ℝ] (ι → ℝ) →L[ℝ] ℝ}
     {L' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ → (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
     {L'' : (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] (F₀ →L[ℝ] (ι → ℝ)) × E₀ →L[ℝ] ℝ}
-    {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀} {p : ι → ℝ}
+    {W : F₀ →L[ℝ] (ι → ℝ)} {φ : E₀}
     (hLdef : ∀ (V : F₀ →L[ℝ] (ι → ℝ)) (ψ : E₀), L (V, ψ) = ℓ (V (h ψ)))
     (hℓ : ∀ᶠ y in 𝓝 (W (h φ)), HasFDerivAt ℓ (ℓ' y) y) (hℓ' : HasFDerivAt ℓ' ℓ'' (W (h φ)))
     (hL : ∀ᶠ q in 𝓝 (W, φ), HasFDerivAt L (L' q) q) (hL' : HasFDerivAt L' L'' (W, φ))
-    (hp : ∑ j, p j = 1) (hK : ∀ u w, ℓ'' u w = softmaxHessianForm p u w)
+    (hK : ∀ u w, ℓ'' u w = softmaxHessianForm (softmax (W (h φ))) u w)
     (B : (ι → ℝ) →L[ℝ] (ι → ℝ)) :
-    L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance p (B (W (h φ))) := by
+    L'' (B ∘L W, 0) (B ∘L W, 0) = softmaxVariance (softmax (W (h φ))) (B (W (h φ))) := by
   rw [corollary3_last_layer hLdef hℓ hℓ' hL hL' B B, hK]
-  exact softmaxHessianForm_self_eq_variance p (B (W (h φ))) hp
+  exact softmaxHessianForm_self_eq_variance _ (B (W (h φ))) (sum_softmax (W (h φ)))
 
 end LastLayer
 
