@@ -6,7 +6,7 @@ Authors: The equivariance-toolbox authors
 import Mathlib.Analysis.Calculus.Deriv.Add
 import Mathlib.Analysis.Calculus.Deriv.Mul
 import Mathlib.Data.Matrix.Mul
-import Mathlib.Tactic.Abel
+import Mathlib.Tactic.Ring
 
 /-!
 # Gradient-flow conservation of `W₁ W₁ᵀ - W₂ᵀ W₂`
@@ -30,7 +30,8 @@ gradient flow the `d × d` matrix `W₁ W₁ᵀ - W₂ᵀ W₂` is constant.
 Matrices are `Matrix d d₀ ℝ` over finite index types. Mathlib puts no global norm on `Matrix`, so
 curves of matrices are differentiated entrywise: `W₁' = -G₁` at time `t` is the hypothesis
 `∀ i j, HasDerivAt (fun s => W₁ s i j) ((-G₁) i j) t`. The proof is the entrywise product rule
-followed by matrix algebra (`Matrix.transpose_mul`, `Matrix.neg_mul`, `Matrix.mul_neg`, `abel`).
+followed by matrix algebra (`Matrix.transpose_mul`, `Matrix.neg_mul`, `Matrix.mul_neg`) and `ring` on
+the entries.
 The gradients `G₁ = W₂ᵀ ∇ℓ`, `G₂ = ∇ℓ W₁ᵀ` of `ℓ (W₂ W₁)` are hypotheses (the chain rule for the
 Frobenius pairing); no derivative of `ℓ` on matrices is formed.
 
@@ -100,15 +101,16 @@ theorem reparam_conservation_flow_of_balance {d₀ d d₂ : Type*} [Fintype d₀
     rw [Matrix.transpose_mul, Matrix.transpose_mul, Matrix.transpose_transpose,
       Matrix.transpose_transpose] at h
     exact h
-  -- the derivative vanishes as a matrix
-  have hM : (-G₁ * (W₁ t)ᵀ + W₁ t * (-G₁)ᵀ) - ((-G₂)ᵀ * W₂ t + (W₂ t)ᵀ * -G₂) = 0 := by
-    simp only [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg]
-    rw [hbal, hbalT]
-    abel
+  -- both derivative matrices in terms of `X = W₂ᵀ G₂` and `Y = G₂ᵀ W₂`
+  have e₁ : -G₁ * (W₁ t)ᵀ + W₁ t * (-G₁)ᵀ = -((W₂ t)ᵀ * G₂) + -(G₂ᵀ * W₂ t) := by
+    rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg, hbal, hbalT]
+  have e₂ : (-G₂)ᵀ * W₂ t + (W₂ t)ᵀ * -G₂ = -(G₂ᵀ * W₂ t) + -((W₂ t)ᵀ * G₂) := by
+    rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg]
+  -- hence the derivative of entry `(i, j)` is `(-X - Y) i j - (-Y - X) i j = 0`
   have hval : (-G₁ * (W₁ t)ᵀ + W₁ t * (-G₁)ᵀ) i j - ((-G₂)ᵀ * W₂ t + (W₂ t)ᵀ * -G₂) i j = 0 := by
-    have h := congrFun (congrFun hM i) j
-    rw [Matrix.sub_apply, Matrix.zero_apply] at h
-    exact h
+    rw [e₁, e₂]
+    simp only [Matrix.add_apply, Matrix.neg_apply]
+    ring
   have hfun : (fun s => (W₁ s * (W₁ s)ᵀ - (W₂ s)ᵀ * W₂ s) i j) =ᶠ[𝓝 t]
       fun s => (W₁ s * (W₁ s)ᵀ) i j - ((W₂ s)ᵀ * W₂ s) i j :=
     Filter.Eventually.of_forall fun s => Matrix.sub_apply _ _ i j
