@@ -132,3 +132,58 @@ def test_claims_guard_catches_a_missing_or_wrong_example() -> None:
     wrong = text.replace(f"\n  {first['head']} ", "\n  theorem1_no_such_item ", 1)
     assert any("closed by theorem1_no_such_item" in p for p in claims_guard_problems(wrong, ids))
     assert any("2 examples" in p for p in claims_guard_problems(text + "\n" + first.group(0), ids))
+
+
+_BRACKETS = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩"}
+
+
+def theorem_signature(text: str, name: str) -> str | None:
+    """The text between ``theorem <name>`` and the ``:=`` that ends its statement, or ``None``."""
+    m = re.search(rf"^(?:private |protected )*theorem {re.escape(name)}(?=[\s(\[{{⦃:])", text, re.M)
+    if m is None:
+        return None
+    depth, j = 0, m.end()
+    while j < len(text):
+        c = text[j]
+        if c in _BRACKETS:
+            depth += 1
+        elif c in _BRACKETS.values():
+            depth -= 1
+        elif depth == 0 and text.startswith(":=", j):
+            return text[m.end():j]
+        j += 1
+    return None
+
+
+def normalize_statement(signature: str) -> str:
+    """Whitespace-insensitive form; ``Tθ.symm`` and ``(ContinuousLinearEquiv.symm Tθ)`` are the same term."""
+    signature = re.sub(r"\(ContinuousLinearEquiv\.symm (\w+)\)", r"\1.symm", signature)
+    return re.sub(r"\s+", " ", signature).strip()
+
+
+def test_claims_lean_restates_each_theorem_verbatim() -> None:
+    """Each ``example`` has exactly the statement of its theorem, so that the Python suite (which runs
+    without Lean) already flags a theorem whose statement drifted from its guard."""
+    from pyspec.claims import CLAIMS
+
+    sources = {p: p.read_text() for p in (ROOT / "lean" / "EquivarianceToolbox").glob("*.lean") if p != CLAIMS_LEAN}
+    text = CLAIMS_LEAN.read_text()
+    examples = {m["id"]: m.group(0) for m in CLAIM_EXAMPLE.finditer(text)}
+    drift = []
+    for claim in CLAIMS:
+        found = [sig for src in sources.values() if (sig := theorem_signature(src, claim.id)) is not None]
+        assert len(found) == 1, f"{claim.id}: {len(found)} theorems of that name"
+        example = examples[claim.id].split("\nexample", 1)[1].rsplit(":=", 1)[0]
+        if normalize_statement(example) != normalize_statement(found[0]):
+            drift.append(claim.id)
+    assert not drift, f"Claims.lean no longer restates: {drift}"
+
+
+def test_statement_drift_is_caught() -> None:
+    """Negative control: a hypothesis added to a theorem's statement is flagged as drift."""
+    source = "theorem foo_bar {x : ℕ} (h : x = 1) : x + 0 = 1 := by simp [h]"
+    sig = theorem_signature(source, "foo_bar")
+    assert sig is not None and normalize_statement(sig) == "{x : ℕ} (h : x = 1) : x + 0 = 1"
+    changed = theorem_signature(source.replace("(h : x = 1)", "(h : x = 1) (h' : 0 < x)"), "foo_bar")
+    assert changed is not None and normalize_statement(changed) != normalize_statement(sig)
+    assert normalize_statement("(ContinuousLinearEquiv.symm Tθ) : E") == normalize_statement("Tθ.symm : E")
