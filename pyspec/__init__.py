@@ -55,6 +55,10 @@ from pyspec.stationary import symmetry_hessian_null_space
 from pyspec.theorem1 import Theorem1Report, theorem1
 from pyspec.theorem2 import Theorem2Report, theorem2
 
+# issue 11 (eq. (5) charge, §6 block structure)
+from pyspec.hessian_blocks import discrete_linear_hessian_block
+from pyspec.quadratic_charge import noether_charge_conserved, noether_charge_iff_symmetric
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -95,4 +99,8 @@ __all__ = [
     "symmetry_orthogonality",
     "theorem1",
     "theorem2",
+    # issue 11 (eq. (5) charge, §6 block structure)
+    "discrete_linear_hessian_block",
+    "noether_charge_conserved",
+    "noether_charge_iff_symmetric",
 ]
