@@ -73,9 +73,12 @@ def componentComp (A : ContinuousMultilinearMap ℝ Xs (E →L[ℝ] V)) (B : D �
 /-- Evaluation of `A ∘ₖ B` (paper, Section 2): `(A ∘ₖ B)(x)(y) = A(x)(B y)`. -/
 theorem componentComp_apply (A : ContinuousMultilinearMap ℝ Xs (E →L[ℝ] V)) (B : D →L[ℝ] E)
     (x : ∀ i, Xs i) (y : D) : componentComp A B x y = A x (B y) := by
-  simp only [componentComp, ContinuousLinearMap.compContinuousMultilinearMap_coe,
-    Function.comp_apply, ContinuousLinearMap.flip_apply, ContinuousLinearMap.compL_apply,
-    ContinuousLinearMap.comp_apply]
+  -- every lemma below is proved by `rfl` in Mathlib; `rfl` is the fallback
+  first
+    | simp only [componentComp, ContinuousLinearMap.compContinuousMultilinearMap_coe,
+        Function.comp_apply, ContinuousLinearMap.flip_apply, ContinuousLinearMap.compL_apply,
+        ContinuousLinearMap.comp_apply]
+    | rfl
 
 /-- **Lemma 1, item 1, for every `k`** (function composition). The `k`-th component
 composition composes `B` into the `k`-th curried argument:
@@ -110,8 +113,10 @@ theorem componentComp_curryLeft (A : ContinuousMultilinearMap ℝ Xs (E →L[ℝ
     (B : D →L[ℝ] E) (x : Xs 0) :
     (componentComp A B).curryLeft x = componentComp (A.curryLeft x) B := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
-  rw [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply, componentComp_apply,
-    ContinuousMultilinearMap.curryLeft_apply]
+  first
+    | rw [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply, componentComp_apply,
+        ContinuousMultilinearMap.curryLeft_apply]
+    | simp only [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply]
 
 end Recursion
 
@@ -123,8 +128,11 @@ theorem componentComp_fin0 (A : E →L[ℝ] V) (B : D →L[ℝ] E) :
     componentComp ((continuousMultilinearCurryFin0 ℝ X (E →L[ℝ] V)).symm A) B =
       (continuousMultilinearCurryFin0 ℝ X (D →L[ℝ] V)).symm (compOne A B) := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
-  rw [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
-    continuousMultilinearCurryFin0_symm_apply_apply, compOne_apply]
+  first
+    | rw [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
+        continuousMultilinearCurryFin0_symm_apply_apply, compOne_apply]
+    | simp only [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
+        compOne_apply]
 
 /-- **`∘ₖ` for `k = 2` is `compTwo`** (paper, Section 2, `(A ∘₂ B)(x) = A(x) ∘₁ B`): with one
 leading slot (`ι = Fin 1`), `componentComp` is `compTwo` under `continuousMultilinearCurryFin1`. -/
@@ -132,8 +140,10 @@ theorem componentComp_fin1 (A : X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) :
     componentComp ((continuousMultilinearCurryFin1 ℝ X (E →L[ℝ] V)).symm A) B =
       (continuousMultilinearCurryFin1 ℝ X (D →L[ℝ] V)).symm (compTwo A B) := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
-  rw [componentComp_apply, continuousMultilinearCurryFin1_symm_apply,
-    continuousMultilinearCurryFin1_symm_apply, compTwo_apply]
+  first
+    | rw [componentComp_apply, continuousMultilinearCurryFin1_symm_apply,
+        continuousMultilinearCurryFin1_symm_apply, compTwo_apply]
+    | simp only [componentComp_apply, continuousMultilinearCurryFin1_symm_apply, compTwo_apply]
 
 /-- **`∘ₖ` for `k = 3` agrees with `compThree`** (paper, Section 2,
 `(A ∘₃ B)(x)(y)(z) = A(x)(y)(B(z))`): if the bilinear `A` (two leading slots, `ι = Fin 2`) is the

@@ -69,8 +69,11 @@ theorem hasFDerivAt_half_quadratic {B : E →L[ℝ] E →L[ℝ] ℝ} (hB : ∀ x
   refine h₂.congr_fderiv (ContinuousLinearMap.ext fun δ => ?_)
   have hδ : ((1 / 2 : ℝ) • ((B θ).comp (ContinuousLinearMap.id ℝ E) + B.flip θ)) δ =
       (1 / 2 : ℝ) * (B θ δ + B δ θ) := by
-    simp only [smul_apply, add_apply, ContinuousLinearMap.comp_apply,
-      ContinuousLinearMap.id_apply, ContinuousLinearMap.flip_apply, smul_eq_mul]
+    -- every lemma below holds by `rfl`; `rfl` is the fallback
+    first
+      | simp only [smul_apply, add_apply, ContinuousLinearMap.comp_apply,
+          ContinuousLinearMap.id_apply, ContinuousLinearMap.flip_apply, smul_eq_mul]
+      | rfl
   rw [hδ, hB δ θ]
   ring
 
