@@ -84,9 +84,14 @@ theorem softmaxHessianForm_self_eq_variance (p z : ι → ℝ) (hp : ∑ j, p j 
   have h₁ : ∀ μ : ℝ, ∑ j, p j * (z j - μ) ^ 2 =
       ∑ j, p j * z j * z j - 2 * μ * ∑ j, p j * z j + μ ^ 2 * ∑ j, p j := by
     intro μ
-    rw [Finset.mul_sum, Finset.mul_sum, ← Finset.sum_sub_distrib, ← Finset.sum_add_distrib]
-    refine Finset.sum_congr rfl fun j _ => ?_
-    ring
+    have hterm : ∑ j, p j * (z j - μ) ^ 2 =
+        ∑ j, (p j * z j * z j - 2 * μ * (p j * z j) + μ ^ 2 * p j) :=
+      Finset.sum_congr rfl fun j _ => by ring
+    first
+      | rw [hterm, Finset.sum_add_distrib, Finset.sum_sub_distrib, ← Finset.mul_sum,
+          ← Finset.mul_sum]
+      | (rw [Finset.mul_sum, Finset.mul_sum, ← Finset.sum_sub_distrib, ← Finset.sum_add_distrib]
+         exact hterm)
   rw [softmaxHessianForm, softmaxVariance, h₁, hp]
   ring
 
