@@ -84,7 +84,9 @@ theorem exists_hasFDerivAt_eq_iff_symm (B : E →L[ℝ] E →L[ℝ] ℝ) :
     (∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (B θ) θ) ↔ ∀ x y, B x y = B y x := by
   constructor
   · rintro ⟨Q, hQ⟩ x y
-    exact second_derivative_symmetric (f' := fun θ => B θ) (f'' := B) hQ B.hasFDerivAt x y
+    first
+      | exact second_derivative_symmetric (f' := fun θ => B θ) (f'' := B) hQ B.hasFDerivAt x y
+      | exact second_derivative_symmetric hQ B.hasFDerivAt x y
   · intro hB
     exact ⟨fun θ => (1 / 2 : ℝ) * B θ θ, hasFDerivAt_half_quadratic hB⟩
 

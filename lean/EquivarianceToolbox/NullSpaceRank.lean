@@ -59,7 +59,10 @@ theorem range_le_ker_of_comp_eq_zero {H : E →L[ℝ] E →L[ℝ] F} {v : G →L
   rw [LinearMap.mem_ker]
   have h := DFunLike.congr_fun hHv g
   rw [ContinuousLinearMap.comp_apply, zero_apply] at h
-  exact h
+  -- `h : H (v g) = 0`; the goal is the same with `H`, `v` coerced to linear maps (`coe_coe`, `rfl`)
+  first
+    | exact h
+    | simpa only [ContinuousLinearMap.coe_coe] using h
 
 /-- **`rank v ≤ dim ker H`** (Section 5.4 of arXiv:2512.21447): in finite dimension, `H ∘L v = 0`
 gives `finrank (range v) ≤ finrank (ker H)`. -/
