@@ -30,7 +30,8 @@ Each `example` below restates, verbatim, the canonical form of one entry of the 
 explicit hypotheses. If a theorem's statement changes (a hypothesis strengthened or added, a
 conclusion weakened), the corresponding `example` no longer elaborates and `lake build` fails: the
 registry, this file and the theorem have to be updated together. `tests/test_lean.py` checks that
-every registered claim has exactly one `example` here, closed by its own theorem.
+every registered claim has exactly one `example` here, closed by its own theorem, and that it restates
+the theorem's current statement.
 
 Each `example` sits in its own `section` with the `variable` declarations in force at the theorem.
 -/
