@@ -114,8 +114,8 @@ theorem componentComp_curryLeft (A : ContinuousMultilinearMap ℝ Xs (E →L[ℝ
     (componentComp A B).curryLeft x = componentComp (A.curryLeft x) B := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
   first
-    | rw [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply, componentComp_apply,
-        ContinuousMultilinearMap.curryLeft_apply]
+    | (rw [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply, componentComp_apply,
+          ContinuousMultilinearMap.curryLeft_apply]; done)
     | simp only [ContinuousMultilinearMap.curryLeft_apply, componentComp_apply]
 
 end Recursion
@@ -129,8 +129,8 @@ theorem componentComp_fin0 (A : E →L[ℝ] V) (B : D →L[ℝ] E) :
       (continuousMultilinearCurryFin0 ℝ X (D →L[ℝ] V)).symm (compOne A B) := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
   first
-    | rw [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
-        continuousMultilinearCurryFin0_symm_apply_apply, compOne_apply]
+    | (rw [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
+          continuousMultilinearCurryFin0_symm_apply_apply, compOne_apply]; done)
     | simp only [componentComp_apply, continuousMultilinearCurryFin0_symm_apply_apply,
         compOne_apply]
 
@@ -141,8 +141,8 @@ theorem componentComp_fin1 (A : X →L[ℝ] E →L[ℝ] V) (B : D →L[ℝ] E) :
       (continuousMultilinearCurryFin1 ℝ X (D →L[ℝ] V)).symm (compTwo A B) := by
   refine ContinuousMultilinearMap.ext fun m => ContinuousLinearMap.ext fun y => ?_
   first
-    | rw [componentComp_apply, continuousMultilinearCurryFin1_symm_apply,
-        continuousMultilinearCurryFin1_symm_apply, compTwo_apply]
+    | (rw [componentComp_apply, continuousMultilinearCurryFin1_symm_apply,
+          continuousMultilinearCurryFin1_symm_apply, compTwo_apply]; done)
     | simp only [componentComp_apply, continuousMultilinearCurryFin1_symm_apply, compTwo_apply]
 
 /-- **`∘ₖ` for `k = 3` agrees with `compThree`** (paper, Section 2,

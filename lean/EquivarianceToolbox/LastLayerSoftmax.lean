@@ -88,8 +88,8 @@ theorem softmaxHessianForm_self_eq_variance (p z : ι → ℝ) (hp : ∑ j, p j 
         ∑ j, (p j * z j * z j - 2 * μ * (p j * z j) + μ ^ 2 * p j) :=
       Finset.sum_congr rfl fun j _ => by ring
     first
-      | rw [hterm, Finset.sum_add_distrib, Finset.sum_sub_distrib, ← Finset.mul_sum,
-          ← Finset.mul_sum]
+      | (rw [hterm, Finset.sum_add_distrib, Finset.sum_sub_distrib, ← Finset.mul_sum,
+          ← Finset.mul_sum]; done)
       | (rw [Finset.mul_sum, Finset.mul_sum, ← Finset.sum_sub_distrib, ← Finset.sum_add_distrib]
          exact hterm)
   rw [softmaxHessianForm, softmaxVariance, h₁, hp]

@@ -103,9 +103,13 @@ theorem reparam_conservation_flow_of_balance {d₀ d d₂ : Type*} [Fintype d₀
     exact h
   -- both derivative matrices in terms of `X = W₂ᵀ G₂` and `Y = G₂ᵀ W₂`
   have e₁ : -G₁ * (W₁ t)ᵀ + W₁ t * (-G₁)ᵀ = -((W₂ t)ᵀ * G₂) + -(G₂ᵀ * W₂ t) := by
-    rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg, hbal, hbalT]
+    first
+      | (rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg, hbal, hbalT]; done)
+      | simp only [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg, hbal, hbalT]
   have e₂ : (-G₂)ᵀ * W₂ t + (W₂ t)ᵀ * -G₂ = -(G₂ᵀ * W₂ t) + -((W₂ t)ᵀ * G₂) := by
-    rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg]
+    first
+      | (rw [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg]; done)
+      | simp only [Matrix.transpose_neg, Matrix.neg_mul, Matrix.mul_neg]
   -- hence the derivative of entry `(i, j)` is `(-X - Y) i j - (-Y - X) i j = 0`
   have hval : (-G₁ * (W₁ t)ᵀ + W₁ t * (-G₁)ᵀ) i j - ((-G₂)ᵀ * W₂ t + (W₂ t)ᵀ * -G₂) i j = 0 := by
     rw [e₁, e₂]
