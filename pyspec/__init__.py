@@ -71,6 +71,10 @@ from pyspec import symmetries
 from pyspec.audit import AuditRow, AuditTable, audit
 from pyspec.errors import PrecisionError
 
+# issue 11 (eq. (5) charge, §6 block structure)
+from pyspec.hessian_blocks import discrete_linear_hessian_block
+from pyspec.quadratic_charge import noether_charge_conserved, noether_charge_iff_symmetric
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -129,4 +133,8 @@ __all__ = [
     "CERTIFIED_BOUND",
     "KinkError",
     "counterexamples",
+    # issue 11 (eq. (5) charge, §6 block structure)
+    "discrete_linear_hessian_block",
+    "noether_charge_conserved",
+    "noether_charge_iff_symmetric",
 ]

@@ -196,6 +196,118 @@ CLAIMS += (
 )
 
 
+# --- issue 11: statements formalized for every k, the flows and the §5.4/§6 corollaries ----------------
+
+
+def _lemma1_any_k(item: str) -> Callable[[int | None], float]:
+    """Lemma 1 items 1–2 on a rank-4 tensor for every ``k = 1..4`` (worst residual)."""
+
+    def measure(precision: int | None) -> float:
+        from pyspec import tensors
+
+        rng = np.random.default_rng(2)
+        A = rng.standard_normal((2, 3, 4, 5))
+        worst = 0.0
+        for k in range(1, A.ndim + 1):
+            B = rng.standard_normal((A.shape[A.ndim - k], 2))
+            if item == "comp":
+                xs = [rng.standard_normal(A.shape[A.ndim - 1 - i]) for i in range(k - 1)] + [rng.standard_normal(2)]
+                worst = max(worst, tensors.lemma1_comp(A, B, xs, precision=precision).residual)
+            else:
+                worst = max(worst, tensors.lemma1_tensor_comp(A, B, k, precision=precision).residual)
+        return worst
+
+    return measure
+
+
+def _application_part(entry_name: str, identity: str, part: str) -> Callable[[int | None], float]:
+    def measure(precision: int | None) -> float:
+        from pyspec.applications import application_report
+        from pyspec.catalog import CATALOG
+
+        return getattr(application_report(identity, CATALOG[entry_name].build(0), precision), part).residual
+
+    return measure
+
+
+def _quadratic_charge(item: str) -> Callable[[int | None], float]:
+    """Eq. (5) with the symmetric generator ``A = diag(I, −I)`` of the rescaling ``(u, w) ↦ (eᵃu, e⁻ᵃw)``."""
+
+    def measure(precision: int | None) -> float:
+        from pyspec import quadratic_charge
+
+        rng = np.random.default_rng(3)
+        d = 3
+        A, theta = np.diag([1.0] * d + [-1.0] * d), rng.standard_normal(2 * d)
+        if item == "iff":
+            report = quadratic_charge.noether_charge_iff_symmetric(A, theta, precision=precision)
+        else:
+            report = quadratic_charge.noether_charge_conserved(
+                lambda t, *, xp: xp.tanh(t[:d] @ t[d:]) + (t[:d] @ t[d:]) ** 2, A, theta, precision=precision)
+        return max(c.residual for c in report.checks)
+
+    return measure
+
+
+def _hessian_block(precision: int | None) -> float:
+    from pyspec.backends import get_backend
+    from pyspec.catalog import CATALOG
+    from pyspec.hessian_blocks import discrete_linear_hessian_block
+
+    instance = CATALOG["mirror_symmetry"].build(0)
+    backend = get_backend(precision)
+    with backend.context():
+        a, theta = instance.a(backend.xp), instance.theta(backend.xp)
+    report = discrete_linear_hessian_block(instance.eq, instance.loss, a, theta, precision=precision)
+    return max(c.residual for c in report.checks)
+
+
+_REPARAM = "tests/test_conservation.py::test_reparam_properties"
+CLAIMS += (
+    Claim("lemma1_comp_any_k", "Lemma 1.1, every k",
+          "(A ∘_k B)(x₁)…(x_k) = A(x₁)…(x_{k−1})(B(x_k)) for every k (∘_k by recursion on k)",
+          "pyspec.tensors:lemma1_comp", ("tests/test_tensors.py::test_lemma1_comp_every_k",), _lemma1_any_k("comp")),
+    Claim("lemma1_tensor_comp_any_k", "Lemma 1.2, every k",
+          "(A ∘_k B)[I, J, K] = Σ_l A[I, l, K] B[l, J] for every k",
+          "pyspec.tensors:lemma1_tensor_comp", ("tests/test_tensors.py::test_lemma1_tensor_comp",),
+          _lemma1_any_k("tensor_comp")),
+    Claim("reparam_conservation_flow", "§4.1 reparameterization, flow",
+          "L = ℓ(W₂W₁), Ẇ₁ = −∇_{W₁}L, Ẇ₂ = −∇_{W₂}L ⇒ d/dt(W₁W₁ᵀ − W₂ᵀW₂) = 0",
+          "pyspec.conservation:reparam_conservation", (_REPARAM, _CATALOG_ROWS, _VERIFY_ROWS),
+          _application_part("gl_reparameterization", "reparam_conservation", "flow")),
+    Claim("noether_charge_iff_symmetric", "eq. (5), §5.2",
+          "∃Q with ∇Q(θ) = Aθ ⇔ A = Aᵀ; then Q = ½θᵀAθ",
+          "pyspec.quadratic_charge:noether_charge_iff_symmetric",
+          ("tests/test_quadratic_charge.py::test_symmetric_generator_has_a_charge",
+           "tests/test_quadratic_charge.py::test_non_symmetric_generator_has_none"), _quadratic_charge("iff")),
+    Claim("noether_charge_conserved", "eq. (5), §5.2, flow",
+          "A = Aᵀ, L(e^{sA}θ) = L(θ) near s = 0, θ̇ = −∇L ⇒ d/dt ½θᵀAθ = 0",
+          "pyspec.quadratic_charge:noether_charge_conserved",
+          ("tests/test_quadratic_charge.py::test_charge_is_conserved_by_gradient_flow",), _quadratic_charge("flow")),
+    Claim("symmetry_hessian_null_space_rank", "§5.4, dimension",
+          "∇L(θ*) = 0 ⇒ rank v(a, θ*) ≤ dim ker H(θ*)",
+          "pyspec.stationary:symmetry_hessian_null_space",
+          ("tests/test_stationary.py::test_kernel_dimension_at_the_catalog_minimum", _CATALOG_ROWS, _VERIFY_ROWS),
+          _application_part("reparameterization_minimum", "symmetry_hessian_null_space", "kernel_dimension")),
+    Claim("corollary3_softmax_variance", "Corollary 3, softmax cross-entropy",
+          "∇²ℓ = diag p − ppᵀ ⇒ (BW, 0)ᵀH(BW, 0) = Var_{j∼p}[(By)_j]",
+          "pyspec.last_layer:corollary3_last_layer",
+          ("tests/test_last_layer.py::test_last_layer_properties", _CATALOG_ROWS, _VERIFY_ROWS),
+          _application_part("last_layer_gl", "corollary3_last_layer", "softmax_variance")),
+    Claim("discrete_linear_hessian_commute", "§6, orthogonal M",
+          "MᵀHM = H and MᵀM = I ⇒ HM = MH",
+          "pyspec.discrete:discrete_linear_hessian",
+          ("tests/test_discrete.py::test_discrete_linear_properties",
+           "tests/test_discrete.py::test_non_orthogonal_involution_has_no_commutation", _CATALOG_ROWS, _VERIFY_ROWS),
+          _application_part("mirror_symmetry", "discrete_linear_hessian", "commutation")),
+    Claim("discrete_linear_hessian_block", "§6, block structure",
+          "Mx = x, My = −y ⇒ xᵀHy = 0: H is block-diagonal in ker(M − I) ⊕ ker(M + I)",
+          "pyspec.hessian_blocks:discrete_linear_hessian_block",
+          ("tests/test_hessian_blocks.py::test_block_structure_on_the_catalog",
+           "tests/test_hessian_blocks.py::test_off_the_fixed_set_is_flagged"), _hessian_block),
+)
+
+
 def _repository_root() -> pathlib.Path:
     return pathlib.Path(__file__).resolve().parent.parent
 

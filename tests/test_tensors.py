@@ -109,3 +109,24 @@ def test_lemma1_product_dropped_term_is_flagged() -> None:
     check = tensors.lemma1_product(_Fp, _Gp, rng.standard_normal(3))
     dropped = compare(B64, "lemma1_product", check.lhs, {"dF_G": check.terms["dF_G"]}, check.tolerance)
     assert not dropped.holds and dropped.residual > 1e-2
+
+
+@pytest.mark.parametrize("precision", [None, 50])
+def test_lemma1_comp_every_k(precision) -> None:
+    """Lemma 1.1 for every k = 1..r on tensors of rank r = 4 and 5 (Lean: ``lemma1_comp_any_k``); the
+    same check flags ``B`` composed into the wrong slot (k − 1 in place of k)."""
+    controls = 0
+    for T in (A, rng.standard_normal((2, 2, 3, 2, 3))):
+        for k in range(1, T.ndim + 1):
+            B = rng.standard_normal((T.shape[T.ndim - k], 2))
+            xs = [rng.standard_normal(T.shape[T.ndim - 1 - i]) for i in range(k - 1)] + [rng.standard_normal(2)]
+            check = tensors.lemma1_comp(T, B, xs, precision=precision)
+            assert check.holds, (k, check)
+            if precision is None and k >= 2 and T.shape[T.ndim - k + 1] == T.shape[T.ndim - k]:
+                wrong = tensors.comp(T, B, k - 1)
+                for x in xs:
+                    wrong = tensors.apply(wrong, x)
+                bad = compare(B64, "lemma1_comp", wrong, {"A_B": check.rhs}, check.tolerance)
+                assert not bad.holds and bad.residual > 1e-2
+                controls += 1
+    assert controls >= (1 if precision is None else 0)
