@@ -445,6 +445,7 @@ LEAN_FINGERPRINTS: dict[str, str] = {
     "theorem1_hessian_quadratic_fderiv": "f86c6e8ebf978087",
     "theorem2_gradient_fderiv": "2bd399070511618e",
     "theorem2_hessian_fderiv": "4e1fdee8332cdbf5",
+    "noise_covariance_identities": "e565704aa8626d5b",
 }
 """Fingerprint of each evaluated Lean statement (:mod:`pyspec.formal.lock`)."""
 # END LEAN FINGERPRINTS

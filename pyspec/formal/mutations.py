@@ -64,11 +64,11 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("drop a needed hypothesis", "theorem1_first_order", "theorem1_first_order", "-hyp", "hequiv"),
     Mutation("drop a needed hypothesis", "homogeneity_euler", "homogeneity_euler", "-hyp", "hhom"),
     Mutation("flip a sign", "homogeneity_hessian_action", "homogeneity_hessian_action",
-             "(p : ℝ) - 1", "(p : ℝ) + 1"),
+             "(p - 1) * L' θ δ", "(p + 1) * L' θ δ"),
     Mutation("drop a factor", "discrete_linear_hessian", "discrete_linear_hessian", "L'' (M x) (M y)", "L'' (M x) y"),
     Mutation("flip a sign", "rescaling_conservation", "rescaling_conservation",
              "D (u, 0) - D (0, w)", "D (u, 0) + D (0, w)"),
-    Mutation("flip a sign", "corollary2_noether_flow", "corollary2_noether_flow",
+    Mutation("flip a sign", "corollary2_noether_flow", "noise_covariance_identities",
              "-2 * noiseTraceComp A (fun x => g x θ)", "2 * noiseTraceComp A (fun x => g x θ)"),
 )
 """The gate's mutants (at least 12, every kind the issue names)."""

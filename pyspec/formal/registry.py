@@ -127,7 +127,7 @@ FORMAL: tuple[FormalClaim, ...] = (
                 _broken(I.scalar_homogeneity_binding), ("hhom",)),
     FormalClaim("sharpness_lower_bound", ("sharpness_lower_bound",), lambda: _strategies().homogeneous_models(),
                 I.homogeneity_binding, 2, None),
-    FormalClaim("corollary2_noether_flow", ("corollary2_noether_flow",), lambda: _strategies().noether_models(),
+    FormalClaim("corollary2_noether_flow", ("noise_covariance_identities",), lambda: _strategies().noether_models(),
                 I.noether_binding, 2, _broken(I.noether_binding), ("horth", "hhess")),
     FormalClaim("corollary3_last_layer", ("corollary3_last_layer",), lambda: _strategies().last_layer_models(),
                 I.last_layer_binding, 2),
@@ -146,8 +146,20 @@ FORMAL: tuple[FormalClaim, ...] = (
 )
 """Every claim whose Lean statements are evaluated on random models."""
 
-NOT_EVALUATED: dict[str, str] = {}
-"""Registered claims whose statement is read and locked but not evaluated, with the reason."""
+_NEW_NOUNS = "added with their Lean theorems after the evaluator was written"
+NOT_EVALUATED: dict[str, str] = {
+    "lemma1_comp_any_k": f"ContinuousMultilinearMap slots (∘ₖ for every k) are not in the evaluator; {_NEW_NOUNS}",
+    "lemma1_tensor_comp_any_k": f"ContinuousMultilinearMap slots (∘ₖ for every k) are not in the evaluator; {_NEW_NOUNS}",
+    "reparam_conservation_flow": f"Matrix-valued gradient flow (HasDerivAt of Matrix) is not in the evaluator; {_NEW_NOUNS}",
+    "noether_charge_iff_symmetric": f"an iff over an existential charge Q is not in the evaluator; {_NEW_NOUNS}",
+    "noether_charge_conserved": f"gradient-flow curves (HasDerivAt along t) are not in the evaluator; {_NEW_NOUNS}",
+    "symmetry_hessian_null_space_rank": f"Module.finrank of range and ker is not in the evaluator; {_NEW_NOUNS}",
+    "corollary3_softmax_variance": f"Finset sums over Fin m with softmax are not in the evaluator; {_NEW_NOUNS}",
+    "discrete_linear_hessian_commute": f"surjective inner-product-preserving M is not in the evaluator; {_NEW_NOUNS}",
+    "discrete_linear_hessian_block": f"membership in ker(M ∓ I) subspaces is not in the evaluator; {_NEW_NOUNS}",
+}
+"""Registered claims whose statement is read and locked but not evaluated yet, with the reason (their
+Python checks and negative controls run in the other tests; evaluating their Lean text is open work)."""
 
 
 def formal_claim(claim: str) -> FormalClaim:
