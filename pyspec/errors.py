@@ -14,6 +14,11 @@ __all__ = [
     "NotStationaryError",
     "ShapeError",
     "NonFiniteError",
+    "DTypeError",
+    "DegenerateError",
+    "PrecisionError",
+    "InputError",
+    "NonDifferentiableWarning",
 ]
 
 
@@ -43,3 +48,26 @@ class ShapeError(PyspecError, ValueError):
 
 class NonFiniteError(PyspecError, ValueError):
     """An input, an output or a derivative contains NaN or infinity; the message names where."""
+
+
+class DTypeError(PyspecError, TypeError):
+    """An input or a returned value has a dtype the checks cannot use (complex, integer, boolean);
+    the message names the function or input."""
+
+
+class DegenerateError(PyspecError, ValueError):
+    """The computation would be vacuous: ``T`` does not depend on ``a`` (rank ``∂aT < k``), or reads
+    ``a`` or ``θ`` out of range."""
+
+
+class PrecisionError(PyspecError, ValueError):
+    """``precision`` is outside the supported range (``None`` or an integer from 20 to 300 digits)."""
+
+
+class InputError(PyspecError, ValueError):
+    """An argument is outside its range (e.g. ``max_condition`` not a number ``≥ 1``)."""
+
+
+class NonDifferentiableWarning(UserWarning):
+    """The derivatives jump between ``θ`` and a nearby point: the model is evaluated at (or next to)
+    a point where it is not differentiable (e.g. a ReLU kink), so the identities need not hold."""
