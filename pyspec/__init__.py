@@ -55,6 +55,11 @@ from pyspec.stationary import symmetry_hessian_null_space
 from pyspec.theorem1 import Theorem1Report, theorem1
 from pyspec.theorem2 import Theorem2Report, theorem2
 
+# verdicts you can trust (issue 12): three-valued verdicts, named input errors
+from pyspec.checks import Verdict
+from pyspec.errors import DegenerateError, DTypeError, InputError, NonDifferentiableWarning, PrecisionError
+from pyspec.verdicts import ESCALATION_DIGITS
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -95,4 +100,12 @@ __all__ = [
     "symmetry_orthogonality",
     "theorem1",
     "theorem2",
+    # verdicts you can trust (issue 12)
+    "Verdict",
+    "DegenerateError",
+    "DTypeError",
+    "InputError",
+    "NonDifferentiableWarning",
+    "PrecisionError",
+    "ESCALATION_DIGITS",
 ]

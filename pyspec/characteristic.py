@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
-from pyspec.checks import NOISE_FACTOR, tolerance, ulp_neighbours
+from pyspec.checks import NOISE_FACTOR, require_finite_terms, tolerance, ulp_neighbours
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import DegenerateError, EquivarianceError, InputError, NonDifferentiableWarning, NotGoodPositionError
 
@@ -225,7 +225,8 @@ def _smoothness_directions(backend: Backend, theta: Array) -> tuple[Array, Array
     th = backend.to_numpy(theta)
     rng = np.random.default_rng(20260101)
     u, z = rng.standard_normal(th.shape), rng.standard_normal(th.shape)
-    step = JUMP_STEP * max(float(np.sqrt(np.mean(th**2))), 1e-3) * u
+    rms = float(np.sqrt(np.mean(th**2)))
+    step = JUMP_STEP * (rms if rms > 0.0 else 1.0) * u
     return backend.asarray(step), backend.asarray(z / np.linalg.norm(z))
 
 
@@ -234,6 +235,8 @@ def derivative_jump(backend: Backend, d0: Array, d_plus: Array, d_minus: Array) 
     ``‖d₊ + d₋ − 2d₀‖`` when it exceeds :data:`JUMP_RATIO` of ``‖d₊ − d₋‖`` and :data:`JUMP_FLOOR`
     relative to ``max ‖dᵢ‖``; else 0."""
     x0, xp_, xm = (backend.to_numpy(d) for d in (d0, d_plus, d_minus))
+    if not all(np.all(np.isfinite(x)) for x in (x0, xp_, xm)):
+        return 0.0  # a NaN is reported by the check that meets it, naming its producer
     size = max(float(np.linalg.norm(x)) for x in (x0, xp_, xm))
     second, first = float(np.linalg.norm(xp_ + xm - 2 * x0)), float(np.linalg.norm(xp_ - xm))
     if size == 0.0 or second <= JUMP_FLOOR * size or second <= JUMP_RATIO * first:
@@ -280,6 +283,9 @@ def position_report(problem: Problem, a: Array, theta: Array, max_condition: flo
                 B.jacobian(lambda b: problem.T(b, t_), a_)) + slopes
 
     T_theta, S_y, T_a, d0, d_plus, d_minus = B.to_host(B.compile(derivatives)(a, theta, step, z))
+    require_finite_terms(B, {"T_theta": T_theta, "T_a": T_a, "S_y": S_y}, {
+        "T_theta": "dT/dtheta (the derivative of T)", "T_a": "dT/da (the derivative of T)",
+        "S_y": "dS/dy (the derivative of S)"})
     cond_S = 1.0 if problem.is_symmetry else solve_condition(B, S_y)
     sv = np.linalg.svd(B.to_numpy(T_a), compute_uv=False)
     rank = int(np.sum(sv > tolerance(B, problem.n) * sv[0])) if sv.size and sv[0] > 0 else 0

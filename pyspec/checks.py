@@ -290,11 +290,16 @@ def compare(
         if not backend.all_finite(value):
             raise NonFiniteError(f"{identity}: the {name} contains NaN or infinity")
 
-    def norm(x: Array) -> float:
-        return backend.to_float(backend.norm(x))
-
-    norms = Norms(lhs=norm(lhs), rhs=norm(rhs), terms={k: norm(t) for k, t in terms.items()}, difference=norm(lhs - rhs))
-    return _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms))
+    # norms in the backend's own arithmetic (an mpf does not underflow at 1e-330; a float does), then
+    # the residual as one ratio: at 50 digits an underflowed-in-float64 check is still decided
+    raw = {"lhs": backend.norm(lhs), "rhs": backend.norm(rhs), "difference": backend.norm(lhs - rhs)}
+    raw_terms = {k: backend.norm(t) for k, t in terms.items()}
+    exact_scale = max(raw["lhs"], raw["rhs"], sum(raw_terms.values()), natural)
+    exact = 0.0 if exact_scale == 0 else backend.to_float(raw["difference"] / exact_scale)
+    norms = Norms(lhs=backend.to_float(raw["lhs"]), rhs=backend.to_float(raw["rhs"]),
+                  terms={k: backend.to_float(t) for k, t in raw_terms.items()},
+                  difference=backend.to_float(raw["difference"]))
+    return _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms), (exact, exact_scale == 0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -333,19 +338,23 @@ def compare_norms(
 def _build(
     backend: Backend, identity: str, norms: Norms, tol: float, natural: float,
     lhs: Array | None, rhs: Array | None, terms: dict[str, Array | None],
+    exact: tuple[float, bool] | None = None,
 ) -> IdentityCheck:
     for name, value in (("lhs", norms.lhs), ("rhs", norms.rhs), ("lhs - rhs", norms.difference)):
         if not math.isfinite(value):
             raise NonFiniteError(f"{identity}: the {name} contains NaN or infinity")
     scale = max(norms.lhs, norms.rhs, sum(norms.terms.values()), natural)
     trivial = scale == 0.0
+    residual = 0.0 if trivial else norms.difference / scale
+    if exact is not None:  # residual and triviality from the backend's own arithmetic (compare)
+        residual, trivial = exact
     return IdentityCheck(
         identity=identity,
         lhs=lhs,
         rhs=rhs,
         terms=terms,
         term_norms=dict(norms.terms),
-        residual=0.0 if trivial else norms.difference / scale,
+        residual=residual,
         tolerance=tol,
         scale=scale,
         trivial=trivial,

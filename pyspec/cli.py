@@ -7,7 +7,7 @@ import dataclasses
 import json
 import sys
 import time
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 __all__ = ["main"]
 
@@ -16,6 +16,53 @@ def _enable_x64() -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+
+
+def _precision(text: str) -> int:
+    """``--precision``: an integer number of digits in the supported range (else exit 2, one line)."""
+    from pyspec.backends import MAX_PRECISION, MIN_PRECISION
+
+    try:
+        digits = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of digits, got {text!r}") from None
+    if not MIN_PRECISION <= digits <= MAX_PRECISION:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_PRECISION} to {MAX_PRECISION} digits, got {digits}")
+    return digits
+
+
+def _sizes(text: str) -> str:
+    """``bench --sizes``: comma-separated positive parameter counts (``1e4,1e5``), else exit 2."""
+    for part in text.split(",") if text else ():
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated parameter counts like 1e4,1e5, got {part!r}") from None
+        if not (value >= 1 and value == int(value)):
+            raise argparse.ArgumentTypeError(f"parameter counts must be positive integers, got {part!r}")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _writable_folder(path: str) -> str | None:
+    """Why ``path`` cannot be used as an output folder (``None`` when it can: created if missing)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".pyspec-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        return f"cannot write to the output folder {path!r}: {error.strerror or error}"
+    return None
 
 
 def _fmt(x: float | None) -> str:
@@ -56,12 +103,16 @@ def _verify(args: argparse.Namespace) -> int:
             )
             if hp:
                 line += f" {_fmt(r.residual_hp):>8} {_fmt(r.negative_control_hp):>8} {_fmt(r.lhs_agreement):>8}"
-            print(line + ("  ok" if r.ok else "  FAIL"))
+            print(line + ("  FAIL" if not r.ok else "  inconclusive" if r.verdict == "inconclusive" else "  ok"))
         print()
         for error in summary["errors"]:
             print(f"ERROR {error}")
+        for r in rows:
+            if r.error is None and r.verdict == "inconclusive":
+                print(f"INCONCLUSIVE {r.entry} {r.identity} {r.form}: {r.reason}")
         print(
-            f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
+            f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed, "
+            f"{summary['inconclusive']} inconclusive; "
             f"worst residual {summary['worst_residual']:.1e}; weakest negative control "
             f"{summary['weakest_negative_control']:.1e} (must be >= {NEGATIVE_CONTROL_FLOOR:.0e} and flagged)"
         )
@@ -95,6 +146,10 @@ def _figures(args: argparse.Namespace) -> int:
     from pyspec.experiments import run_experiments
 
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+    problem = _writable_folder(args.out)
+    if problem is not None:
+        print(f"pyspec figures: error: {problem}", file=sys.stderr)
+        return 2
     try:
         outcomes = run_experiments(Path(args.out), size=args.size, only=only, seed=args.seed)
     except ValueError as error:
@@ -108,23 +163,26 @@ def _figures(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyspec`` console script."""
-    parser = argparse.ArgumentParser(prog="pyspec", description=__doc__)
+    parser = _Parser(prog="pyspec", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="every catalog entry x identity with its negative control")
     v.add_argument("--json", action="store_true", help="print one JSON object (DESIGN.md §5)")
-    v.add_argument("--precision", type=int, default=None, help="also check at this many digits (mpmath)")
+    v.add_argument("--precision", type=_precision, default=None, help="also check at this many digits (mpmath, 20-300)")
     v.add_argument("--entries", default="", help="comma-separated catalog names (default: all)")
     v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances")
     v.set_defaults(run=_verify)
     c = sub.add_parser("claims", help="paper item -> Lean theorem -> Python check -> tests")
     c.add_argument("--json", action="store_true")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
-    c.add_argument("--precision", type=int, default=None, help="also measure at this many digits")
+    c.add_argument("--precision", type=_precision, default=None, help="also measure at this many digits (20-300)")
     c.set_defaults(run=_claims)
     from pyspec.bench import add_arguments as bench_arguments
 
     b = sub.add_parser("bench", help="time and peak memory of the matrix-free path (benchmarks/RESULTS.md)")
     bench_arguments(b)
+    for action in b._actions:  # validate --sizes up front (exit 2, one line)
+        if action.dest == "sizes":
+            action.type = _sizes
     b.set_defaults(run=_bench)
     f = sub.add_parser("figures", help="experiments of Sections 4-6: PNG + JSON each, and REPORT.md")
     f.add_argument("--out", required=True, help="output folder")
