@@ -278,3 +278,48 @@ def test_nan_is_attributed_to_its_producer(where, message) -> None:
     eq = ps.Equivariance(model=model, T=T, S=S, name=where)
     with pytest.raises(ps.NonFiniteError, match=message):
         ps.theorem1(eq, loss, A1, THETA, jit=False, check_equivariance=False)
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify", "--precision", "0"],
+        ["verify", "--precision", "-5"],
+        ["verify", "--precision", "324"],
+        ["claims", "--precision", "x"],
+        ["bench", "--sizes", "garbage"],
+        ["figures", "--out", "/proc/no-such-folder/out"],
+    ],
+)
+def test_cli_rejects_bad_arguments_with_one_line_and_exit_2(argv, capsys) -> None:
+    from pyspec.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_verify_prints_inconclusive_rows_and_exits_0_on_them(monkeypatch, capsys) -> None:
+    import pyspec.verify as verify_module
+    from pyspec.cli import main
+
+    def fake_verify(names, **_):
+        row = dict(entry="e", identity="theorem1_key_identity", form="", residual=1e-12, tolerance=1e-13,
+                   negative_control=1e-3, negative_control_kind="broken", negative_control_flagged=True)
+        return [verify_module.Row(**row, holds=None, verdict="inconclusive", reason="rounding noise 1e-13"),
+                verify_module.Row(**(row | {"residual": 1e-16}), holds=True, verdict="holds")]
+
+    monkeypatch.setattr(verify_module, "verify", fake_verify)
+    assert main(["verify", "--entries", "polynomial_homogeneous"]) == 0
+    out = capsys.readouterr().out
+    assert "INCONCLUSIVE e theorem1_key_identity" in out and "rounding noise" in out and "1 inconclusive" in out
+    failing = lambda names, **_: [verify_module.Row(**(fake_verify(names)[0].__dict__ | {"verdict": "fails", "holds": False}))]  # noqa: E731
+    monkeypatch.setattr(verify_module, "verify", failing)
+    assert main(["verify", "--entries", "polynomial_homogeneous"]) == 1
