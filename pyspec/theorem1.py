@@ -30,7 +30,7 @@ from pyspec.checks import (
     ulp_neighbours, with_rounding_noise,
 )
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.verdicts import escalate_report
+from pyspec.verdicts import escalate_report, second_route_theorem1
 
 __all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
 
@@ -425,6 +425,7 @@ def theorem1_report(
         samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)
                    for a_i, t_i in ulp_neighbours(B, a, theta)]
         c = with_rounding_noise(B, c, samples)
+        c = second_route_theorem1(problem, theta, q, c)
     return Theorem1Report(
         key_identity=c["theorem1_key_identity"],
         first_order=c["theorem1_first_order"],

@@ -22,7 +22,7 @@ from pyspec.checks import (
 )
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import NotFixedPointError
-from pyspec.verdicts import escalate_report
+from pyspec.verdicts import escalate_report, second_route_theorem2
 
 __all__ = ["Theorem2Report", "theorem2", "fixed_point_residual"]
 
@@ -209,6 +209,7 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     c = checks(J, grad, H, blue)
     if any(x.residual > x.tolerance for x in c.values()):
         c = with_rounding_noise(B, c, [checks(J, *B.to_host(program(a, t_i))) for _, t_i in ulp_neighbours(B, a, theta, False)])
+        c = second_route_theorem2(problem, theta, J, grad, H, c)
         if fp > 0.0 and check_hypotheses:
             c = _offset_effect(problem, program, a, theta, J, c)
     jump = check_smoothness(problem, theta)

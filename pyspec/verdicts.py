@@ -13,11 +13,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Iterable, TypeVar
 
-from pyspec.checks import IdentityCheck
+from pyspec.checks import IdentityCheck, limited
 from pyspec.equivariance import accepts_xp
 from pyspec.errors import PyspecError
 
-__all__ = ["ESCALATION_DIGITS", "backend_neutral", "escalate_report", "merge_escalated"]
+__all__ = ["ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report", "merge_escalated",
+           "second_route_theorem1", "second_route_theorem2"]
+
+ROUTE_FACTOR = 4.0
+"""A residual up to this multiple of the disagreement between two differentiation routes is within
+float64's resolving power (the disagreement is a lower bound on the error of at least one route)."""
 
 ESCALATION_DIGITS = 50
 """Digits of the automatic re-run (residuals then ~``10^-40``: far below any float64 question)."""
@@ -52,6 +57,17 @@ def escalate_report(report: R, callables: Iterable[Callable[..., Any] | None], p
     return merge_escalated(report, high)
 
 
+def _amplified(low: IdentityCheck, high: IdentityCheck) -> IdentityCheck:
+    """``high`` with its tolerance multiplied by the amplification of rounding measured in float64
+    (``low.resolution / low.tolerance``): cancellation amplifies the rounding of every precision by the
+    same factor, so at 50 digits the residual is compared with ``tolerance × amplification``."""
+    factor = max(low.resolution, low.tolerance) / low.tolerance if low.tolerance > 0 else 1.0
+    if factor <= 1.0:
+        return high
+    return dataclasses.replace(high, tolerance=high.tolerance * factor,
+                               limit=f"tolerance x {factor:.1f}: the amplification of rounding measured in float64")
+
+
 def merge_escalated(report: R, high: R) -> R:
     """Attach each check of ``high`` to the same, inconclusive check of ``report`` (dataclass fields of
     type :class:`IdentityCheck`, or a ``parts`` mapping of them)."""
@@ -60,10 +76,61 @@ def merge_escalated(report: R, high: R) -> R:
         low, hi = getattr(report, field.name), getattr(high, field.name)
         if isinstance(low, IdentityCheck):
             if low.own_verdict == "inconclusive":
-                changes[field.name] = dataclasses.replace(low, escalated=hi)
+                changes[field.name] = dataclasses.replace(low, escalated=_amplified(low, hi))
         elif field.name == "parts" and isinstance(low, dict):
-            changes["parts"] = {name: dataclasses.replace(c, escalated=hi[name]) if c.own_verdict == "inconclusive" else c
-                                for name, c in low.items()}
+            changes["parts"] = {name: dataclasses.replace(c, escalated=_amplified(c, hi[name]))
+                                if c.own_verdict == "inconclusive" else c for name, c in low.items()}
     if any(f.name == "escalated" for f in dataclasses.fields(report)):  # type: ignore[arg-type]
         changes["escalated"] = True
     return dataclasses.replace(report, **changes)  # type: ignore[type-var]
+
+
+def _route_note(delta: float) -> str:
+    return (f"second differentiation route: the loss's Hessian recomputed by forward-over-reverse "
+            f"differentiation differs by {delta:.1e} (relative), a float64 error no input perturbation reveals "
+            "(e.g. saturated softmax or tanh)")
+
+
+def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any], checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+    """Raise Theorem 1's Hessian checks' resolution by ``ROUTE_FACTOR ×`` the disagreement between ``H v``
+    as computed (forward-over-forward) and by forward-over-reverse differentiation (JAX float64 only).
+
+    Saturated losses make forward-over-forward ``H v`` lose digits through *smooth*, systematic rounding
+    (e.g. ``1.8e-12`` relative at logits ~10⁶ where the other route is exact to ``1e-16``): moving the
+    inputs by ulps does not reveal it (:func:`pyspec.checks.with_rounding_noise`), a second route does.
+    """
+    if problem.backend.name != "jax-float64":
+        return checks
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    v = jnp.asarray(q["v"])
+    grad = jax.grad(problem.L)
+    Hv2 = np.asarray(jax.vmap(lambda col: jax.jvp(grad, (jnp.asarray(theta),), (col,))[1], in_axes=1, out_axes=1)(v))
+    dH = Hv2 - np.asarray(q["Hv"])
+    action, quadratic = float(np.linalg.norm(dH)), float(np.linalg.norm(np.asarray(q["v"]).T @ dH))
+    out = {}
+    for name, check in checks.items():
+        delta = action if check.identity == "theorem1_hessian_action" else quadratic if check.identity == "theorem1_hessian_quadratic" else 0.0
+        out[name] = limited(check, ROUTE_FACTOR * delta / check.scale, _route_note(delta / check.scale)) if delta and check.scale else check
+    return out
+
+
+def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any, checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+    """Theorem 2's analogue of :func:`second_route_theorem1`: ``∇L`` by reverse mode and ``H`` by
+    forward-over-reverse against the forward-mode ones (JAX float64 only)."""
+    if problem.backend.name != "jax-float64":
+        return checks
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    t = jnp.asarray(theta)
+    dg = np.asarray(jax.grad(problem.L)(t)) - np.asarray(grad)
+    dH = np.asarray(jax.jacfwd(jax.grad(problem.L))(t)) - np.asarray(H)
+    J = np.asarray(J)
+    deltas = {"gradient": float(np.linalg.norm(dg) + np.linalg.norm(J.T @ dg)),
+              "hessian": float(np.linalg.norm(dH) + np.linalg.norm(J.T @ dH @ J))}
+    return {name: limited(check, ROUTE_FACTOR * deltas[name] / check.scale, _route_note(deltas[name] / check.scale))
+            if deltas.get(name) and check.scale else check for name, check in checks.items()}
