@@ -37,7 +37,8 @@ def _sizes(text: str) -> str:
         try:
             value = float(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated parameter counts like 1e4,1e5, got {part!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated parameter counts like 1e4,1e5, got {part!r}") from None
         if not (value >= 1 and value == int(value)):
             raise argparse.ArgumentTypeError(f"parameter counts must be positive integers, got {part!r}")
     return text

@@ -24,7 +24,9 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
+from pyspec.characteristic import (
+    GoodPositionReport, check_max_condition, direction_along, equivariance_report, output_along, position_report,
+)
 from pyspec.checks import (
     IdentityCheck, Verdict, combine_verdicts, compare, compare_norms, limited, require_finite_terms, tolerance,
     ulp_neighbours, with_rounding_noise,
@@ -391,6 +393,7 @@ def theorem1(
     from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
 
     check_method(method, precision)
+    check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)

@@ -34,7 +34,8 @@ measured (``Jᵀ(∇L(Tθ) − ∇L(θ))`` and the Hessian's analogue) and enter
 accepted point is never rejected by an identity because it is not fixed."""
 
 THEOREM2_PRODUCERS = {
-    "J": "dT/dtheta (the derivative of T)", "grad": "the gradient of L = loss(f) (model's Jacobian or loss's gradient)",
+    "J": "dT/dtheta (the derivative of T)",
+    "grad": "the gradient of L = loss(f) (model's Jacobian or loss's gradient)",
     "H": "the Hessian of L = loss(f)", "blue": "the second derivatives of T (contracted with the gradient of L)",
 }  # fmt: skip
 """Who computed each quantity of Theorem 2, in the order of computation."""
@@ -75,7 +76,9 @@ class Theorem2Report:
         return self.jump > 0.0
 
     def _extra(self) -> tuple[str, ...]:
-        return (f"non-differentiable point: the model's derivative jumps by {self.jump:.1e} next to theta",) if self.jump else ()
+        if not self.jump:
+            return ()
+        return (f"non-differentiable point: the model's derivative jumps by {self.jump:.1e} next to theta",)
 
     @property
     def verdict(self) -> Verdict:
@@ -208,7 +211,8 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
 
     c = checks(J, grad, H, blue)
     if any(x.residual > x.tolerance for x in c.values()):
-        c = with_rounding_noise(B, c, [checks(J, *B.to_host(program(a, t_i))) for _, t_i in ulp_neighbours(B, a, theta, False)])
+        moved = [checks(J, *B.to_host(program(a, t_i))) for _, t_i in ulp_neighbours(B, a, theta, False)]
+        c = with_rounding_noise(B, c, moved)
         c = second_route_theorem2(problem, theta, J, grad, H, c)
         if fp > 0.0 and check_hypotheses:
             c = _offset_effect(problem, program, a, theta, J, c)

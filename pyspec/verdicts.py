@@ -91,7 +91,8 @@ def _route_note(delta: float) -> str:
             "(e.g. saturated softmax or tanh)")
 
 
-def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any], checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any],
+                          checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
     """Raise Theorem 1's Hessian checks' resolution by ``ROUTE_FACTOR ×`` the disagreement between ``H v``
     as computed (forward-over-forward) and by forward-over-reverse differentiation (JAX float64 only).
 
@@ -107,17 +108,21 @@ def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any], checks: d
 
     v = jnp.asarray(q["v"])
     grad = jax.grad(problem.L)
-    Hv2 = np.asarray(jax.vmap(lambda col: jax.jvp(grad, (jnp.asarray(theta),), (col,))[1], in_axes=1, out_axes=1)(v))
+    along = jax.vmap(lambda col: jax.jvp(grad, (jnp.asarray(theta),), (col,))[1], in_axes=1, out_axes=1)
+    Hv2 = np.asarray(along(v))
     dH = Hv2 - np.asarray(q["Hv"])
     action, quadratic = float(np.linalg.norm(dH)), float(np.linalg.norm(np.asarray(q["v"]).T @ dH))
     out = {}
     for name, check in checks.items():
-        delta = action if check.identity == "theorem1_hessian_action" else quadratic if check.identity == "theorem1_hessian_quadratic" else 0.0
-        out[name] = limited(check, ROUTE_FACTOR * delta / check.scale, _route_note(delta / check.scale)) if delta and check.scale else check
+        delta = {"theorem1_hessian_action": action, "theorem1_hessian_quadratic": quadratic}.get(check.identity, 0.0)
+        if delta and check.scale:
+            check = limited(check, ROUTE_FACTOR * delta / check.scale, _route_note(delta / check.scale))
+        out[name] = check
     return out
 
 
-def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any, checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any,
+                          checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
     """Theorem 2's analogue of :func:`second_route_theorem1`: ``∇L`` by reverse mode and ``H`` by
     forward-over-reverse against the forward-mode ones (JAX float64 only)."""
     if problem.backend.name != "jax-float64":
@@ -133,4 +138,5 @@ def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any, c
     deltas = {"gradient": float(np.linalg.norm(dg) + np.linalg.norm(J.T @ dg)),
               "hessian": float(np.linalg.norm(dH) + np.linalg.norm(J.T @ dH @ J))}
     return {name: limited(check, ROUTE_FACTOR * deltas[name] / check.scale, _route_note(deltas[name] / check.scale))
-            if deltas.get(name) and check.scale else check for name, check in checks.items()}
+            if deltas.get(name) and check.scale else check
+            for name, check in checks.items()}

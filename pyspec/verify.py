@@ -13,8 +13,9 @@ hypothesis, with the hypothesis check turned off so the identity's own residual 
 Each row carries the check's ``verdict`` (``"holds"``, ``"fails"``, ``"inconclusive"``) and its
 ``reason``; a row *fails* only on ``"fails"`` (or a control that is not flagged, or an error): an
 inconclusive row is reported with its reason and does not fail the run. A control is *flagged* when
-its verdict is ``"fails"`` and its residual is at least :data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows also report ``dropped_term``: the smallest residual
-obtained by dropping one non-zero term of the right side (every term is needed).
+its verdict is ``"fails"`` and its residual is at least :data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows
+also report ``dropped_term``: the smallest residual obtained by dropping one non-zero term of the
+right side (every term is needed).
 
 With ``precision=D`` each row is recomputed with the mpmath backend at ``D`` digits (``residual_hp``,
 ``negative_control_hp``) and the float64 and high-precision left sides are compared
