@@ -120,22 +120,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=25.0, help="stop drawing after this wall time")
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--out", default="benchmarks/VERDICTS.md")
-    parser.add_argument("--jsonl", default="benchmarks/results/verdicts.jsonl")
+    parser.add_argument("--jsonl", default="", help="also write one JSON line per model to this file")
     parser.add_argument("--note", default="", help="a line on the machine (e.g. 'contended: 8 jobs on 2 cores')")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    os.makedirs(os.path.dirname(args.jsonl) or ".", exist_ok=True)
+    log = open(args.jsonl, "w") if args.jsonl else None  # noqa: SIM115 - closed below
     ctx = mp.get_context("spawn")
-    with ctx.Pool(args.workers) as pool, open(args.jsonl, "w") as log:
+    with ctx.Pool(args.workers) as pool:
         for row in pool.imap_unordered(_one, range(args.seed, args.seed + args.models), chunksize=4):
             rows.append(row)
-            log.write(json.dumps(row) + "\n")
-            log.flush()
+            if log is not None:
+                log.write(json.dumps(row) + "\n")
+                log.flush()
             if time.perf_counter() - start > 60 * args.minutes:
                 pool.terminate()
                 break
+    if log is not None:
+        log.close()
     elapsed = time.perf_counter() - start
     header = ["# Verdicts on random models (benchmarks/verdicts.py)", "",
               f"`PYTHONPATH=. python benchmarks/verdicts.py --models {args.models} --workers {args.workers} "
