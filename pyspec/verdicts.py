@@ -45,11 +45,11 @@ def backend_neutral(callables: Iterable[Callable[..., Any] | None]) -> bool:
 
 def escalate_report(report: R, callables: Iterable[Callable[..., Any] | None], precision: int | None,
                     rerun: Callable[[int], R]) -> R:
-    """``report`` with its inconclusive checks decided at :data:`ESCALATION_DIGITS` digits.
+    """``report`` with its undecided checks decided at :data:`ESCALATION_DIGITS` digits.
 
-    Only float64 reports (``precision is None``) with an inconclusive check and backend-neutral
-    ``callables`` are re-run (``rerun(digits)`` returns the same kind of report); others are returned
-    unchanged.
+    Only float64 reports (``precision is None``) with an undecided check (inconclusive, or failed where
+    the resolution was measured above the tolerance) and backend-neutral ``callables`` are re-run
+    (``rerun(digits)`` returns the same kind of report); others are returned unchanged.
     """
     checks = getattr(report, "checks", ())
     if precision is not None or not any(_undecided(c) for c in checks):
