@@ -20,10 +20,10 @@ from pyspec.errors import PyspecError
 __all__ = ["ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report", "merge_escalated",
            "second_route_theorem1", "second_route_theorem2"]
 
-ROUTE_FACTOR = 16.0
+ROUTE_FACTOR = 64.0
 """A residual up to this multiple of the disagreement between two differentiation routes is within
-float64's resolving power (the disagreement is a lower bound on the error of at least one route; the
-same factor as :data:`pyspec.checks.NOISE_FACTOR`)."""
+float64's resolving power (the disagreement is only a lower bound on the error of at least one route,
+hence a wider factor than :data:`pyspec.checks.NOISE_FACTOR`)."""
 
 
 def _undecided(check: IdentityCheck) -> bool:
@@ -72,8 +72,16 @@ def _amplified(low: IdentityCheck, high: IdentityCheck) -> IdentityCheck:
     factor = max(low.resolution, low.tolerance) / low.tolerance if low.tolerance > 0 else 1.0
     if factor <= 1.0:
         return high
-    return dataclasses.replace(high, tolerance=high.tolerance * factor,
-                               limit=f"tolerance x {factor:.1f}: the amplification of rounding measured in float64")
+    # at least 10^-(D-10), the project's high-precision standard: saturated losses cancel more digits at
+    # 50 digits than float64 can show (components below float64's range reappear)
+    floor = 10.0 ** -(ESCALATION_DIGITS - 10)
+    high = dataclasses.replace(high, tolerance=max(high.tolerance * factor, floor),
+                               limit=f"tolerance x {factor:.1f} (at least {floor:.0e}): the amplification of rounding "
+                                     "measured in float64")
+    if low.resolution >= 1.0:  # float64 resolved no digit: the amplification is only bounded below
+        high = limited(high, 2.0, "float64 resolved no digit, so the cancellation is unbounded: "
+                                  "this precision may not resolve it either")
+    return high
 
 
 def merge_escalated(report: R, high: R) -> R:
