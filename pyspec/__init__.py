@@ -75,6 +75,11 @@ from pyspec.errors import PrecisionError
 from pyspec.hessian_blocks import discrete_linear_hessian_block
 from pyspec.quadratic_charge import noether_charge_conserved, noether_charge_iff_symmetric
 
+# verdicts you can trust (issue 12): three-valued verdicts, named input errors
+from pyspec.checks import Verdict
+from pyspec.errors import DegenerateError, DTypeError, InputError, NonDifferentiableWarning
+from pyspec.verdicts import ESCALATION_DIGITS
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -137,4 +142,11 @@ __all__ = [
     "discrete_linear_hessian_block",
     "noether_charge_conserved",
     "noether_charge_iff_symmetric",
+    # verdicts you can trust (issue 12)
+    "Verdict",
+    "DegenerateError",
+    "DTypeError",
+    "InputError",
+    "NonDifferentiableWarning",
+    "ESCALATION_DIGITS",
 ]

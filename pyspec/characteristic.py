@@ -2,23 +2,32 @@
 
 ``v(a, θ) = (∂θT)⁻¹ ∂aT`` (``n × k``) and ``w(a, y) = (∂yS)⁻¹ ∂aS`` (``m × k``), evaluated at
 ``y = f(θ)``. A *good position* is a pair ``(a, θ)`` where ``∂θT`` and ``∂yS`` are invertible; here
-"invertible" is measured by the 2-norm condition number against ``max_condition`` (default
-``eps^(-1/2)``: half of the working digits survive the solves).
+"invertible" is measured by the condition number *of the solve performed* (:func:`solve_condition`:
+the largest 2-norm condition number of the matrix's independent blocks, 1 for a diagonal matrix)
+against ``max_condition`` (default ``eps^(-1/2)``: half of the working digits survive the solves).
+
+Hypothesis tolerances are derived like the identities' (:mod:`pyspec.checks`): eq. (1) involves no
+solve, so its residual is compared with ``tolerance(n + m)`` and with the rounding noise measured at
+inputs moved by a few ulps (:func:`equivariance_report`), not with a condition number.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import warnings
 from typing import Any, Callable
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.cache import compile_program
-from pyspec.checks import tolerance
+from pyspec.checks import NOISE_FACTOR, require_finite_terms, tolerance, ulp_neighbours
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.errors import EquivarianceError, NotGoodPositionError
+from pyspec.errors import DegenerateError, EquivarianceError, InputError, NonDifferentiableWarning, NotGoodPositionError
 
 __all__ = [
     "GoodPositionReport",
@@ -29,9 +38,16 @@ __all__ = [
     "characteristic_output",
 ]
 
-EQUIVARIANCE_CANCELLATION = 1e3
-"""Black-box evaluations of ``f(T(a, θ))`` and ``S(a, f(θ))`` may lose up to this factor to cancellation
-inside the model; the equivariance tolerance is ``EQUIVARIANCE_CANCELLATION · tolerance(d, κ)``."""
+JUMP_STEP = 2.0**-20
+"""Relative step ``h`` of the smoothness probe (:func:`position_report`): derivatives of a smooth model
+at ``θ ± h‖θ‖u`` differ from those at ``θ`` by ``O(h)``, their second difference by ``O(h²)``."""
+
+JUMP_RATIO = 0.25
+"""A second difference of the directional derivative larger than this fraction of the first difference
+(and than :data:`JUMP_FLOOR` relative) is a jump: ``O(1)`` at a kink, ``O(h)`` where smooth."""
+
+JUMP_FLOOR = 1e-7
+"""Smallest relative jump reported (rounding noise of the derivatives is ~``1e-13`` relative)."""
 
 NEARBY_POINTS = 3
 """Number of perturbed points, besides ``(a, θ)`` itself, at which the equivariance is tested."""
@@ -66,6 +82,33 @@ def condition_number(backend: Backend, matrix: Array) -> float:
     return smax / smin
 
 
+def solve_condition(backend: Backend, matrix: Array) -> float:
+    """The condition number that governs a solve with ``matrix``: the largest :func:`condition_number`
+    of its independent blocks (connected components of its sparsity pattern; LU with partial pivoting
+    never mixes them). ``1`` for a diagonal or monomial matrix without zeros on it (one rounding per
+    entry), ``inf`` for a singular one.
+    """
+    dense = backend.to_numpy(matrix)
+    pattern = np.asarray(matrix != 0) if dense.dtype == object else dense != 0
+    if dense.ndim != 2 or dense.shape[0] != dense.shape[1]:
+        return condition_number(backend, matrix)
+    n = dense.shape[0]
+    rows, cols = np.nonzero(pattern)
+    graph = csr_matrix((np.ones(rows.size), (rows, n + cols)), shape=(2 * n, 2 * n))
+    count, label = connected_components(graph, directed=False)
+    if count == 1:
+        return condition_number(backend, matrix)
+    worst = 1.0
+    for block in range(count):
+        r = np.flatnonzero(label[:n] == block)
+        c = np.flatnonzero(label[n:] == block)
+        if r.size != c.size:
+            return float("inf")  # a zero row or column, or a rectangular block: singular
+        if r.size > 1:
+            worst = max(worst, condition_number(backend, matrix[np.ix_(r, c)]))
+    return worst
+
+
 @dataclasses.dataclass(frozen=True)
 class GoodPositionReport:
     """Condition numbers of ``∂θT(a, θ)`` and ``∂yS(a, f(θ))`` (Definition 1).
@@ -73,14 +116,31 @@ class GoodPositionReport:
     Attributes
     ----------
     cond_T, cond_S : float
-        2-norm condition numbers (``cond_S = 1`` for a symmetry).
+        Condition numbers of the solves with them (:func:`solve_condition`; ``cond_S = 1`` for a
+        symmetry).
     max_condition : float
         Largest condition number accepted as invertible.
+    rank_T_a : int or None
+        Numerical rank of ``∂aT`` (``None`` when not measured); below ``k``, ``T`` does not depend on
+        every component of ``a`` and :meth:`require` raises :class:`DegenerateError`.
+    k : int or None
+        Number of entries of ``a``.
+    jump : float
+        Relative jump of the model's directional derivative between ``θ`` and nearby points (0 for a
+        smooth model; see :data:`JUMP_RATIO`).
     """
 
     cond_T: float
     cond_S: float
     max_condition: float
+    rank_T_a: int | None = None
+    k: int | None = None
+    jump: float = 0.0
+
+    @property
+    def nondifferentiable(self) -> bool:
+        """Whether the model's derivatives jump next to ``θ`` (a kink: the identities need not hold)."""
+        return self.jump > 0.0
 
     @property
     def ok(self) -> bool:
@@ -93,7 +153,13 @@ class GoodPositionReport:
         return self.cond_T * self.cond_S
 
     def require(self) -> None:
-        """Raise :class:`NotGoodPositionError` unless :attr:`ok`."""
+        """Raise :class:`NotGoodPositionError` unless :attr:`ok`, :class:`DegenerateError` when
+        ``rank ∂aT < k``."""
+        if self.rank_T_a is not None and self.k is not None and self.rank_T_a < self.k:
+            raise DegenerateError(
+                f"T does not depend on every component of a: rank of ∂aT is {self.rank_T_a} < k = {self.k} "
+                "(v would have a zero column and the identities would hold vacuously)"
+            )
         if not self.ok:
             bad = []
             if self.cond_T > self.max_condition:
@@ -112,11 +178,17 @@ class EquivarianceReport:
 
     residuals: tuple[float, ...]
     tolerance: float
+    noise: float = 0.0
+
+    @property
+    def threshold(self) -> float:
+        """The largest residual accepted: the tolerance or ``NOISE_FACTOR ×`` the measured rounding noise."""
+        return max(self.tolerance, NOISE_FACTOR * self.noise)
 
     @property
     def holds(self) -> bool:
-        """Whether every residual is within tolerance."""
-        return max(self.residuals) <= self.tolerance
+        """Whether every residual is within :attr:`threshold`."""
+        return max(self.residuals) <= self.threshold
 
     def require(self, name: str) -> None:
         """Raise :class:`EquivarianceError` unless :attr:`holds`."""
@@ -125,7 +197,7 @@ class EquivarianceReport:
             where = "at (a, theta)" if worst == 0 else f"at nearby point {worst}"
             raise EquivarianceError(
                 f"{name}: equivariance f(T(a, theta)) = S(a, f(theta)) violated {where}: "
-                f"relative residual {self.residuals[worst]:.3e} > tolerance {self.tolerance:.1e}"
+                f"relative residual {self.residuals[worst]:.3e} > tolerance {self.threshold:.1e}"
             )
 
 
@@ -143,24 +215,92 @@ def _derivatives_S(problem: Problem, a: Array, y: Array) -> tuple[Array, Array]:
     return S_y, S_a
 
 
+def check_max_condition(max_condition: float | None) -> None:
+    """Raise :class:`InputError` unless ``max_condition`` is ``None`` or a number ``≥ 1`` (not NaN)."""
+    if max_condition is not None and not (isinstance(max_condition, (int, float)) and max_condition >= 1.0):
+        raise InputError(f"max_condition must be a number >= 1 (a condition number), got {max_condition!r}")
+
+
+def _smoothness_directions(backend: Backend, theta: Array) -> tuple[Array, Array]:
+    """The step ``h‖θ‖_rms u`` and the unit direction ``z`` of the smoothness probe (fixed seed)."""
+    th = backend.to_numpy(theta)
+    rng = np.random.default_rng(20260101)
+    u, z = rng.standard_normal(th.shape), rng.standard_normal(th.shape)
+    rms = float(np.sqrt(np.mean(th**2)))
+    step = JUMP_STEP * (rms if rms > 0.0 else 1.0) * u
+    return backend.asarray(step), backend.asarray(z / np.linalg.norm(z))
+
+
+def derivative_jump(backend: Backend, d0: Array, d_plus: Array, d_minus: Array) -> float:
+    """Relative jump of a directional derivative sampled at ``θ`` and ``θ ± h``: the second difference
+    ``‖d₊ + d₋ − 2d₀‖`` when it exceeds :data:`JUMP_RATIO` of ``‖d₊ − d₋‖`` and :data:`JUMP_FLOOR`
+    relative to ``max ‖dᵢ‖``; else 0."""
+    x0, xp_, xm = (backend.to_numpy(d) for d in (d0, d_plus, d_minus))
+    if not all(np.all(np.isfinite(x)) for x in (x0, xp_, xm)):
+        return 0.0  # a NaN is reported by the check that meets it, naming its producer
+    size = max(float(np.linalg.norm(x)) for x in (x0, xp_, xm))
+    second, first = float(np.linalg.norm(xp_ + xm - 2 * x0)), float(np.linalg.norm(xp_ - xm))
+    if size == 0.0 or second <= JUMP_FLOOR * size or second <= JUMP_RATIO * first:
+        return 0.0
+    return second / size
+
+
+def _warn_jump(problem: Problem, jump: float) -> float:
+    if jump:
+        warnings.warn(
+            f"{problem.name}: the model's derivative jumps by {jump:.1e} (relative) between theta and a point "
+            f"{JUMP_STEP:.0e} away: theta is at or next to a non-differentiable point (e.g. a ReLU kink), where "
+            "the identities need not hold; the verdict is inconclusive",
+            NonDifferentiableWarning, stacklevel=4,
+        )
+    return jump
+
+
+def check_smoothness(problem: Problem, theta: Array) -> float:
+    """The smoothness probe of :func:`position_report` alone: the relative jump of the model's
+    directional derivative next to ``θ`` (0 when smooth; warns with :class:`NonDifferentiableWarning`)."""
+    B = problem.backend
+    step, z = _smoothness_directions(B, theta)
+
+    def slopes(t_: Array, h: Array, z_: Array) -> tuple[Array, ...]:
+        return tuple(B.jvp(problem.f, t_ + s, B.xp.reshape(z_, (z_.shape[0], 1)))[1] for s in (0 * h, h, -h))
+
+    return _warn_jump(problem, derivative_jump(B, *B.to_host(compile_program(problem, slopes)(theta, step, z))))
+
+
 def position_report(problem: Problem, a: Array, theta: Array, max_condition: float | None = None) -> GoodPositionReport:
-    """Good-position report for a bound problem."""
+    """Good-position report for a bound problem: solve condition numbers of ``∂θT`` and ``∂yS``, the
+    rank of ``∂aT``, and the smoothness probe (a jump of the model's derivative along a fixed
+    direction between ``θ`` and ``θ ± h``; warns with :class:`NonDifferentiableWarning`)."""
+    check_max_condition(max_condition)
     B = problem.backend
     limit = default_max_condition(B) if max_condition is None else max_condition
+    step, z = _smoothness_directions(B, theta)
 
-    def derivatives(a_: Array, t_: Array) -> tuple[Array, Array]:
+    def derivatives(a_: Array, t_: Array, h: Array, z_: Array) -> tuple[Array, ...]:
         y = problem.f(t_)
-        return B.jacobian(lambda t: problem.T(a_, t), t_), B.jacobian(lambda u: problem.S(a_, u), y)
+        slopes = tuple(B.jvp(problem.f, t_ + s, B.xp.reshape(z_, (z_.shape[0], 1)))[1] for s in (0 * h, h, -h))
+        return (B.jacobian(lambda t: problem.T(a_, t), t_), B.jacobian(lambda u: problem.S(a_, u), y),
+                B.jacobian(lambda b: problem.T(b, t_), a_)) + slopes
 
-    T_theta, S_y = B.to_host(compile_program(problem, derivatives)(a, theta))
-    return position_from_jacobians(problem, T_theta, S_y, limit)
+    T_theta, S_y, T_a, d0, d_plus, d_minus = B.to_host(compile_program(problem, derivatives)(a, theta, step, z))
+    require_finite_terms(B, {"T_theta": T_theta, "T_a": T_a, "S_y": S_y}, {
+        "T_theta": "dT/dtheta (the derivative of T)", "T_a": "dT/da (the derivative of T)",
+        "S_y": "dS/dy (the derivative of S)"})
+    cond_S = 1.0 if problem.is_symmetry else solve_condition(B, S_y)
+    sv = np.linalg.svd(B.to_numpy(T_a), compute_uv=False)
+    rank = int(np.sum(sv > tolerance(B, problem.n) * sv[0])) if sv.size and sv[0] > 0 else 0
+    jump = _warn_jump(problem, derivative_jump(B, d0, d_plus, d_minus))
+    return GoodPositionReport(cond_T=solve_condition(B, T_theta), cond_S=cond_S, max_condition=limit,
+                              rank_T_a=rank, k=problem.k, jump=jump)
 
 
 def position_from_jacobians(problem: Problem, T_theta: Array, S_y: Array, limit: float) -> GoodPositionReport:
-    """:func:`position_report` from ``∂θT`` and ``∂yS`` (host arrays) and the accepted condition number."""
+    """The condition numbers of :func:`position_report` from ``∂θT`` and ``∂yS`` (host arrays), for
+    the batched checks (:mod:`pyspec.batch`; the rank and smoothness probes are the single check's)."""
     B = problem.backend
-    cond_S = 1.0 if problem.is_symmetry else condition_number(B, S_y)
-    return GoodPositionReport(cond_T=condition_number(B, T_theta), cond_S=cond_S, max_condition=limit)
+    cond_S = 1.0 if problem.is_symmetry else solve_condition(B, S_y)
+    return GoodPositionReport(cond_T=solve_condition(B, T_theta), cond_S=cond_S, max_condition=limit)
 
 
 def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tuple[Array, Array]]:
@@ -178,12 +318,38 @@ def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tupl
     return points
 
 
-def equivariance_report(problem: Problem, a: Array, theta: Array, condition: float, vary_a: bool = True) -> EquivarianceReport:
-    """Residuals of eq. (1) at ``(a, θ)`` and nearby points, for a bound problem."""
+def equivariance_report(problem: Problem, a: Array, theta: Array, condition: float = 1.0,
+                        vary_a: bool = True) -> EquivarianceReport:
+    """Residuals of eq. (1) at ``(a, θ)`` and nearby points, for a bound problem.
+
+    Tolerance (derived like the identities', :mod:`pyspec.checks`): ``f(T(a, θ))`` and ``S(a, f(θ))``
+    are evaluated without any solve, so ``tolerance(n + m)`` with no condition number (``condition`` is
+    accepted for the callers' convenience and not used). When a residual exceeds it, the same program
+    is re-run at inputs moved by a few ulps: a residual within ``NOISE_FACTOR ×`` that rounding noise
+    (a model with internal cancellation) is accepted, since float64 cannot resolve it; a genuine
+    violation is smooth and does not move.
+    """
+    del condition
     B = problem.backend
+    residuals = []
     sides = compile_program(problem, lambda a_, t_: equivariance_sides(problem, a_, t_))
-    points = _nearby(problem, a, theta, vary_a)
-    return equivariance_from_sides(problem, [B.to_host(sides(a_i, th_i)) for a_i, th_i in points], condition)
+
+    def difference(a_: Array, t_: Array) -> tuple[Any, float]:
+        left, right = B.to_host(sides(a_, t_))
+        scale = max(B.to_float(B.norm(left)), B.to_float(B.norm(right)))
+        return B.to_numpy(left - right), scale
+
+    tol = tolerance(B, problem.n + problem.m)
+    noise = 0.0
+    for a_i, th_i in _nearby(problem, a, theta, vary_a):
+        diff, scale = difference(a_i, th_i)
+        residual = 0.0 if scale == 0.0 else float(np.linalg.norm(diff)) / scale
+        residuals.append(residual)
+        if residual > max(tol, NOISE_FACTOR * noise):
+            for a_j, th_j in ulp_neighbours(B, a_i, th_i, move_a=vary_a):
+                moved, _ = difference(a_j, th_j)
+                noise = max(noise, float(np.linalg.norm(moved - diff)) / scale)
+    return EquivarianceReport(residuals=tuple(residuals), tolerance=tol, noise=noise)
 
 
 def equivariance_sides(problem: Problem, a: Array, theta: Array) -> tuple[Array, Array]:
@@ -192,15 +358,15 @@ def equivariance_sides(problem: Problem, a: Array, theta: Array) -> tuple[Array,
 
 
 def equivariance_from_sides(problem: Problem, sides: list[tuple[Array, Array]], condition: float) -> EquivarianceReport:
-    """:func:`equivariance_report` from both sides of eq. (1) at each point (host arrays)."""
+    """:func:`equivariance_report` from both sides of eq. (1) at each point (host arrays), for the
+    batched checks: the same tolerance, without the ulp-noise re-runs (stricter, never looser)."""
+    del condition
     B = problem.backend
     residuals = []
     for left, right in sides:
         scale = max(B.to_float(B.norm(left)), B.to_float(B.norm(right)))
-        diff = B.to_float(B.norm(left - right))
-        residuals.append(0.0 if scale == 0.0 else diff / scale)
-    tol = EQUIVARIANCE_CANCELLATION * tolerance(B, problem.n + problem.m, condition)
-    return EquivarianceReport(residuals=tuple(residuals), tolerance=tol)
+        residuals.append(0.0 if scale == 0.0 else B.to_float(B.norm(left - right)) / scale)
+    return EquivarianceReport(residuals=tuple(residuals), tolerance=tolerance(B, problem.n + problem.m))
 
 
 def _public(
@@ -277,7 +443,7 @@ def characteristic_direction(eq: Equivariance, a: Any, theta: Any, *, precision:
     def body(P: Problem, a_: Array, t_: Array) -> Array:
         B = P.backend
         T_theta, T_a = _derivatives_T(P, a_, t_)
-        cond = condition_number(B, T_theta)
+        cond = solve_condition(B, T_theta)
         GoodPositionReport(cond_T=cond, cond_S=1.0, max_condition=default_max_condition(B)).require()
         return B.solve(T_theta, T_a)
 
@@ -299,6 +465,6 @@ def characteristic_output(eq: Equivariance, a: Any, y: Any, *, precision: int | 
         probe = Equivariance(model=lambda th, *, xp: th, T=lambda b, th, *, xp: th, S=eq.S, name=eq.name)
         P, a_, y_ = bind(probe, None, a, y, backend)
         S_y, S_a = _derivatives_S(P, a_, y_)
-        cond = condition_number(backend, S_y)
+        cond = solve_condition(backend, S_y)
         GoodPositionReport(cond_T=1.0, cond_S=cond, max_condition=default_max_condition(backend)).require()
         return backend.solve(S_y, S_a)

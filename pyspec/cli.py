@@ -13,7 +13,7 @@ import os
 import sys
 import textwrap
 import time
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 if TYPE_CHECKING:
     from pyspec.verify import Row
@@ -30,6 +30,54 @@ def _enable_x64() -> None:
     import jax
 
     jax.config.update("jax_enable_x64", True)
+
+
+def _precision(text: str) -> int:
+    """``--precision``: an integer number of digits in the supported range (else exit 2, one line)."""
+    from pyspec.backends import MAX_PRECISION, MIN_PRECISION
+
+    try:
+        digits = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer number of digits, got {text!r}") from None
+    if not MIN_PRECISION <= digits <= MAX_PRECISION:
+        raise argparse.ArgumentTypeError(f"must be from {MIN_PRECISION} to {MAX_PRECISION} digits, got {digits}")
+    return digits
+
+
+def _sizes(text: str) -> str:
+    """``bench --sizes``: comma-separated positive parameter counts (``1e4,1e5``), else exit 2."""
+    for part in text.split(",") if text else ():
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated parameter counts like 1e4,1e5, got {part!r}") from None
+        if not (value >= 1 and value == int(value)):
+            raise argparse.ArgumentTypeError(f"parameter counts must be positive integers, got {part!r}")
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _writable_folder(path: str) -> str | None:
+    """Why ``path`` cannot be used as an output folder (``None`` when it can: created if missing)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".pyspec-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        return f"cannot write to the output folder {path!r}: {error.strerror or error}"
+    return None
 
 
 def _fmt(x: float | None) -> str:
@@ -95,11 +143,14 @@ def _render_verify(
             cells += [fmt(r.residual_hp), fmt(r.negative_control_hp), fmt(r.lhs_agreement)]
         if certify is not None:
             cells += [fmt(r.residual_bound), {True: "proved", False: "NOT", None: "-"}[r.negative_control_certified]]
-        body.append(cells + ["ok" if r.ok else "FAIL"])
+        body.append(cells + ["FAIL" if not r.ok else "inconclusive" if r.verdict == "inconclusive" else "ok"])
     lines = [render_table(columns, body, caption=caption, width=width), ""]
     lines += [f"ERROR {error}" for error in summary["errors"]]
+    lines += [f"INCONCLUSIVE {r.entry} {r.identity} {r.form}: {r.reason}" for r in rows
+              if r.error is None and r.verdict == "inconclusive"]
     lines.append(
-        f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed; "
+        f"{summary['entries']} entries, {summary['rows']} rows, {summary['failed']} failed, "
+        f"{summary['inconclusive']} inconclusive; "
         f"worst residual {summary['worst_residual']:.1e}; weakest negative control "
         f"{summary['weakest_negative_control']:.1e} (must be >= {NEGATIVE_CONTROL_FLOOR:.0e} and flagged)"
     )
@@ -143,6 +194,10 @@ def _figures(args: argparse.Namespace) -> int:
     from pyspec.progress import Progress
 
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+    problem = _writable_folder(args.out)
+    if problem is not None:
+        print(f"pyspec figures: error: {problem}", file=sys.stderr)
+        return 2
     progress = Progress(len(only or EXPERIMENTS), "figures")
 
     def report(done: int, total: int, name: str, seconds: float | None) -> None:
@@ -193,7 +248,7 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pyspec`` console script; returns the exit code (see :data:`EXIT_CODES`)."""
-    parser = argparse.ArgumentParser(prog="pyspec", description=__doc__, epilog=EXIT_CODES,
+    parser = _Parser(prog="pyspec", description=__doc__, epilog=EXIT_CODES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version(), help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -205,12 +260,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     v = command("verify", "every catalog entry x identity with its negative control (exit 1 on any failure)")
     v.add_argument("--json", action="store_true",
                    help="print one JSON object {rows, summary} instead of the table (docs/design.md#verify-json)")
-    v.add_argument("--precision", type=int, default=None, metavar="D",
-                   help="also check every row at D digits (mpmath, exact derivatives)")
+    v.add_argument("--precision", type=_precision, default=None, metavar="D",
+                   help="also check every row at D digits (mpmath, exact derivatives; 20 to 300)")
     v.add_argument("--entries", default="", metavar="A,B",
                    help="comma-separated catalog names (default: all; see pyspec list entries)")
     v.add_argument("--seed", type=int, default=0, help="seed of the catalog instances (default 0)")
-    v.add_argument("--certify", type=int, default=None, metavar="D",
+    v.add_argument("--certify", type=_precision, default=None, metavar="D",
                    help="also check in ball arithmetic at D digits (needs [certify]): a rigorous bound on each "
                         "residual, and whether each negative control's violation is proved")
     v.set_defaults(run=_verify)
@@ -218,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--json", action="store_true",
                    help="print the registry as a JSON list (with statements, Python callables and tests)")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
-    c.add_argument("--precision", type=int, default=None, metavar="D", help="also measure at D digits")
+    c.add_argument("--precision", type=_precision, default=None, metavar="D", help="also measure at D digits (20 to 300)")
     c.add_argument("--lean-models", type=int, default=3, metavar="N",
                    help="evaluate each Lean statement's own text on N random models (pyspec.formal; default 3)")
     c.set_defaults(run=_claims)
@@ -232,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     b = command("bench", "time and peak memory of the matrix-free path (benchmarks/RESULTS.md)")
     bench_arguments(b)
+    for action in b._actions:  # validate --sizes up front (exit 2, one line)
+        if action.dest == "sizes":
+            action.type = _sizes
     b.set_defaults(run=_bench)
     f = command("figures", "experiments of Sections 4-6: PNG, PDF and JSON each, and REPORT.md (needs [figures])")
     f.add_argument("--out", required=True, help="output folder")

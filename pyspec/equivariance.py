@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import warnings
 from typing import Any, Callable, Hashable
 
 import jax
@@ -22,10 +23,10 @@ from jax import lax
 from pyspec.adapters import adapt
 from pyspec.backends.base import Array, Backend
 from pyspec.cache import cached, callable_key, program_key
-from pyspec.errors import NonFiniteError, ShapeError
+from pyspec.errors import DegenerateError, DTypeError, NonFiniteError, ShapeError
 from pyspec.precision import guard_precision
 
-__all__ = ["Equivariance", "Problem", "bind"]
+__all__ = ["Equivariance", "Problem", "bind", "accepts_xp"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +60,8 @@ class Equivariance:
         return dataclasses.replace(self, **changes)
 
 
-def _accepts_xp(fn: Callable[..., Any]) -> bool:
+def accepts_xp(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is backend-neutral: it takes the keyword argument ``xp`` (or ``**kwargs``)."""
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
@@ -69,7 +71,7 @@ def _accepts_xp(fn: Callable[..., Any]) -> bool:
 
 def _caller(fn: Callable[..., Any], role: str, backend: Backend) -> Callable[..., Any]:
     """``fn`` called with the backend's namespace when it is backend-neutral."""
-    if _accepts_xp(fn):
+    if accepts_xp(fn):
         xp = backend.xp
         return lambda *args: fn(*args, xp=xp)
     if not backend.name.startswith("jax-"):
@@ -208,6 +210,37 @@ def _require_finite(backend: Backend, x: Array, what: str) -> None:
         raise NonFiniteError(f"{what} contains NaN or infinity")
 
 
+def _require_real(tree: Any, what: str, allow_integer: bool = False) -> None:
+    """Raise :class:`DTypeError` for complex (or, unless allowed, integer or boolean) leaves: the checks
+    are real, and a cast would drop the imaginary part or make every derivative zero."""
+    for leaf in jax.tree_util.tree_leaves(tree):
+        dtype = getattr(leaf, "dtype", None)
+        kind = np.dtype(dtype).kind if dtype is not None else np.asarray(leaf).dtype.kind
+        if kind == "c":
+            raise DTypeError(f"{what} is complex ({dtype or type(leaf).__name__}); pyspec checks real functions "
+                             "of real parameters: split real and imaginary parts into separate real entries")
+        if kind in "iub" and not allow_integer:
+            raise DTypeError(f"{what} has the integer/boolean dtype {np.dtype(dtype or np.asarray(leaf).dtype)}: "
+                             "its derivatives are zero or undefined; return a floating-point array")
+
+
+def _probe_indexing(role: str, fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn`` once on NumPy arrays, which raise on out-of-range indices where JAX clamps them
+    silently; raise :class:`DegenerateError` on an ``IndexError`` (other failures are not this probe's
+    business: a function may need JAX arrays)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(*args)
+    except IndexError as error:
+        raise DegenerateError(
+            f"the {role} reads an index out of range ({error}); JAX clamps out-of-range reads silently, "
+            "so another function than the one written would be checked"
+        ) from None
+    except Exception:  # noqa: BLE001 - the probe only looks for IndexError
+        pass
+
+
 def bind(
     eq: Equivariance,
     loss: Callable[..., Array] | None,
@@ -229,8 +262,13 @@ def bind(
     user = eq  # the cache keys on the user's callables, not on the adapter's per-call wrappers
     eq, theta = adapt(eq, theta)  # Equinox / Flax containers -> array leaves (pyspec.adapters)
     xp = backend.xp
+    _require_real(theta, "theta", allow_integer=True)
+    _require_real(a, "a", allow_integer=True)
     theta_fl = _Flattener(theta, "theta")
     a_fl = _Flattener(a, "a")
+    for fl in (theta_fl, a_fl):
+        if fl.size == 0:
+            raise ShapeError(f"{fl.role} is empty: it needs at least one entry")
     model = _caller(eq.model, "model", backend)
     T_user = _caller(eq.T, "transformation T", backend)
     S_user = _caller(eq.S, "output transformation S", backend) if eq.S is not None else None
@@ -275,18 +313,31 @@ def bind(
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
     cached(None if not getattr(backend, "jit", False) else (key, "precision guard"), guard)
-    y = backend.to_host(compile_(f)(theta_flat))
+    if backend.name == "jax-float64":
+        a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
+        theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
+        _probe_indexing("transformation T", T_user, a_np, theta_np)
+    y_raw = compile_(f)(theta_flat)
+    _require_real(y_raw, "the model output f(theta)")
+    y = backend.to_host(y_raw)
+    if S_user is not None and backend.name == "jax-float64":
+        _probe_indexing("output transformation S", S_user, a_np, backend.to_numpy(y))
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
     _require_finite(backend, y, "the model output f(theta)")
     m = _shape(y)[0]
-    Tth, Sy = backend.to_host(compile_(TS)(a_flat, theta_flat, y))
+    Tth_raw, Sy_raw = compile_(TS)(a_flat, theta_flat, y)
+    _require_real(Tth_raw, "T(a, theta)")
+    _require_real(Sy_raw, "S(a, f(theta))")
+    Tth, Sy = backend.to_host((Tth_raw, Sy_raw))
     _require_finite(backend, Tth, "T(a, theta)")
     if _shape(Sy) != (m,):
         raise ShapeError(f"S(a, y) returned shape {_shape(Sy)}, expected {(m,)} like y = f(theta)")
     _require_finite(backend, Sy, "S(a, f(theta))")
     if loss_user is not None:
-        value = backend.to_host(compile_(loss_of)(y))
+        value_raw = compile_(loss_of)(y)
+        _require_real(value_raw, "the loss l(f(theta))")
+        value = backend.to_host(value_raw)
         if _shape(value) != ():
             raise ShapeError(f"the loss must return a scalar, got shape {_shape(value)}")
         _require_finite(backend, value, "the loss l(f(theta))")

@@ -16,6 +16,10 @@ __all__ = [
     "NonFiniteError",
     "KinkError",
     "PrecisionError",
+    "DTypeError",
+    "DegenerateError",
+    "InputError",
+    "NonDifferentiableWarning",
 ]
 
 
@@ -52,7 +56,27 @@ class KinkError(PyspecError, ValueError):
     kink, where neither its derivative nor a certified enclosure of it exists."""
 
 
-class PrecisionError(PyspecError, RuntimeError):
-    """The model, ``T``, ``S`` or the loss computes below the check's precision (float32 or bfloat16
-    inside a float64 check), or JAX's 64-bit mode is off; the message says where and how to fix it
-    (:mod:`pyspec.precision`)."""
+class PrecisionError(PyspecError, ValueError, RuntimeError):
+    """A precision the check cannot work at: ``precision`` outside its range (``None``, ``"float32"``
+    or an integer from 20 to 300 digits), or the model, ``T``, ``S`` or the loss computing below the
+    check's precision (float32 or bfloat16 inside a float64 check), or JAX's 64-bit mode off; the
+    message says which and how to fix it (:mod:`pyspec.precision`)."""
+
+
+class DTypeError(PyspecError, TypeError):
+    """An input or a returned value has a dtype the checks cannot use (complex, integer, boolean);
+    the message names the function or input."""
+
+
+class DegenerateError(PyspecError, ValueError):
+    """The computation would be vacuous: ``T`` does not depend on ``a`` (rank ``∂aT < k``), or reads
+    ``a`` or ``θ`` out of range."""
+
+
+class InputError(PyspecError, ValueError):
+    """An argument is outside its range (e.g. ``max_condition`` not a number ``≥ 1``)."""
+
+
+class NonDifferentiableWarning(UserWarning):
+    """The derivatives jump between ``θ`` and a nearby point: the model is evaluated at (or next to)
+    a point where it is not differentiable (e.g. a ReLU kink), so the identities need not hold."""

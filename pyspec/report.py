@@ -18,7 +18,7 @@ from pyspec.backends.base import Array, Backend
 from pyspec.cache import compile_program
 from pyspec.catalog.base import breaking_perturbation
 from pyspec.characteristic import equivariance_report, position_report
-from pyspec.checks import IdentityCheck, compare
+from pyspec.checks import HOLDS, IdentityCheck, Verdict, combine_verdicts, compare
 from pyspec.equivariance import Equivariance, Problem, bind
 
 __all__ = ["Report", "bind_checked", "loss_terms", "flow_derivative", "vanishes", "norm", "perturbed"]
@@ -57,12 +57,22 @@ class Report:
         return tuple(self.parts.values())
 
     @property
-    def holds(self) -> bool:
-        """Whether every identity holds."""
-        return all(c.holds for c in self.parts.values())
+    def verdict(self) -> Verdict:
+        """``"fails"`` if a part fails, ``"inconclusive"`` if one is, else ``"holds"``."""
+        return combine_verdicts(self.checks)[0]
+
+    @property
+    def reason(self) -> str | None:
+        """Why the verdict is not ``"holds"``."""
+        return combine_verdicts(self.checks)[1]
+
+    @property
+    def holds(self) -> bool | None:
+        """``True`` if every part holds, ``False`` if one fails, ``None`` if inconclusive."""
+        return HOLDS[self.verdict]
 
     def __repr__(self) -> str:
-        verdict = "holds" if self.holds else "FAILS"
+        verdict = {"holds": "holds", "fails": "FAILS", "inconclusive": "INCONCLUSIVE"}[self.verdict]
         worst = max((c.residual for c in self.parts.values()), default=0.0)
         return f"Report({self.identity}: {', '.join(self.parts)}; worst residual {worst:.3e}, {verdict})"
 

@@ -137,6 +137,9 @@ def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4))
             return xp.ravel(W2 @ (W1 @ X) ** (p - 1))
 
     n = sum(int(np.prod(s)) for s in shapes)
+    theta = rng.standard_normal(n) * 0.8
+    while family == "relu" and not np.any(model(theta, xp=_NUMPY_RELU)):  # a dead net: every check is 0 = 0
+        theta = rng.standard_normal(n) * 0.8
     eq = Equivariance(
         model=model,
         T=lambda a, th, *, xp: a[0] * th,
@@ -147,7 +150,7 @@ def homogeneous_models(draw: st.DrawFn, degrees: tuple[int, ...] = (1, 2, 3, 4))
         eq=eq,
         loss=draw(losses(m, N)),
         a=constant_point(np.array([draw(st.floats(0.5, 2.0))])),
-        theta=constant_point(rng.standard_normal(n) * 0.8),
+        theta=constant_point(theta),
         args={"degree": p},
     )
 

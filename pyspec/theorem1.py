@@ -25,9 +25,15 @@ import numpy as np
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.characteristic import GoodPositionReport, direction_along, equivariance_report, output_along, position_report
-from pyspec.checks import IdentityCheck, compare, compare_norms, tolerance
+from pyspec.characteristic import (
+    GoodPositionReport, check_max_condition, direction_along, equivariance_report, output_along, position_report,
+)
+from pyspec.checks import (
+    IdentityCheck, Verdict, combine_verdicts, compare, compare_norms, limited, require_finite_terms, tolerance,
+    ulp_neighbours, with_rounding_noise,
+)
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.verdicts import escalate_report, second_route_theorem1
 
 if TYPE_CHECKING:
     from pyspec.matrix_free import Method
@@ -56,6 +62,11 @@ class Theorem1Report:
     position : GoodPositionReport
     equivariance_residual : float or None
         Worst residual of eq. (1) at and near ``(a, θ)`` (``None`` when not checked).
+    nondifferentiable : bool
+        The model's derivatives jump next to ``θ`` (``position.jump``): the verdict is at best
+        inconclusive.
+    escalated : bool
+        Inconclusive float64 checks were recomputed at 50 digits (:attr:`IdentityCheck.escalated`).
     """
 
     key_identity: IdentityCheck
@@ -66,6 +77,12 @@ class Theorem1Report:
     hessian_quadratic_vw: IdentityCheck
     position: GoodPositionReport
     equivariance_residual: float | None
+    escalated: bool = False
+
+    @property
+    def nondifferentiable(self) -> bool:
+        """Whether the model is evaluated at (or next to) a non-differentiable point."""
+        return self.position.nondifferentiable
 
     @property
     def checks(self) -> tuple[IdentityCheck, ...]:
@@ -80,9 +97,47 @@ class Theorem1Report:
         )
 
     @property
-    def holds(self) -> bool:
-        """Whether every identity holds."""
-        return all(c.holds for c in self.checks)
+    def verdict(self) -> Verdict:
+        """``"fails"`` if an identity fails, ``"inconclusive"`` if one is (or the point is not smooth),
+        else ``"holds"`` (:func:`pyspec.checks.combine_verdicts`)."""
+        return combine_verdicts(self.checks, _smoothness_note(self.position))[0]
+
+    @property
+    def reason(self) -> str | None:
+        """Why the verdict is not ``"holds"``."""
+        return combine_verdicts(self.checks, _smoothness_note(self.position))[1]
+
+    @property
+    def holds(self) -> bool | None:
+        """``True`` if every identity holds, ``False`` if one fails, ``None`` if inconclusive."""
+        return {"holds": True, "fails": False, "inconclusive": None}[self.verdict]
+
+
+CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
+                "ill-conditioned as dT/dtheta (a GL family's V A^-1), so their relative error may already be "
+                "kappa*eps, which the solve amplifies by kappa again: rounding explains residuals up to kappa x tolerance")
+"""Why a Theorem 1 residual up to ``κ × tolerance`` (``κ = cond_T · cond_S`` of the solves) is
+inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."""
+
+
+def _smoothness_note(position: GoodPositionReport) -> tuple[str, ...]:
+    if not position.nondifferentiable:
+        return ()
+    return (f"non-differentiable point: the model's derivative jumps by {position.jump:.1e} next to theta",)
+
+
+THEOREM1_PRODUCERS = {
+    "y": "the model f(theta)", "G": "the model's Jacobian df/dtheta", "g": "the loss's gradient",
+    "K": "the loss's Hessian", "T_theta": "dT/dtheta (the derivative of T)", "S_y": "dS/dy (the derivative of S)",
+    "v": "the solve v = (dT/dtheta)^-1 dT/da", "w": "the solve w = (dS/dy)^-1 dS/da",
+    "grad_L": "the gradient of L = loss(f)", "Hv": "the Hessian of L = loss(f) (second derivatives of the model)",
+    "Hu": "the Hessian of L = loss(f) (second derivatives of the model)",
+    "gamma_Ttt_v": "the second derivatives of T", "gamma_Tta": "the second derivatives of T",
+    "zeta_Syy_w": "the second derivatives of S", "zeta_Sya": "the second derivatives of S",
+    "dv_star": "the derivative of v", "dw_star": "the derivative of w",
+}  # fmt: skip
+"""Who computed each quantity of :func:`theorem1_terms`, in the order of computation (a NaN is
+attributed to the first producer whose output has one)."""
 
 
 def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]:
@@ -346,6 +401,7 @@ def theorem1(
     from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
 
     check_method(method, precision)
+    check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
@@ -353,7 +409,10 @@ def theorem1(
             return theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )
-        return theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
+        report = theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
+    return escalate_report(report, (eq.model, eq.T, eq.S, loss), precision, lambda digits: theorem1(
+        eq, loss, a, theta, precision=digits, check_equivariance=check_equivariance, max_condition=max_condition,
+        method="dense"))
 
 
 def theorem1_report(
@@ -368,8 +427,16 @@ def theorem1_report(
         report.require(problem.name)
         eq_residual = max(report.residuals)
     B = problem.backend
-    q = B.to_host(compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))(a, theta))
-    c = theorem1_checks(problem, q, position.condition)
+    terms = compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))
+    q = B.to_host(terms(a, theta))
+    require_finite_terms(B, q, THEOREM1_PRODUCERS)
+    c = {key: limited(x, x.tolerance * position.condition, CONDITIONING)
+         for key, x in theorem1_checks(problem, q, position.condition).items()}
+    if any(x.residual > x.tolerance for x in c.values()):  # measure the rounding noise (pyspec.checks)
+        samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)
+                   for a_i, t_i in ulp_neighbours(B, a, theta)]
+        c = with_rounding_noise(B, c, samples)
+        c = second_route_theorem1(problem, theta, q, c)
     return Theorem1Report(
         key_identity=c["theorem1_key_identity"],
         first_order=c["theorem1_first_order"],

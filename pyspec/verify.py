@@ -10,9 +10,12 @@ hypothesis, with the hypothesis check turned off so the identity's own residual 
   :mod:`pyspec.applications` (a broken model, a wrong degree, a wrong charge, ``λ_min`` for
   ``λ_max``, a point that is not stationary or not fixed).
 
-A control is *flagged* when its residual exceeds the tolerance and is at least
-:data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows also report ``dropped_term``: the smallest residual
-obtained by dropping one non-zero term of the right side (every term is needed).
+Each row carries the check's ``verdict`` (``"holds"``, ``"fails"``, ``"inconclusive"``) and its
+``reason``; a row *fails* only on ``"fails"`` (or a control that is not flagged, or an error): an
+inconclusive row is reported with its reason and does not fail the run. A control is *flagged* when
+its verdict is ``"fails"`` and its residual is at least :data:`NEGATIVE_CONTROL_FLOOR`. Hessian rows
+also report ``dropped_term``: the smallest residual obtained by dropping one non-zero term of the
+right side (every term is needed).
 
 With ``precision=D`` each row is recomputed with the mpmath backend at ``D`` digits (``residual_hp``,
 ``negative_control_hp``) and the float64 and high-precision left sides are compared
@@ -65,7 +68,7 @@ class Row:
     form: str
     residual: float | None
     tolerance: float | None
-    holds: bool
+    holds: bool | None
     negative_control: float | None
     negative_control_kind: str
     negative_control_flagged: bool
@@ -82,14 +85,16 @@ class Row:
     certify: int | None = None
     residual_bound: float | None = None
     negative_control_certified: bool | None = None
+    verdict: str = "fails"
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
-        """Whether the identity holds, the control is flagged, and (if computed) the same at high
-        precision with agreeing left sides."""
+        """Whether nothing failed: the identity does not fail (holds or is inconclusive), the control is
+        flagged, and (if computed) the identity holds at high precision with agreeing left sides."""
         if self.error is not None:
             return False
-        good = self.holds and self.negative_control_flagged and self.dropped_term_flagged is not False
+        good = self.verdict != "fails" and self.negative_control_flagged and self.dropped_term_flagged is not False
         if self.precision is not None:
             good = good and bool(self.holds_hp) and bool(self.negative_control_hp_flagged)
             good = good and self.lhs_agreement is not None and self.lhs_agreement <= LHS_AGREEMENT
@@ -100,7 +105,7 @@ class Row:
 
 
 def _flagged(check: IdentityCheck) -> bool:
-    return (not check.holds) and check.residual >= NEGATIVE_CONTROL_FLOOR
+    return check.verdict == "fails" and check.residual >= NEGATIVE_CONTROL_FLOOR
 
 
 def _dropped_term(backend: Backend, check: IdentityCheck) -> float | None:
@@ -157,7 +162,7 @@ def _failed(entry: Entry, error: PyspecError, precision: int | None) -> list[Row
     return [
         Row(entry=entry.name, identity=identity, form="", residual=None, tolerance=None, holds=False,
             negative_control=None, negative_control_kind="", negative_control_flagged=False,
-            precision=precision, error=f"{type(error).__name__}: {error}")
+            precision=precision, error=f"{type(error).__name__}: {error}", reason=f"{type(error).__name__}: {error}")
         for identity in entry.identities
     ]
 
@@ -206,6 +211,8 @@ def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
                 residual=check.residual,
                 tolerance=check.tolerance,
                 holds=check.holds,
+                verdict=check.verdict,
+                reason=check.reason,
                 negative_control=control.residual,
                 negative_control_kind=outcome.control_kind,
                 negative_control_flagged=_flagged(control),
@@ -266,6 +273,7 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "entries": len({r.entry for r in rows}),
         "rows": len(rows),
         "failed": sum(not r.ok for r in rows),
+        "inconclusive": sum(r.error is None and r.verdict == "inconclusive" for r in rows),
         "errors": sorted({f"{r.entry}: {r.error}" for r in rows if r.error is not None}),
         "worst_residual": max((r.residual for r in rows if r.error is None), default=0.0),
         "weakest_negative_control": min((r.negative_control for r in rows if r.error is None), default=0.0),

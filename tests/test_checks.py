@@ -39,9 +39,10 @@ def test_natural_scale_when_both_sides_vanish() -> None:
     assert without.residual == 1.0 and not without.holds  # negative control: no scale, no meaning
 
 
-def test_all_zero_is_trivial() -> None:
+def test_all_zero_is_vacuous_not_holds() -> None:
     check = compare(B, "x", np.zeros(3), {"a": np.zeros(3)}, 1e-13)
-    assert check.trivial and check.residual == 0.0 and check.holds
+    assert check.trivial and check.residual == 0.0
+    assert check.verdict == "inconclusive" and check.holds is None and "vacuous" in check.reason
 
 
 def test_tolerance_formula() -> None:

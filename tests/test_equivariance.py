@@ -46,8 +46,8 @@ def test_pytree_high_precision() -> None:
 
 def test_plain_jax_model_runs_in_float64_only() -> None:
     W = rng.standard_normal((2, 3))
-    eq = ps.Equivariance(model=lambda th: jnp.tanh(W @ th), T=lambda a, th: th,
-                         name="plain_jax")
+    eq = ps.Equivariance(model=lambda th: W @ th, T=lambda a, th: jnp.exp(a[0]) * th,
+                         S=lambda a, y: jnp.exp(a[0]) * y, name="plain_jax")
     assert ps.theorem1(eq, lambda y: jnp.sum(y**2), np.array([1.5]), rng.standard_normal(3)).holds
     with pytest.raises(TypeError, match="not backend-neutral"):
         ps.theorem1(eq, lambda y: jnp.sum(y**2), np.array([1.5]), rng.standard_normal(3), precision=30)

@@ -54,7 +54,9 @@ DISCRETE = [n for n, e in CATALOG.items() if e.kind == "discrete"]
 def test_theorem1_dense_and_matrix_free_agree(name) -> None:
     dense, mf = _theorem1_pair(CATALOG[name].build(0))
     _check_theorem1_agreement(dense, mf, name)
-    assert mf.position.cond_T == pytest.approx(dense.position.cond_T, rel=1e-6)
+    # the dense LU solve works per independent block of ∂θT (its condition is the worst block's, 1 for
+    # a diagonal ∂θT); the iterative matrix-free solve sees the 2-norm condition of the whole matrix
+    assert dense.position.cond_T <= mf.position.cond_T * (1 + 1e-6)
 
 
 @pytest.mark.parametrize("name", DISCRETE)

@@ -44,7 +44,7 @@ def test_both_forms_of_item2_agree(reports) -> None:
     name, good, _ = reports
     for ts, vw in ((good.hessian_action, good.hessian_action_vw), (good.hessian_quadratic, good.hessian_quadratic_vw)):
         agree = compare(B, "forms", ts.rhs, {"vw": vw.rhs}, ts.tolerance)
-        assert agree.holds, (name, agree)
+        assert agree.residual <= agree.tolerance, (name, agree)  # both may be exactly 0 (a symmetry)
 
 
 def test_every_nonzero_term_is_needed(reports) -> None:

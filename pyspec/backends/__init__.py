@@ -10,9 +10,39 @@ from typing import Iterator
 
 from pyspec.backends.base import NAMESPACE_FUNCTIONS, Array, Backend
 
-__all__ = ["NAMESPACE_FUNCTIONS", "Array", "Backend", "certifying", "get_backend"]
+__all__ = [
+    "NAMESPACE_FUNCTIONS", "Array", "Backend", "MAX_PRECISION", "MIN_PRECISION", "certifying", "check_precision",
+    "get_backend",
+]
 
 _CERTIFY = contextvars.ContextVar("pyspec_certify", default=False)
+
+MIN_PRECISION = 20
+"""Fewest decimal digits of the mpmath backend (below, float64 is as good)."""
+
+MAX_PRECISION = 300
+"""Most decimal digits: tolerances and residuals (``~10^-D``) are reported as float64 numbers, whose
+smallest normal value is ``2.2e-308``; at ``D ≥ 324`` the unit roundoff ``10^-D`` itself underflows."""
+
+
+def check_precision(precision: object) -> int | str | None:
+    """``precision`` if it is ``None``, ``"float32"`` or an integer in ``[MIN_PRECISION, MAX_PRECISION]``.
+
+    Raises
+    ------
+    PrecisionError
+        Otherwise (checked before any computation).
+    """
+    from pyspec.errors import PrecisionError
+
+    if precision is None or precision == "float32":
+        return precision
+    if isinstance(precision, bool) or not isinstance(precision, int) or not MIN_PRECISION <= precision <= MAX_PRECISION:
+        raise PrecisionError(
+            f"precision must be None (float64), 'float32' or an integer from {MIN_PRECISION} to {MAX_PRECISION} digits, "
+            f"got {precision!r}"
+        )
+    return precision
 
 
 @contextlib.contextmanager
@@ -32,7 +62,7 @@ def get_backend(precision: int | str | None = None, *, jit: bool = True, certify
     Parameters
     ----------
     precision : int, None or "float32"
-        ``None`` for JAX float64; an integer number of decimal digits (at least 20) for mpmath;
+        ``None`` for JAX float64; an integer number of decimal digits (20 to 300) for mpmath;
         ``"float32"`` for JAX float32 with tolerances at float32's round-off (:mod:`pyspec.precision`).
     jit : bool
         JAX only: compile each check with XLA, once per model (:mod:`pyspec.cache`: later checks of
@@ -55,8 +85,7 @@ def get_backend(precision: int | str | None = None, *, jit: bool = True, certify
         from pyspec.backends.jax_backend import JaxFloat32Backend
 
         return JaxFloat32Backend(jit=jit)
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 20:
-        raise ValueError(f"precision must be None (float64) or an integer >= 20 digits, got {precision!r}")
+    check_precision(precision)
     if certify:
         from pyspec.backends.arb_backend import ArbBackend
 
