@@ -313,15 +313,20 @@ def bind(
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
     cached(None if not getattr(backend, "jit", False) else (key, "precision guard"), guard)
-    if backend.name == "jax-float64":
-        a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
-        theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
-        _probe_indexing("transformation T", T_user, a_np, theta_np)
     y_raw = compile_(f)(theta_flat)
     _require_real(y_raw, "the model output f(theta)")
     y = backend.to_host(y_raw)
-    if S_user is not None and backend.name == "jax-float64":
-        _probe_indexing("output transformation S", S_user, a_np, backend.to_numpy(y))
+    if backend.name == "jax-float64":
+        a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
+        theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
+
+        def probe() -> Callable[[], None]:  # out-of-range reads depend on the shapes: once per model
+            _probe_indexing("transformation T", T_user, a_np, theta_np)
+            if S_user is not None:
+                _probe_indexing("output transformation S", S_user, a_np, backend.to_numpy(y))
+            return lambda: None
+
+        cached(None if not getattr(backend, "jit", False) else (key, "index probe"), probe)
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
     _require_finite(backend, y, "the model output f(theta)")
