@@ -309,6 +309,7 @@ def audit(
 
 def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any], theta: Any,
                backend: Any, theorems: bool) -> tuple[AuditRow, np.ndarray | None, int]:
+    from pyspec.errors import DegenerateError
     from pyspec.theorem1 import theorem1_report
     from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual, theorem2_report
 
@@ -343,7 +344,11 @@ def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any
             if not theorems:
                 return AuditRow(holds=True, rank=rank, verdict="inconclusive", reason="not checked",
                                 theorem_residual=None, **base), v, problem.n
-            result = theorem1_report(*_compiled(eq, loss, s.a, theta, backend), check_equivariance=False)
+            try:
+                result = theorem1_report(*_compiled(eq, loss, s.a, theta, backend), check_equivariance=False)
+            except DegenerateError as error:  # e.g. GL(r) acting through a rank-deficient layer
+                return AuditRow(holds=True, rank=rank, verdict="inconclusive", reason=f"vacuous: {error}",
+                                theorem_residual=None, **base), v, problem.n
         else:
             fp = fixed_point_residual(problem, a, th)
             if fp > FIXED_POINT_CANCELLATION * tolerance(backend, problem.n):

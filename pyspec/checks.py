@@ -59,7 +59,7 @@ __all__ = [
 ]  # fmt: skip
 
 Verdict = Literal["holds", "fails", "inconclusive"]
-"""A check's outcome (DESIGN.md §7)."""
+"""A check's outcome (docs/theory.md#residuals-and-tolerances)."""
 
 HOLDS: dict[str, bool | None] = {"holds": True, "fails": False, "inconclusive": None}
 """``holds`` for each verdict: ``None`` means the working precision cannot decide."""

@@ -125,12 +125,16 @@ def _render_verify(
     if hp:
         columns += [Column(f"res@{precision}", "right"), Column(f"neg@{precision}", "right"), Column("agr", "right")]
     if certify is not None:
-        columns += [Column(f"bound@{certify}", "right"), Column("ctrl", "right")]
+        columns += [Column("bound", "right"), Column("ctrl", "right")]
     columns.append(Column("verdict" if not hp else "", wrap=False))
     caption = None if not hp else (
         f"res: float64 residual; tol: its tolerance; neg: negative control; drop: smallest residual with one "
         f"term dropped; res@{precision}, neg@{precision}: the same at {precision} digits; agr: float64 vs "
         f"{precision}-digit left sides.")
+    if certify is not None:
+        caption = (caption + " " if caption else "") + (
+            f"bound@{certify}: rigorous bound on the residual in ball arithmetic at {certify} digits; ctrl: "
+            "whether the negative control's violation is proved.")
     body: list[list[str]] = []
     entry = None
     for r in rows:

@@ -1,4 +1,4 @@
-"""§6: the block structure of the Hessian at a fixed point of a linear involution (MATH.md §10).
+"""§6: the block structure of the Hessian at a fixed point of a linear involution (docs/theory.md#discrete-linear-symmetry).
 
 For ``T(a, θ) = Mθ`` with ``M² = I`` and ``θ ∈ ker(M − I)``, eq. (9) ``MᵀHM = H`` gives
 ``H(x, y) = 0`` whenever ``Mx = x`` and ``My = −y``: no Hessian block couples the fixed space

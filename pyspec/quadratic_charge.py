@@ -1,4 +1,4 @@
-"""Eq. (5), §5.2: a quadratic Noether charge exists iff the generator is symmetric (MATH.md §7).
+"""Eq. (5), §5.2: a quadratic Noether charge exists iff the generator is symmetric (docs/theory.md#corollary-2-noether-flow).
 
 For the symmetry ``T(a, θ) = e^{aA}θ`` the characteristic direction is ``v(θ) = Aθ``. A function ``Q``
 with ``∇Q = v`` exists iff the Jacobian ``∂v/∂θ = A`` is symmetric, and then ``Q(θ) = ½θᵀAθ``; it is

@@ -1,4 +1,4 @@
-"""Escalation of inconclusive float64 verdicts to high precision (DESIGN.md §7 verdicts).
+"""Escalation of inconclusive float64 verdicts to high precision (docs/theory.md#residuals-and-tolerances).
 
 A float64 check whose residual exceeds its tolerance but lies within what float64 resolves at that
 point (:mod:`pyspec.checks`) is ``"inconclusive"``. When every callable of the problem is

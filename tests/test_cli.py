@@ -100,7 +100,8 @@ def _row(entry: str, identity: str, form: str, ok: bool = True, precision: int |
                dropped_term=0.31, dropped_term_flagged=True, precision=precision,
                residual_hp=3e-52 if precision else None, tolerance_hp=1e-45 if precision else None,
                holds_hp=True if precision else None, negative_control_hp=2.1e-3 if precision else None,
-               negative_control_hp_flagged=True if precision else None, lhs_agreement=1e-16 if precision else None)
+               negative_control_hp_flagged=True if precision else None, lhs_agreement=1e-16 if precision else None,
+               verdict="holds" if ok else "fails")
 
 
 @pytest.mark.parametrize("precision", [None, 50])

@@ -204,7 +204,9 @@ def test_claims_table_gains_the_lean_columns() -> None:
     from pyspec.claims import render_claims
     from pyspec.formal.check import formal_columns
 
-    row = {"lean": "EquivarianceToolbox.theorem2_gradient", "paper": "Theorem 2.1", "lean_status": "-", "python": "-"}
+    row = {"id": "theorem2_gradient", "lean": "EquivarianceToolbox.theorem2_gradient", "paper": "Theorem 2.1",
+           "lean_status": "-", "python": "-"}
     row.update(formal_columns("theorem2_gradient", 1, 50))
     assert row["lean_evaluated"] == 1 and row["lean_worst_residual"] <= 1e-12 and row["lean_worst_residual_hp"] <= 1e-40
-    assert "evaluated on N random models" in render_claims([row]) and formal_columns("no_such_claim", 1) == {}
+    text = render_claims([row], width=200)
+    assert "evaluated on N random models" in text and "N=1" in text and formal_columns("no_such_claim", 1) == {}

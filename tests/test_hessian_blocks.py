@@ -31,7 +31,7 @@ def test_block_structure_on_the_catalog(name, precision) -> None:
 
 @pytest.mark.parametrize("name", ENTRIES)
 def test_off_the_fixed_set_is_flagged(name) -> None:
-    """Negative control (MATH.md §10): off ker(M − I) the Hessian couples the two eigenspaces."""
+    """Negative control (docs/theory.md#discrete-linear-symmetry): off ker(M − I) the Hessian couples the two eigenspaces."""
     instance = CATALOG[name].build(0)
     report = discrete_linear_hessian_block(instance.eq, instance.loss, instance.a(XP64), instance.off_fixed(XP64),
                                            check_hypotheses=False, jit=False)

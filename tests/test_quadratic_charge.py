@@ -37,7 +37,7 @@ def test_symmetric_generator_has_a_charge(precision) -> None:
 
 @pytest.mark.parametrize("precision", [None, 50])
 def test_non_symmetric_generator_has_none(precision) -> None:
-    """Negative control (MATH.md §7, "a non-symmetric generator"): both parts fail for A ≠ Aᵀ."""
+    """Negative control (docs/theory.md#corollary-2-noether-flow, "a non-symmetric generator"): both parts fail for A ≠ Aᵀ."""
     A = rng.standard_normal((4, 4))
     report = noether_charge_iff_symmetric(A, rng.standard_normal(4), precision=precision)
     assert not report.details["symmetric"]
