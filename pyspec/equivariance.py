@@ -224,6 +224,18 @@ def _require_real(tree: Any, what: str, allow_integer: bool = False) -> None:
                              "its derivatives are zero or undefined; return a floating-point array")
 
 
+def _container_structure(theta: Any) -> Hashable | None:
+    """The tree structure of the user's ``θ`` with its static data (an Equinox module's activation,
+    a Flax module's configuration), as part of the program-cache key; ``None`` (no caching) when that
+    static data cannot be hashed."""
+    structure = jax.tree_util.tree_structure(theta)
+    try:
+        hash(structure)
+    except TypeError:
+        return None
+    return structure
+
+
 def _probe_indexing(role: str, fn: Callable[..., Any], *args: Any) -> None:
     """Call ``fn`` once on NumPy arrays, which raise on out-of-range indices where JAX clamps them
     silently; raise :class:`DegenerateError` on an ``IndexError`` (other failures are not this probe's
@@ -260,6 +272,7 @@ def bind(
     if not isinstance(eq, Equivariance):
         raise TypeError(f"expected a pyspec.Equivariance, got {type(eq).__name__}")
     user = eq  # the cache keys on the user's callables, not on the adapter's per-call wrappers
+    container = _container_structure(theta)  # static parts of a module (e.g. its activation) key too
     eq, theta = adapt(eq, theta)  # Equinox / Flax containers -> array leaves (pyspec.adapters)
     xp = backend.xp
     _require_real(theta, "theta", allow_integer=True)
@@ -293,8 +306,9 @@ def bind(
             return y
         return S_user(a_fl.unflatten(b, xp), y)
 
-    key = (backend.name, callable_key(user.model), callable_key(user.T), callable_key(user.S), callable_key(loss),
-           theta_fl.signature, a_fl.signature)
+    key = None if container is None else (
+        backend.name, callable_key(user.model), callable_key(user.T), callable_key(user.S), callable_key(loss),
+        container, theta_fl.signature, a_fl.signature)
 
     def compile_(fun: Callable[..., Any]) -> Callable[..., Any]:
         if not getattr(backend, "jit", False):
@@ -312,7 +326,7 @@ def bind(
         return lambda: None
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
-    cached(None if not getattr(backend, "jit", False) else (key, "precision guard"), guard)
+    cached(None if key is None or not getattr(backend, "jit", False) else (key, "precision guard"), guard)
     y_raw = compile_(f)(theta_flat)
     _require_real(y_raw, "the model output f(theta)")
     y = backend.to_host(y_raw)
@@ -326,7 +340,7 @@ def bind(
                 _probe_indexing("output transformation S", S_user, a_np, backend.to_numpy(y))
             return lambda: None
 
-        cached(None if not getattr(backend, "jit", False) else (key, "index probe"), probe)
+        cached(None if key is None or not getattr(backend, "jit", False) else (key, "index probe"), probe)
     if len(_shape(y)) != 1:
         raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
     _require_finite(backend, y, "the model output f(theta)")
