@@ -1,6 +1,6 @@
 """Theorem 1 and the §4.1 conservation law for a Flax linen model: the variables are the parameter.
 
-A linear two-layer net ``Dense_1(Dense_0(x))`` has the GL(4) reparameterization symmetry; its
+A linear two-layer net ``Dense_1(Dense_0(x))`` has the GL(2) reparameterization symmetry (3 → 2 → 2, so it acts faithfully); its
 conserved quantity ``W₁W₁ᵀ − W₂ᵀW₂`` (with the first bias) does not move under gradient flow.
 Run: ``python examples/flax_linen_mlp.py``.
 """
@@ -21,7 +21,7 @@ targets = np.random.default_rng(1).standard_normal((8, 2))
 class Linear2(nn.Module):
     @nn.compact
     def __call__(self, x):
-        hidden = nn.Dense(4, param_dtype=jnp.float64)(x)  # Dense_0
+        hidden = nn.Dense(2, param_dtype=jnp.float64)(x)  # Dense_0
         return nn.Dense(2, param_dtype=jnp.float64)(hidden)  # Dense_1
 
 
