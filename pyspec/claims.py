@@ -446,6 +446,7 @@ LEAN_FINGERPRINTS: dict[str, str] = {
     "theorem2_gradient_fderiv": "2bd399070511618e",
     "theorem2_hessian_fderiv": "4e1fdee8332cdbf5",
     "noise_covariance_identities": "e565704aa8626d5b",
+    "hessian_null_space_of_orthogonal": "59ff8b5bb4a98f43",
 }
 """Fingerprint of each evaluated Lean statement (:mod:`pyspec.formal.lock`)."""
 # END LEAN FINGERPRINTS

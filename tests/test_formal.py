@@ -209,4 +209,4 @@ def test_claims_table_gains_the_lean_columns() -> None:
     row.update(formal_columns("theorem2_gradient", 1, 50))
     assert row["lean_evaluated"] == 1 and row["lean_worst_residual"] <= 1e-12 and row["lean_worst_residual_hp"] <= 1e-40
     text = render_claims([row], width=200)
-    assert "evaluated on N random models" in text and "N=1" in text and formal_columns("no_such_claim", 1) == {}
+    assert "Lean evaluated" in text and "N=1" in text and formal_columns("no_such_claim", 1) == {}

@@ -131,7 +131,7 @@ FORMAL: tuple[FormalClaim, ...] = (
                 I.noether_binding, 2, _broken(I.noether_binding), ("horth", "hhess")),
     FormalClaim("corollary3_last_layer", ("corollary3_last_layer",), lambda: _strategies().last_layer_models(),
                 I.last_layer_binding, 2),
-    FormalClaim("symmetry_hessian_null_space", ("symmetry_hessian_null_space",),
+    FormalClaim("symmetry_hessian_null_space", ("hessian_null_space_of_orthogonal",),
                 lambda: _strategies().gl_reparameterizations(stationary=True), I.stationary_binding, 2,
                 lambda c, b, r: I.stationary_binding(c, b, r, off=True), ("hcrit",)),
     FormalClaim("discrete_linear_gradient", ("discrete_linear_gradient",),
