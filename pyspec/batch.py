@@ -1,5 +1,5 @@
-"""Batched checks: Theorem 1 and Theorem 2 at ``B`` points of one model (DESIGN §7: a leading batch
-axis on ``θ``, per-point reports).
+"""Batched checks: Theorem 1 and Theorem 2 at ``B`` points of one model (docs/design.md#python-api: a
+leading batch axis on ``θ``, per-point reports).
 
 Batching is explicit, :func:`theorem1_batch` and :func:`theorem2_batch`, so that a leading axis is never
 confused with a parameter pytree whose leaves happen to share a first dimension: every leaf of
