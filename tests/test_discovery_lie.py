@@ -92,3 +92,55 @@ def test_high_precision_needs_a_backend_neutral_model():
 def test_complex_parameters_are_rejected():
     with pytest.raises(TypeError, match="complex"):
         conservation_laws(lambda p, x: p @ x, np.ones((2, 2)) * 1j, np.ones((3, 2)))
+
+
+def test_randomized_null_space_of_wide_and_qr_fallback(monkeypatch):
+    """Fewer rows than columns, and the Householder fallback taken when the LU's growth is too large,
+    agree with the SVD; a perturbed copy (one null direction broken) loses exactly one null vector."""
+    import pyspec.discovery.span as span
+
+    rng = np.random.default_rng(1)
+    n, c = 120, 5
+    A = rng.standard_normal((n - 30, n - c)) @ rng.standard_normal((n - c, n))  # wide: rank n - 30
+    for growth in (span.GROWTH_MAX, 0.0):
+        monkeypatch.setattr(span, "GROWTH_MAX", growth)
+        split = split_rows(A, FLOAT64, dense_max=10)
+        assert split.rank == n - 30 and split.failure_probability == pytest.approx(6e-10)
+        assert np.linalg.norm(A @ split.complement) < 1e-10 * np.linalg.norm(A)
+    B = rng.standard_normal((n + 10, n - c)) @ rng.standard_normal((n - c, n))
+    broken = B + 1e-3 * np.linalg.norm(B) * np.outer(rng.standard_normal(n + 10), split_rows(B, FLOAT64).complement[:, 0])
+    assert split_rows(B, FLOAT64, dense_max=10).rank == n - c
+    assert split_rows(broken, FLOAT64, dense_max=10).rank == n - c + 1
+    assert split_rows(A, FLOAT64).failure_probability == 0.0
+
+
+def test_per_input_jacobian_blocks_equal_the_jacobian():
+    """Depth-1 rows by chunks of inputs (last chunk padded) are the rows of ``J``, in order."""
+    import jax
+
+    from pyspec.discovery.lie import _jacobian_blocks
+    from pyspec.discovery.model import flat_model
+
+    model, theta, inputs = architecture("relu2").build(0)
+    fm = flat_model(model, theta, inputs[:13], None)
+    n = int(fm.t.shape[0])
+    blocks = list(_jacobian_blocks(fm, n))
+    assert len(blocks) > 1 and blocks[-1].shape[0] < blocks[0].shape[0]
+    assert np.allclose(np.concatenate(blocks), np.asarray(jax.jacrev(fm.F)(fm.t)), rtol=0, atol=1e-14)
+
+
+def test_large_count_states_both_failure_probabilities():
+    """n = 600 > DENSE_SVD_MAX: the null space is randomized (6e-10); with more than 2n rows the sketch
+    adds its own 6e-10. The count is one law per hidden neuron either way."""
+    d, r, m = 10, 30, 10
+
+    def mlp(p, x, *, xp):
+        return p["W2"] @ xp.relu(p["W1"] @ x)
+
+    rng = np.random.default_rng(0)
+    theta = {"W1": rng.standard_normal((r, d)) / np.sqrt(d), "W2": rng.standard_normal((m, r)) / np.sqrt(r)}
+    n = r * (d + m)
+    for N, failure in ((int(1.2 * n / m), 6e-10), (3 * n // m, 1.2e-9)):
+        result = conservation_laws(mlp, theta, rng.standard_normal((N, d)), precision=None)
+        assert result.count == r and not result.ambiguous and result.gap > 1e4
+        assert result.failure_probability == pytest.approx(failure)

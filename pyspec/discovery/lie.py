@@ -19,7 +19,7 @@ model is backend-neutral, everything is recomputed at 50 digits with the same ra
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 import jax
 import numpy as np
@@ -65,9 +65,12 @@ class ConservationLaws(NamedTuple):
     digits : int or None
         Precision of this result (``None``: float64).
     failure_probability : float
-        Bound on the probability that the Gaussian row sketch of depth 1 lost a direction of ``W``
-        (``6 p^{-p}`` with ``p`` extra rows, Halko, Martinsson & Tropp, SIAM Rev. 2011, §1.5);
-        ``0.0`` when ``J`` was used whole. Random brackets miss a direction with probability 0.
+        Bound on the probability that a randomized step of depth 1 erred: the Gaussian row sketch
+        lost a direction of ``W`` (``6 p^{-p}`` with ``p`` extra rows, Halko, Martinsson & Tropp,
+        SIAM Rev. 2011, §1.5; only when ``J`` has more than ``2n`` rows), plus the same bound for the
+        randomized null space of ``J`` (only when ``n`` exceeds
+        :data:`pyspec.discovery.span.DENSE_SVD_MAX`); ``0.0`` when ``J`` was used whole with a full
+        SVD. Random brackets miss a direction with probability 0.
     float64 : ConservationLaws or None
         The float64 result that was escalated, when this one is at higher precision.
     """
@@ -87,18 +90,54 @@ class ConservationLaws(NamedTuple):
     float64: "ConservationLaws | None" = None
 
 
+SKETCH_RATIO = 2
+"""Depth 1 uses ``J`` itself up to ``SKETCH_RATIO · n`` rows, a Gaussian sketch ``S J`` above: an LU
+of ``M × n`` costs ``n²(M − n/3)`` flops, against ``2(n + p)Mn`` for forming ``S J`` (matrix-matrix,
+several times faster per flop) plus ``2/3 n³``; they meet near ``M ≈ 2n``."""
+
+
+def _jacobian_blocks(fm: FlatModel, n: int) -> Iterator[np.ndarray]:
+    """``J = ∂F/∂t`` (float64) by blocks of about ``n`` rows, in order.
+
+    With inputs, one jitted program computes the per-input Jacobians of a chunk of inputs (each
+    output's gradient costs one backward pass through its own input only, ``O(Mn)`` in all).
+    """
+    if fm.per_input is None:
+        M = int(jax.eval_shape(fm.F, fm.t).shape[0])
+        yield np.asarray((jax.jacrev if M <= n else jax.jacfwd)(fm.F)(fm.t))
+        return
+    X = fm.inputs
+    N = int(X.shape[0])
+    m = int(jax.eval_shape(fm.per_input, fm.t, X[0]).shape[0])
+    jac = jax.jacrev if m <= n else jax.jacfwd
+    per_chunk = jax.jit(jax.vmap(jac(fm.per_input), in_axes=(None, 0)))
+    chunk = min(N, max(1, n // max(m, 1)))
+    for start in range(0, N, chunk):
+        Xc = X[start : start + chunk]
+        size = int(Xc.shape[0])
+        if size < chunk:  # pad the last chunk to the compiled shape
+            Xc = jax.numpy.concatenate([Xc, X[: chunk - size]])
+        yield np.asarray(per_chunk(fm.t, Xc))[:size].reshape(size * m, n)
+
+
 def _jacobian_rows(fm: FlatModel, precision: int | None, rng: np.random.Generator, oversample: int) -> tuple[Any, float]:
-    """Rows spanning ``W(θ)``: ``J`` itself, or a Gaussian sketch ``S J`` when ``J`` is tall."""
+    """Rows spanning ``W(θ)``: ``J`` itself, or a Gaussian sketch ``S J`` when ``J`` has more than
+    :data:`SKETCH_RATIO` ``· n`` rows (float64), returned with the sketch's failure probability."""
     n = int(fm.t.shape[0])
     if precision is not None:
         return np.asarray(get_backend(precision).jacobian(fm.F, fm.t)), 0.0
     M = int(jax.eval_shape(fm.F, fm.t).shape[0])
-    if M > n + oversample:
-        S = jax.numpy.asarray(rng.standard_normal((n + oversample, M)))
-        rows = jax.jacrev(lambda t: S @ fm.F(t))(fm.t)
-        return np.asarray(rows), float(6.0 * oversample**-oversample)
-    jac = jax.jacrev if M <= n else jax.jacfwd
-    return np.asarray(jac(fm.F)(fm.t)), 0.0
+    if M <= SKETCH_RATIO * n:
+        rows = np.empty((M, n), order="F")
+        at = 0
+        for block in _jacobian_blocks(fm, n):
+            rows[at : at + block.shape[0]] = block
+            at += block.shape[0]
+        return rows, 0.0
+    rows = np.zeros((n + oversample, n), order="F")
+    for block in _jacobian_blocks(fm, n):
+        rows += rng.standard_normal((n + oversample, block.shape[0])) @ block
+    return rows, float(6.0 * oversample**-oversample)
 
 
 def _bracket_sampler(fm: FlatModel, calc: Calculus, depth: int, precision: int | None) -> Callable[[np.ndarray], Any]:
@@ -183,7 +222,7 @@ def _count(
         converged=converged,
         ambiguous=ambiguous,
         digits=precision,
-        failure_probability=failure,
+        failure_probability=failure + level1.failure_probability,
     )
 
 

@@ -45,6 +45,11 @@ class FlatModel(NamedTuple):
         Shape of each leaf, in tree order.
     paths : tuple of str
         Key path of each leaf, for reports.
+    per_input : callable or None
+        ``(t, x) ↦`` the raveled output at one input, so that ``F`` is it mapped over ``inputs``
+        (JAX float64 models with inputs; else ``None``).
+    inputs : array or None
+        The inputs of ``per_input``.
     """
 
     t: Any
@@ -52,6 +57,8 @@ class FlatModel(NamedTuple):
     unflatten: Callable[[Any], Any]
     shapes: tuple[tuple[int, ...], ...]
     paths: tuple[str, ...]
+    per_input: Callable[[Any, Any], Any] | None = None
+    inputs: Any = None
 
 
 def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: int | None) -> FlatModel:
@@ -88,11 +95,13 @@ def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: in
         return jax.tree_util.tree_unflatten(treedef, parts)
 
     call = (lambda *args: model(*args, xp=xp)) if neutral else model
+    per_input, X = None, None
     if inputs is None:
         F = lambda flat: xp.ravel(xp.asarray(call(unflatten(flat))))  # noqa: E731
     elif precision is None:
         X = jnp.asarray(inputs)
-        F = lambda flat: jnp.ravel(jax.vmap(lambda x: jnp.asarray(call(unflatten(flat), x)))(X))  # noqa: E731
+        per_input = lambda flat, x: jnp.ravel(jnp.asarray(call(unflatten(flat), x)))  # noqa: E731
+        F = lambda flat: jnp.ravel(jax.vmap(lambda x: per_input(flat, x))(X))  # noqa: E731
     else:
         X = [np.asarray(x, dtype=np.float64) for x in np.asarray(inputs)]
 
@@ -100,4 +109,4 @@ def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: in
             th = unflatten(flat)
             return xp.concatenate([xp.ravel(xp.asarray(call(th, xp.asarray(x)))) for x in X], axis=0)
 
-    return FlatModel(t=t, F=F, unflatten=unflatten, shapes=shapes, paths=paths)
+    return FlatModel(t=t, F=F, unflatten=unflatten, shapes=shapes, paths=paths, per_input=per_input, inputs=X)

@@ -8,7 +8,8 @@ rounding errors, about ``1e-16`` to ``1e-13`` relative; at ``D`` digits they are
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import warnings
+from typing import Any, Callable, NamedTuple
 
 import mpmath
 import numpy as np
@@ -20,7 +21,7 @@ DENSE_SVD_MAX = 500
 """Above this many columns, float64 ranks of large row sets (depth 1) use :func:`_randomized_split`
 instead of a full SVD."""
 
-NULL_ITERATIONS = 3
+NULL_ITERATIONS = 2
 """Inverse-iteration steps of :func:`_randomized_split`."""
 
 
@@ -67,6 +68,9 @@ class RankSplit(NamedTuple):
         Smallest accepted over largest rejected relative value (``inf`` when nothing is rejected).
     ambiguous : bool
         Some value lies strictly between ``reject`` and ``accept``.
+    failure_probability : float
+        Bound on the probability that a randomized null space missed a null direction (``0.0`` for
+        a full SVD).
     """
 
     rank: int
@@ -74,6 +78,7 @@ class RankSplit(NamedTuple):
     complement: Any
     gap: float
     ambiguous: bool
+    failure_probability: float = 0.0
 
 
 def _decide(values: np.ndarray, arithmetic: Arithmetic) -> tuple[int, float, bool]:
@@ -132,15 +137,17 @@ def _mp_eye(n: int) -> np.ndarray:
 
 
 def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Generator, oversample: int = 10) -> RankSplit:
-    """The null space of a large ``A`` (``p × n``) by inverse subspace iteration on its ``R`` factor.
+    """The null space of a large ``A`` (``p × n``) by inverse subspace iteration on a factorization.
 
-    Householder QR (``A + E = QR``, ``‖E‖ ≤ c·ε‖A‖``, backward stable whatever the rank) costs a
-    third of a pivoted QR's time, being all matrix-matrix work. Then ``s`` Gaussian vectors go
-    through :data:`NULL_ITERATIONS` steps of ``Z ← orth(R⁻¹R⁻ᵀZ)`` (pivots below ``ε‖R‖`` are
-    raised to it): a direction of singular value ``σ`` grows like ``σ⁻²`` per step, so the null
-    space (``σ ≲ 1e-13‖A‖``) dominates every direction above the accept threshold by ``≥ 1e14``
-    per step. The rank is then read from the singular values of ``A Z``. ``s`` starts at
-    the number of pivots below ``1e-8`` of the largest plus ``2·oversample``, and doubles until at least
+    A factorization ``A₁ = L U`` of ``n`` of the rows (:func:`_square_factor`: LU with partial
+    pivoting, ``2/3 n³`` flops, or Householder QR when the LU's growth is large) gives
+    ``(A₁ᵀA₁)⁻¹ = U⁻¹L⁻¹L⁻ᵀU⁻ᵀ`` by four triangular solves (pivots below ``ε‖U‖`` are raised to
+    it). ``s`` Gaussian vectors go through :data:`NULL_ITERATIONS` steps of
+    ``Z ← orth((A₁ᵀA₁)⁻¹ Z)``: a direction of singular value ``σ`` grows like ``σ⁻²`` per step, so
+    the null space (``σ ≲ 1e-13‖A‖``) dominates every direction above the accept threshold
+    (``1e-6‖A‖``) by ``≥ 1e14`` per step. As ``null(A) ⊆ null(A₁)``, ``Z`` holds ``null(A)``; the rank
+    is then read from the singular values of ``A Z`` (all rows). ``s`` starts at the number of
+    pivots below ``1e-8`` of the largest plus ``2·oversample``, and doubles until at least
     ``oversample`` of the ``s`` directions are not null.
 
     Failure probability: Gaussian subspace iteration with ``oversample = p`` extra vectors captures
@@ -148,31 +155,85 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
     Tropp, SIAM Rev. 2011, §1.5 and Thm. 10.8): ``6e-10`` for ``p = 10``.
     """
     p_rows, n = A.shape
-    R = np.linalg.qr(A, mode="r")
-    if R.shape[0] < n:
-        R = np.vstack([R, np.zeros((n - R.shape[0], n))])
-    diag = np.abs(np.diag(R))
-    floor = np.finfo(np.float64).eps * max(float(diag.max()), 1e-300)
-    small = diag < floor
-    R[small, small] = floor
-    v = rng.standard_normal(n)
-    for _ in range(8):
-        v = A.T @ (A @ v)
-        v /= np.linalg.norm(v)
-    norm_a = float(np.linalg.norm(A @ v))
-    # Unpivoted QR usually leaves one tiny pivot per null direction: a first guess of the nullity
+    factor = _square_factor(A)
+    norm_a = _norm2(A, rng)
+    # LU and QR usually leave one tiny pivot per null direction: a first guess of the nullity
     # (the loop below corrects it either way).
-    s = max(2 * oversample, int(np.sum(diag < 1e-8 * diag.max())) + 2 * oversample)
+    s = max(2 * oversample, factor.small + 2 * oversample)
     while True:
         s = min(s, n)
         Z = rng.standard_normal((n, s))
         for _ in range(NULL_ITERATIONS):
-            Z = scipy.linalg.solve_triangular(R, scipy.linalg.solve_triangular(R, Z, trans="T"), check_finite=False)
-            Z, _ = np.linalg.qr(Z)
+            Z, _ = scipy.linalg.qr(factor.inverse_gram(Z), mode="economic", check_finite=False)
         _, sig, Vt = np.linalg.svd(A @ Z, full_matrices=False)
         values = sig / norm_a
         block_rank, gap, ambiguous = _decide(values, arithmetic)
         if block_rank >= oversample or s == n:
             nulls = s - block_rank
-            return RankSplit(n - nulls, values, Z @ Vt[block_rank:].T, gap, ambiguous)
+            failure = 6.0 * float(oversample) ** -oversample
+            return RankSplit(n - nulls, values, Z @ Vt[block_rank:].T, gap, ambiguous, failure)
         s *= 2
+
+
+GROWTH_MAX = 1e3
+"""Largest growth ``max|U| / max|A|`` of the LU accepted; above it, Householder QR is used."""
+
+
+class _Factor(NamedTuple):
+    inverse_gram: Callable[[np.ndarray], np.ndarray]
+    small: int
+
+
+def _square_factor(A: np.ndarray) -> _Factor:
+    """``(A₁ᵀA₁)⁻¹`` for ``A₁`` the pivot rows of ``A`` (zero rows appended when ``p < n``).
+
+    LU with partial pivoting, ``P A = [L₁; L₂] U``, ``A₁ = L₁U``, backward stable with the error
+    ``≲ ρ ε ‖A‖`` where ``ρ = max|U| / max|A|`` is the growth (Higham, *Accuracy and Stability*,
+    Thm. 9.5): kept when ``ρ ≤`` :data:`GROWTH_MAX`, else Householder QR (``A = QR``, ``A₁ = R``,
+    twice the flops, unconditionally stable).
+    """
+    p_rows, n = A.shape
+    work = np.zeros((max(p_rows, n), n), order="F")
+    work[:p_rows] = A
+    with warnings.catch_warnings():  # an exactly zero pivot is expected: A is rank-deficient
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        lu, _ = scipy.linalg.lu_factor(work, overwrite_a=True, check_finite=False)
+    LU = np.asfortranarray(lu[:n])
+    del lu, work
+    if _upper_max(LU) <= GROWTH_MAX * max(float(A.max()), -float(A.min()), 1e-300):
+        lower = True
+    else:
+        R = np.linalg.qr(A, mode="r")
+        LU = np.zeros((n, n), order="F")
+        LU[: R.shape[0]] = R
+        lower = False
+    diag = np.abs(np.diag(LU))
+    floor = np.finfo(np.float64).eps * max(float(diag.max()), 1e-300)
+    tiny = np.flatnonzero(diag < floor)
+    LU[tiny, tiny] = floor
+    small = int(np.sum(diag < 1e-8 * diag.max()))
+
+    def solve(Z: np.ndarray, **kw: Any) -> np.ndarray:
+        return scipy.linalg.solve_triangular(LU, Z, check_finite=False, **kw)
+
+    def inverse_gram(Z: np.ndarray) -> np.ndarray:
+        Z = solve(Z, trans="T")
+        if lower:
+            Z = solve(solve(Z, trans="T", lower=True, unit_diagonal=True), lower=True, unit_diagonal=True)
+        return solve(Z)
+
+    return _Factor(inverse_gram, small)
+
+
+def _upper_max(T: np.ndarray, block: int = 512) -> float:
+    """``max |T_ij|`` over ``i ≤ j``, a block of columns at a time (no full-size temporary)."""
+    return max(float(np.abs(np.triu(T[: j + block, j : j + block], k=-j)).max()) for j in range(0, T.shape[1], block))
+
+
+def _norm2(A: np.ndarray, rng: np.random.Generator, block: int = 8, steps: int = 4) -> float:
+    """``‖A‖₂`` by block power iteration (a few passes over ``A``; relative error ≲ 1e-2 on a
+    spectrum like a Jacobian's, far inside the ``1e4`` between the thresholds)."""
+    V = rng.standard_normal((A.shape[1], block))
+    for _ in range(steps):
+        V, _ = np.linalg.qr(A.T @ (A @ V))
+    return float(np.linalg.svd(A @ V, compute_uv=False)[0])
