@@ -124,7 +124,7 @@ def test_per_input_jacobian_blocks_equal_the_jacobian():
     model, theta, inputs = architecture("relu2").build(0)
     fm = flat_model(model, theta, inputs[:13], None)
     n = int(fm.t.shape[0])
-    blocks = list(_jacobian_blocks(fm, n))
+    blocks = list(_jacobian_blocks(fm, n, block_bytes=8 * n * 2 * 4)())  # 4 inputs of 2 outputs a block
     assert len(blocks) > 1 and blocks[-1].shape[0] < blocks[0].shape[0]
     assert np.allclose(np.concatenate(blocks), np.asarray(jax.jacrev(fm.F)(fm.t)), rtol=0, atol=1e-14)
 
@@ -144,3 +144,26 @@ def test_large_count_states_both_failure_probabilities():
         result = conservation_laws(mlp, theta, rng.standard_normal((N, d)), precision=None)
         assert result.count == r and not result.ambiguous and result.gap > 1e4
         assert result.failure_probability == pytest.approx(failure)
+
+
+def test_in_place_factorization_checks_with_the_product(monkeypatch):
+    """With ``product``, the rows are factored in place (overwritten) and the null space is checked
+    through ``product``, also on the Householder fallback, which rebuilds the rows as ``product(I)``."""
+    import pyspec.discovery.span as span
+
+    rng = np.random.default_rng(2)
+    n, c = 150, 6
+    A0 = rng.standard_normal((n + 40, n - c)) @ rng.standard_normal((n - c, n))
+    reference = split_rows(A0, FLOAT64)
+    for growth in (span.GROWTH_MAX, 0.0):
+        monkeypatch.setattr(span, "GROWTH_MAX", growth)
+        A = np.asfortranarray(A0)
+        split = split_rows(A, FLOAT64, dense_max=10, product=lambda Z: A0 @ Z)
+        assert not np.array_equal(A, A0)  # overwritten by the factorization
+        assert split.rank == reference.rank == n - c
+        P = split.complement @ split.complement.T - reference.complement @ reference.complement.T
+        assert np.linalg.norm(P) < 1e-8
+    monkeypatch.setattr(span, "GROWTH_MAX", 1e3)
+    other = A0 + 1e-3 * np.linalg.norm(A0) * rng.standard_normal(A0.shape) / np.sqrt(A0.size)
+    wrong = split_rows(np.asfortranarray(A0), FLOAT64, dense_max=10, product=lambda Z: other @ Z)
+    assert wrong.rank == n  # negative control: a product that is not A's shows no null direction

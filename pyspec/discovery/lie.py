@@ -96,48 +96,62 @@ of ``M × n`` costs ``n²(M − n/3)`` flops, against ``2(n + p)Mn`` for forming
 several times faster per flop) plus ``2/3 n³``; they meet near ``M ≈ 2n``."""
 
 
-def _jacobian_blocks(fm: FlatModel, n: int) -> Iterator[np.ndarray]:
-    """``J = ∂F/∂t`` (float64) by blocks of about ``n`` rows, in order.
+BLOCK_BYTES = 2**24
+"""Size of one block of Jacobian rows (16 MiB): small enough that the allocator reuses the memory of
+the previous block instead of mapping (and faulting in) fresh pages for each."""
 
-    With inputs, one jitted program computes the per-input Jacobians of a chunk of inputs (each
-    output's gradient costs one backward pass through its own input only, ``O(Mn)`` in all).
+
+def _jacobian_blocks(fm: FlatModel, n: int, block_bytes: int = BLOCK_BYTES) -> Callable[[], Iterator[np.ndarray]]:
+    """``() ↦`` the rows of ``J = ∂F/∂t`` (float64) by blocks of at most ``block_bytes``, in order.
+
+    With inputs, one jitted program (compiled once, reused by every pass) computes the per-input
+    Jacobians of a chunk of inputs: each output's gradient costs one backward pass through its own
+    input only, ``O(Mn)`` in all.
     """
     if fm.per_input is None:
         M = int(jax.eval_shape(fm.F, fm.t).shape[0])
-        yield np.asarray((jax.jacrev if M <= n else jax.jacfwd)(fm.F)(fm.t))
-        return
+        whole = jax.jit((jax.jacrev if M <= n else jax.jacfwd)(fm.F))
+        return lambda: iter([np.asarray(whole(fm.t))])
     X = fm.inputs
     N = int(X.shape[0])
     m = int(jax.eval_shape(fm.per_input, fm.t, X[0]).shape[0])
-    jac = jax.jacrev if m <= n else jax.jacfwd
-    per_chunk = jax.jit(jax.vmap(jac(fm.per_input), in_axes=(None, 0)))
-    chunk = min(N, max(1, n // max(m, 1)))
-    for start in range(0, N, chunk):
-        Xc = X[start : start + chunk]
-        size = int(Xc.shape[0])
-        if size < chunk:  # pad the last chunk to the compiled shape
-            Xc = jax.numpy.concatenate([Xc, X[: chunk - size]])
-        yield np.asarray(per_chunk(fm.t, Xc))[:size].reshape(size * m, n)
+    per_chunk = jax.jit(jax.vmap((jax.jacrev if m <= n else jax.jacfwd)(fm.per_input), in_axes=(None, 0)))
+    chunk = min(N, max(1, block_bytes // (8 * n * max(m, 1))))
+
+    def blocks() -> Iterator[np.ndarray]:
+        for start in range(0, N, chunk):
+            Xc = X[start : start + chunk]
+            size = int(Xc.shape[0])
+            if size < chunk:  # pad the last chunk to the compiled shape
+                Xc = jax.numpy.concatenate([Xc, X[: chunk - size]])
+            yield np.asarray(per_chunk(fm.t, Xc))[:size].reshape(size * m, n)
+
+    return blocks
 
 
-def _jacobian_rows(fm: FlatModel, precision: int | None, rng: np.random.Generator, oversample: int) -> tuple[Any, float]:
+def _jacobian_rows(
+    fm: FlatModel, precision: int | None, rng: np.random.Generator, oversample: int
+) -> tuple[Any, float, Callable[[np.ndarray], np.ndarray] | None]:
     """Rows spanning ``W(θ)``: ``J`` itself, or a Gaussian sketch ``S J`` when ``J`` has more than
-    :data:`SKETCH_RATIO` ``· n`` rows (float64), returned with the sketch's failure probability."""
+    :data:`SKETCH_RATIO` ``· n`` rows (float64); with the sketch's failure probability, and, for
+    ``J`` itself in float64, ``Z ↦ J Z`` recomputed block by block (so that the rows may be
+    factored in place)."""
     n = int(fm.t.shape[0])
     if precision is not None:
-        return np.asarray(get_backend(precision).jacobian(fm.F, fm.t)), 0.0
+        return np.asarray(get_backend(precision).jacobian(fm.F, fm.t)), 0.0, None
     M = int(jax.eval_shape(fm.F, fm.t).shape[0])
+    blocks = _jacobian_blocks(fm, n)
     if M <= SKETCH_RATIO * n:
         rows = np.empty((M, n), order="F")
         at = 0
-        for block in _jacobian_blocks(fm, n):
+        for block in blocks():
             rows[at : at + block.shape[0]] = block
             at += block.shape[0]
-        return rows, 0.0
+        return rows, 0.0, lambda Z: np.concatenate([block @ Z for block in blocks()])
     rows = np.zeros((n + oversample, n), order="F")
-    for block in _jacobian_blocks(fm, n):
+    for block in blocks():
         rows += rng.standard_normal((n + oversample, block.shape[0])) @ block
-    return rows, float(6.0 * oversample**-oversample)
+    return rows, float(6.0 * oversample**-oversample), None
 
 
 def _bracket_sampler(fm: FlatModel, calc: Calculus, depth: int, precision: int | None) -> Callable[[np.ndarray], Any]:
@@ -182,9 +196,10 @@ def _count(
     fm = flat_model(model, theta, inputs, precision)
     n = int(fm.t.shape[0])
     calc = jax_calculus() if precision is None else backend_calculus(get_backend(precision))
-    rows, failure = _jacobian_rows(fm, precision, rng, oversample)
+    rows, failure, product = _jacobian_rows(fm, precision, rng, oversample)
     M = int(np.asarray(fm.F(fm.t)).shape[0]) if precision is not None else int(jax.eval_shape(fm.F, fm.t).shape[0])
-    level1: RankSplit = split_rows(rows, arithmetic)
+    level1: RankSplit = split_rows(rows, arithmetic, product=product)
+    del rows  # factored in place when large
     complement = level1.complement
     dims, bracket_values = [level1.rank], []
     gap, ambiguous, depth, converged = level1.gap, level1.ambiguous, 1, False

@@ -92,7 +92,13 @@ def _decide(values: np.ndarray, arithmetic: Arithmetic) -> tuple[int, float, boo
 
 
 def split_rows(
-    A: Any, arithmetic: Arithmetic = FLOAT64, *, unit_rows: bool = False, dense_max: int = DENSE_SVD_MAX, seed: int = 0
+    A: Any,
+    arithmetic: Arithmetic = FLOAT64,
+    *,
+    unit_rows: bool = False,
+    dense_max: int = DENSE_SVD_MAX,
+    seed: int = 0,
+    product: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RankSplit:
     """Rank of the rows of ``A`` (``p × n``) and the orthonormal complement of their span.
 
@@ -101,6 +107,10 @@ def split_rows(
     unit_rows : bool
         The rows were normalized to norm 1 before a projection: singular values are then compared
         with 1, not with the largest one (a set that projects to rounding noise has rank 0).
+    product : callable or None
+        ``Z ↦ A Z`` computed without reading ``A`` (e.g. from the generator of its rows). When
+        given, the large-``n`` float64 path factors ``A`` in place, overwriting it (no copy of
+        ``A``; the caller must be done with it), and checks the null space with ``product``.
 
     Rows that are exactly zero are allowed; a ``0 × n`` matrix has rank 0 and complement ``I``.
     """
@@ -114,7 +124,7 @@ def split_rows(
             values = s / (1.0 if unit_rows else s[0])
             rank, gap, ambiguous = _decide(values, arithmetic)
             return RankSplit(rank, values, Vt[rank:].T.copy(), gap, ambiguous)
-        return _randomized_split(A, arithmetic, np.random.default_rng(seed))
+        return _randomized_split(A, arithmetic, np.random.default_rng(seed), product=product)
     with mpmath.workdps(arithmetic.digits):
         if p == 0:
             return RankSplit(0, np.zeros(0), _mp_eye(n), np.inf, False)
@@ -136,7 +146,13 @@ def _mp_eye(n: int) -> np.ndarray:
     return out
 
 
-def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Generator, oversample: int = 10) -> RankSplit:
+def _randomized_split(
+    A: np.ndarray,
+    arithmetic: Arithmetic,
+    rng: np.random.Generator,
+    oversample: int = 10,
+    product: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> RankSplit:
     """The null space of a large ``A`` (``p × n``) by inverse subspace iteration on a factorization.
 
     A factorization ``A₁ = L U`` of ``n`` of the rows (:func:`_square_factor`: LU with partial
@@ -146,7 +162,8 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
     ``Z ← orth((A₁ᵀA₁)⁻¹ Z)``: a direction of singular value ``σ`` grows like ``σ⁻²`` per step, so
     the null space (``σ ≲ 1e-13‖A‖``) dominates every direction above the accept threshold
     (``1e-6‖A‖``) by ``≥ 1e14`` per step. As ``null(A) ⊆ null(A₁)``, ``Z`` holds ``null(A)``; the rank
-    is then read from the singular values of ``A Z`` (all rows). ``s`` starts at the number of
+    is then read from the singular values of ``A Z`` (all rows, by ``product`` when given: then
+    ``A`` is factored in place). ``s`` starts at the number of
     pivots below ``1e-8`` of the largest plus ``2·oversample``, and doubles until at least
     ``oversample`` of the ``s`` directions are not null.
 
@@ -155,8 +172,9 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
     Tropp, SIAM Rev. 2011, §1.5 and Thm. 10.8): ``6e-10`` for ``p = 10``.
     """
     p_rows, n = A.shape
-    factor = _square_factor(A)
-    norm_a = _norm2(A, rng)
+    norm_a = _norm2(A, rng)  # before A is overwritten
+    times = product if product is not None else (lambda Z: A @ Z)
+    factor = _square_factor(A, product)
     # LU and QR usually leave one tiny pivot per null direction: a first guess of the nullity
     # (the loop below corrects it either way).
     s = max(2 * oversample, factor.small + 2 * oversample)
@@ -165,7 +183,7 @@ def _randomized_split(A: np.ndarray, arithmetic: Arithmetic, rng: np.random.Gene
         Z = rng.standard_normal((n, s))
         for _ in range(NULL_ITERATIONS):
             Z, _ = scipy.linalg.qr(factor.inverse_gram(Z), mode="economic", check_finite=False)
-        _, sig, Vt = np.linalg.svd(A @ Z, full_matrices=False)
+        _, sig, Vt = np.linalg.svd(times(Z), full_matrices=False)
         values = sig / norm_a
         block_rank, gap, ambiguous = _decide(values, arithmetic)
         if block_rank >= oversample or s == n:
@@ -184,26 +202,32 @@ class _Factor(NamedTuple):
     small: int
 
 
-def _square_factor(A: np.ndarray) -> _Factor:
+def _square_factor(A: np.ndarray, product: Callable[[np.ndarray], np.ndarray] | None) -> _Factor:
     """``(A₁ᵀA₁)⁻¹`` for ``A₁`` the pivot rows of ``A`` (zero rows appended when ``p < n``).
 
     LU with partial pivoting, ``P A = [L₁; L₂] U``, ``A₁ = L₁U``, backward stable with the error
     ``≲ ρ ε ‖A‖`` where ``ρ = max|U| / max|A|`` is the growth (Higham, *Accuracy and Stability*,
     Thm. 9.5): kept when ``ρ ≤`` :data:`GROWTH_MAX`, else Householder QR (``A = QR``, ``A₁ = R``,
-    twice the flops, unconditionally stable).
+    twice the flops, unconditionally stable; ``A`` is recomputed as ``product(I)`` if it was
+    factored in place).
     """
     p_rows, n = A.shape
-    work = np.zeros((max(p_rows, n), n), order="F")
-    work[:p_rows] = A
+    largest = max(float(A.max()), -float(A.min()), 1e-300)
+    in_place = product is not None and p_rows >= n and A.dtype == np.float64 and A.flags.f_contiguous
+    if in_place:
+        work = A
+    else:
+        work = np.zeros((max(p_rows, n), n), order="F")
+        work[:p_rows] = A
     with warnings.catch_warnings():  # an exactly zero pivot is expected: A is rank-deficient
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         lu, _ = scipy.linalg.lu_factor(work, overwrite_a=True, check_finite=False)
-    LU = np.asfortranarray(lu[:n])
+    LU = _leading_square(lu)
     del lu, work
-    if _upper_max(LU) <= GROWTH_MAX * max(float(A.max()), -float(A.min()), 1e-300):
+    if _upper_max(LU) <= GROWTH_MAX * largest:
         lower = True
     else:
-        R = np.linalg.qr(A, mode="r")
+        R = np.linalg.qr(product(np.eye(n)) if in_place else A, mode="r")
         LU = np.zeros((n, n), order="F")
         LU[: R.shape[0]] = R
         lower = False
@@ -225,12 +249,25 @@ def _square_factor(A: np.ndarray) -> _Factor:
     return _Factor(inverse_gram, small)
 
 
+def _leading_square(T: np.ndarray) -> np.ndarray:
+    """The leading ``n × n`` block of an F-ordered ``p × n`` array, made contiguous in ``T``'s own
+    memory (columns moved down in order; ``T`` below that block is then garbage): LAPACK's
+    triangular solves need a contiguous matrix, and a fresh copy would cost ``8n²`` bytes."""
+    p, n = T.shape
+    if p == n:
+        return T
+    flat = T.reshape(-1, order="F")  # a view: T is F-contiguous
+    for j in range(1, n):
+        flat[j * n : (j + 1) * n] = flat[j * p : j * p + n]  # overlapping slices: NumPy buffers them
+    return flat[: n * n].reshape((n, n), order="F")
+
+
 def _upper_max(T: np.ndarray, block: int = 512) -> float:
     """``max |T_ij|`` over ``i ≤ j``, a block of columns at a time (no full-size temporary)."""
     return max(float(np.abs(np.triu(T[: j + block, j : j + block], k=-j)).max()) for j in range(0, T.shape[1], block))
 
 
-def _norm2(A: np.ndarray, rng: np.random.Generator, block: int = 8, steps: int = 4) -> float:
+def _norm2(A: np.ndarray, rng: np.random.Generator, block: int = 8, steps: int = 2) -> float:
     """``‖A‖₂`` by block power iteration (a few passes over ``A``; relative error ≲ 1e-2 on a
     spectrum like a Jacobian's, far inside the ``1e4`` between the thresholds)."""
     V = rng.standard_normal((A.shape[1], block))
