@@ -91,7 +91,8 @@ def main() -> None:
     ]
     for x in rows:
         lines.append(f"| {x['n']} | {x['d']} → {x['r']} → {x['m']} | {x['inputs']} | {x['count']} ({x['expected']}) "
-                     f"| {x['gap']:.1e} | {x['depth']} | {x['failure_probability']:.0e} | {x['seconds']} |")
+                     f"| {x['gap']:.1e} | {x['depth']} | {x['failure_probability']:.0e} | {x['seconds']} |"
+                     .replace("| 0e+00 |", "| 0 |"))
     lines += ["", "Cost, for `N·m ≤ 2n` rows: the per-input Jacobians (one jitted program per chunk of inputs, "
               "`O(Mn)`), one LU with partial pivoting of the `M × n` Jacobian (`n²(M − n/3)` flops, which "
               "dominates from n ≈ 3000; Householder QR only if the LU's growth exceeds 1e3), two steps of "
