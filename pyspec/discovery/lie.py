@@ -71,7 +71,7 @@ class ConservationLaws(NamedTuple):
         Bound on the probability that a randomized step of depth 1 erred: the Gaussian row sketch
         lost a direction of ``W`` (``6 p^{-p}`` with ``p`` extra rows, Halko, Martinsson & Tropp,
         SIAM Rev. 2011, §1.5; only when ``J`` has more than ``2n`` rows), plus the same bound for the
-        randomized null space of ``J`` (only when ``n`` exceeds
+        randomized null space of the depth-1 rows (only when ``n`` exceeds
         :data:`pyspec.discovery.span.DENSE_SVD_MAX`); ``0.0`` when ``J`` was used whole with a full
         SVD. Random brackets miss a direction with probability 0.
     float64 : ConservationLaws or None

@@ -161,17 +161,17 @@ def _randomized_split(
     it). ``s`` Gaussian vectors go through :data:`NULL_ITERATIONS` steps of
     ``Z ← orth((A₁ᵀA₁)⁻¹ Z)``: a direction of singular value ``σ`` grows like ``σ⁻²`` per step, so
     the null space (``σ ≲ 1e-13‖A‖``) dominates every direction above the accept threshold
-    (``1e-6‖A‖``) by ``≥ 1e14`` per step. As ``null(A) ⊆ null(A₁)``, ``Z`` holds ``null(A)``; the rank
-    is then read from the singular values of ``A Z`` (all rows, by ``product`` when given: then
-    ``A`` is factored in place). ``s`` starts at the number of
-    pivots below ``1e-8`` of the largest plus ``2·oversample``, and doubles until at least
-    ``oversample`` of the ``s`` directions are not null.
+    (``1e-6‖A‖``) by ``≥ 1e14`` per step. As ``null(A) ⊆ null(A₁)``, ``Z`` holds ``null(A)``; the
+    rank is then read from the singular values of ``A Z`` (all rows, by ``product`` when given:
+    then ``A`` is factored in place). ``s`` starts at the number of pivots below ``1e-8`` of the
+    largest plus ``2·oversample``, and doubles until at least ``oversample`` of the ``s``
+    directions are not null.
 
     Failure probability: Gaussian subspace iteration with ``oversample = p`` extra vectors captures
     the null space, given the gap, except with probability at most ``6 p^{-p}`` (Halko, Martinsson &
     Tropp, SIAM Rev. 2011, §1.5 and Thm. 10.8): ``6e-10`` for ``p = 10``.
     """
-    p_rows, n = A.shape
+    n = A.shape[1]
     norm_a = _norm2(A, rng)  # before A is overwritten
     times = product if product is not None else (lambda Z: A @ Z)
     factor = _square_factor(A, product)
@@ -198,6 +198,8 @@ GROWTH_MAX = 1e3
 
 
 class _Factor(NamedTuple):
+    """``Z ↦ (A₁ᵀA₁)⁻¹ Z``, and the number of pivots below ``1e-8`` of the largest."""
+
     inverse_gram: Callable[[np.ndarray], np.ndarray]
     small: int
 
