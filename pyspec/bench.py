@@ -122,7 +122,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     opts = matrix_free.SolverOptions()
     structures = matrix_free.row_structures(problem, a, theta)
     sT = structures[0]
-    solver = "none" if matrix_free._is_diagonal(sT) else "GMRES" if matrix_free._iterative(sT, opts) else "LU"
+    solver = "none" if matrix_free.solvers.is_diagonal(sT) else "GMRES" if matrix_free.solvers.is_iterative(sT, opts) else "LU"
     facts["active_rows"] = f"{int(sT.active.shape[0]):,} ({solver})"
     if op in ("theorem1", "theorem1_arrays"):
         program = matrix_free.theorem1_program(problem, structures, opts, keep_arrays=op == "theorem1_arrays")

@@ -19,8 +19,8 @@ from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import NotFixedPointError
+from pyspec.fixed_point import FIXED_POINT_CANCELLATION, fixed_point_residual
 from pyspec.report import Report, loss_terms, norm, vanishes
-from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual
 
 __all__ = [
     "discrete_linear_gradient",

@@ -17,11 +17,12 @@ Every function checks the homogeneity itself first (:class:`~pyspec.errors.Equiv
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import jax
 import numpy as np
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.certify import certifiable
@@ -29,10 +30,8 @@ from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import ShapeError
+from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.report import Report, loss_terms, norm, vanishes
-
-if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
 
 __all__ = [
     "HOMOGENEITY_SCALE",
@@ -70,7 +69,7 @@ def homogeneous_problem(
 
     ``method="dense"`` forms ``G``, ``K`` and ``H`` (also returned; ``‖·‖`` Frobenius);
     ``"matrix_free"`` uses one HVP, one pullback and the probe estimates of
-    :func:`pyspec.matrix_free.theorem1_checks_mf` for ``‖G‖`` and ``‖H‖``.
+    :func:`pyspec.matrix_free.theorem1.theorem1_checks_mf` for ``‖G‖`` and ``‖H‖``.
 
     Returns
     -------
@@ -84,9 +83,7 @@ def homogeneous_problem(
     if check:
         equivariance_report(problem, a, th, 1.0).require(f"{eq.name} is not homogeneous")
     if method == "matrix_free":
-        from pyspec.matrix_free import homogeneity_terms_mf
-
-        return problem, th, homogeneity_terms_mf(problem, th)
+        return problem, th, matrix_free.homogeneity_terms_mf(problem, th)
     q = loss_terms(problem, th, backend.xp.reshape(th, (problem.n, 1)))
     q["H_theta"] = q.pop("HV")[:, 0]
     G, K, y = q["G"], q["K"], q["y"]
@@ -216,9 +213,7 @@ def sharpness_report(
         eigenvalues = B.eigvalsh(q["H"])
         lam = eigenvalues[-1] if extreme == "max" else eigenvalues[0]
     else:
-        from pyspec.matrix_free import extreme_eigenvalue
-
-        lam = extreme_eigenvalue(problem, theta, extreme)
+        lam = matrix_free.extreme_eigenvalue(problem, theta, extreme)
     violation = rayleigh.rhs - lam
     violation = B.xp.relu(violation)  # max(·, 0); in balls a rigorous enclosure (KinkError when undecided)
     bound = vanishes(B, "sharpness_lower_bound", violation, tol, norm_H)
@@ -241,8 +236,6 @@ REPORTS: dict[str, ReportFn] = {
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
             check_homogeneity: bool, jit: bool, method: Method, make: ReportFn) -> Report:
-    from pyspec.matrix_free import check_method, select_method
-
     check_method(method, precision)
     n = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(theta))
     backend = get_backend(precision, jit=jit)

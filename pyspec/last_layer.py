@@ -10,8 +10,9 @@ the variance form ``Var_{i∼p}[(BY)_i]`` on the diagonal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
@@ -19,10 +20,8 @@ from pyspec.cache import compile_program
 from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.matrix_free.options import Method
 from pyspec.report import Report, bind_checked, loss_terms, norm
-
-if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
 
 __all__ = ["corollary3_last_layer", "last_layer_report", "last_layer_terms", "softmax_covariance"]
 
@@ -114,8 +113,6 @@ def corollary3_last_layer(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
-    from pyspec import matrix_free
-
     matrix_free.check_method(method, precision)
     backend = get_backend(precision, jit=jit)
     with backend.context():

@@ -17,100 +17,23 @@ independently and must agree.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.characteristic import (
-    GoodPositionReport, check_max_condition, direction_along, equivariance_report, output_along, position_report,
-)
-from pyspec.checks import (
-    IdentityCheck, Verdict, combine_verdicts, compare, compare_norms, limited, require_finite_terms, tolerance,
-    ulp_neighbours, with_rounding_noise,
-)
+from pyspec.characteristic import check_max_condition, direction_along, equivariance_report, output_along, position_report
+from pyspec.checks import IdentityCheck, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.identities import CONTRACTION_KEYS, hessian_scale, identity_checks
+from pyspec.matrix_free.options import Method, check_method, select_method
+from pyspec.reports import Theorem1Report
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
-if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
-
 __all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Theorem1Report:
-    """Theorem 1 at one good position.
-
-    Attributes
-    ----------
-    key_identity : IdentityCheck
-        eq. (12), ``G v = w``.
-    first_order : IdentityCheck
-        item 1, ``∇Lᵀv = gᵀw`` (``k`` entries).
-    hessian_action : IdentityCheck
-        item 2a in the (T, S) form; ``terms`` are ``green_K``, ``green_S``, ``blue``, ``plain``.
-    hessian_action_vw : IdentityCheck
-        item 2a in the (v, w) form; ``terms`` are ``output`` (``Gᵀ(Kw + (∂_y w)*g)``) and ``direction``.
-    hessian_quadratic : IdentityCheck
-        item 2b in the (T, S) form (``k × k``).
-    hessian_quadratic_vw : IdentityCheck
-        item 2b in the (v, w) form.
-    position : GoodPositionReport
-    equivariance_residual : float or None
-        Worst residual of eq. (1) at and near ``(a, θ)`` (``None`` when not checked).
-    nondifferentiable : bool
-        The model's derivatives jump next to ``θ`` (``position.jump``): the verdict is at best
-        inconclusive.
-    escalated : bool
-        Inconclusive float64 checks were recomputed at 50 digits (:attr:`IdentityCheck.escalated`).
-    """
-
-    key_identity: IdentityCheck
-    first_order: IdentityCheck
-    hessian_action: IdentityCheck
-    hessian_action_vw: IdentityCheck
-    hessian_quadratic: IdentityCheck
-    hessian_quadratic_vw: IdentityCheck
-    position: GoodPositionReport
-    equivariance_residual: float | None
-    escalated: bool = False
-
-    @property
-    def nondifferentiable(self) -> bool:
-        """Whether the model is evaluated at (or next to) a non-differentiable point."""
-        return self.position.nondifferentiable
-
-    @property
-    def checks(self) -> tuple[IdentityCheck, ...]:
-        """Every identity check of the report."""
-        return (
-            self.key_identity,
-            self.first_order,
-            self.hessian_action,
-            self.hessian_action_vw,
-            self.hessian_quadratic,
-            self.hessian_quadratic_vw,
-        )
-
-    @property
-    def verdict(self) -> Verdict:
-        """``"fails"`` if an identity fails, ``"inconclusive"`` if one is (or the point is not smooth),
-        else ``"holds"`` (:func:`pyspec.checks.combine_verdicts`)."""
-        return combine_verdicts(self.checks, _smoothness_note(self.position))[0]
-
-    @property
-    def reason(self) -> str | None:
-        """Why the verdict is not ``"holds"``."""
-        return combine_verdicts(self.checks, _smoothness_note(self.position))[1]
-
-    @property
-    def holds(self) -> bool | None:
-        """``True`` if every identity holds, ``False`` if one fails, ``None`` if inconclusive."""
-        return {"holds": True, "fails": False, "inconclusive": None}[self.verdict]
 
 
 CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
@@ -118,12 +41,6 @@ CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from 
                 "kappa*eps, which the solve amplifies by kappa again: rounding explains residuals up to kappa x tolerance")
 """Why a Theorem 1 residual up to ``κ × tolerance`` (``κ = cond_T · cond_S`` of the solves) is
 inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."""
-
-
-def _smoothness_note(position: GoodPositionReport) -> tuple[str, ...]:
-    if not position.nondifferentiable:
-        return ()
-    return (f"non-differentiable point: the model's derivative jumps by {position.jump:.1e} next to theta",)
 
 
 THEOREM1_PRODUCERS = {
@@ -235,111 +152,6 @@ def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> 
     return identity_checks(B, c, tol, B.to_float(B.norm(G)), norm_H)
 
 
-CONTRACTION_KEYS = (
-    "v", "w", "g", "grad_L", "Gv", "Kw", "Hv", "green_K", "green_S", "gamma_Ttt_v", "gamma_Tta", "output",
-    "dv_star", "zeta_Sya", "zeta_Syy_w", "dw_star",
-)
-"""What :func:`identity_checks` needs: ``v, w``; ``g, ∇L``; ``Gv, Kw`` (``m × k``); ``Hv``, ``GᵀKw``,
-``Gᵀ(ζ·S_ya − (ζ·S_yy)w)``, ``(γ·T_θθ)v``, ``γ·T_θa``, ``Gᵀ(Kw + (∂_y w)*g)``, ``(∂_θ v)*∇L``
-(``n × k``); ``ζ·S_ya``, ``(ζ·S_yy)w``, ``(∂_y w)*g`` (``m × k``). No ``n × n`` or ``m × m`` matrix."""
-
-
-def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:
-    """The magnitude at which ``H`` is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe
-    ``u`` of :func:`_probe` (the two parts of eq. 22, which may cancel), and at least
-    ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v`` (:func:`hessian_scale_from_norms`)."""
-    B = backend
-
-    def nrm(x: Array) -> float:
-        return B.to_float(B.norm(x))
-
-    ratio = max((nrm(Hv[:, b]) / nrm(v[:, b]) for b in range(v.shape[1]) if nrm(v[:, b]) > 0.0), default=0.0)
-    return hessian_scale_from_norms(n, nrm(gauss_newton_u), nrm(Hu - gauss_newton_u), ratio)
-
-
-def hessian_scale_from_norms(n: int, norm_gauss_newton_u: float, norm_rest_u: float, column_ratio: float) -> float:
-    """:func:`hessian_scale` from ``‖GᵀKGu‖``, ``‖Hu − GᵀKGu‖`` and ``max_b ‖Hv_b‖ / ‖v_b‖``."""
-    return max(n**0.5 * (norm_gauss_newton_u + norm_rest_u), column_ratio)
-
-
-def small_contractions(backend: Any, c: dict[str, Array]) -> dict[str, Any]:
-    """The ``k``-sized contractions of the ``n × k`` quantities that :func:`identity_checks` needs:
-    ``‖v‖``, ``‖∇L‖``, ``‖Hv‖``, ``∇Lᵀv``, ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L``
-    (the matrix-free path with ``keep_arrays=False`` computes them on the device)."""
-    B = backend
-    v = c["v"]
-    return {
-        "norm_v": B.to_float(B.norm(v)), "norm_grad": B.to_float(B.norm(c["grad_L"])),
-        "norm_Hv": B.to_float(B.norm(c["Hv"])), "grad_v": c["grad_L"] @ v, "vHv": v.T @ c["Hv"],
-        "v_blue": v.T @ c["gamma_Ttt_v"], "v_plain": v.T @ c["gamma_Tta"], "v_dv": v.T @ c["dv_star"],
-    }  # fmt: skip
-
-
-def identity_checks(backend: Any, c: dict[str, Any], tol: float, norm_G: float, norm_H: float) -> dict[str, IdentityCheck]:
-    """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only, shared by
-    the dense and the matrix-free paths.
-
-    ``c`` holds the ``m``-space quantities ``w, g, Gv, Kw, ζ·S_ya, (ζ·S_yy)w, (∂_y w)*g`` and the
-    ``n × k`` arrays of :data:`CONTRACTION_KEYS` (dense path), or, from the matrix-free path, their
-    :func:`small_contractions` and the :class:`~pyspec.checks.Norms` of item 2a (``action_norms``,
-    ``action_vw_norms``) computed on the device, with the arrays when they were kept (else the two
-    item 2a checks carry none).
-    ``norm_G`` and ``norm_H`` are the magnitudes of ``G`` and ``H`` in the natural scales
-    (:func:`theorem1_checks`).
-    """
-    B = backend
-    s = c if "vHv" in c else small_contractions(B, c)
-    w = c["w"]
-
-    def nrm(x: Array) -> float:
-        return B.to_float(B.norm(x))
-
-    norm_v = s["norm_v"]
-    scale_12 = norm_G * norm_v
-    scale_1 = s["norm_grad"] * norm_v + nrm(c["g"]) * nrm(w)
-    scale_2a = norm_H * norm_v
-    scale_2b = max(norm_H * norm_v**2, norm_v * s["norm_Hv"])
-    wKw = w.T @ c["Kw"]
-    ts = vw = None
-    if "Hv" in c:
-        ts = {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]}
-        vw = {"output": c["output"], "direction": -c["dv_star"]}
-    if "action_norms" in c:  # matrix-free: norms from the device, arrays attached when kept
-        action = compare_norms(B, "theorem1_hessian_action", c["action_norms"], tol, scale_2a, c.get("Hv"), ts)
-        action_vw = compare_norms(B, "theorem1_hessian_action", c["action_vw_norms"], tol, scale_2a, c.get("Hv"), vw)
-    else:
-        action = compare(B, "theorem1_hessian_action", c["Hv"], ts, tol, scale_2a)
-        action_vw = compare(B, "theorem1_hessian_action", c["Hv"], vw, tol, scale_2a)
-    return {
-        "theorem1_key_identity": compare(B, "theorem1_key_identity", c["Gv"], {"w": w}, tol, scale_12),
-        "theorem1_first_order": compare(B, "theorem1_first_order", s["grad_v"], {"g_w": c["g"] @ w}, tol, scale_1),
-        "theorem1_hessian_action": action,
-        "theorem1_hessian_action_vw": action_vw,
-        "theorem1_hessian_quadratic": compare(
-            B,
-            "theorem1_hessian_quadratic",
-            s["vHv"],
-            {
-                "green_K": wKw,
-                "green_Sya": w.T @ c["zeta_Sya"],
-                "green_Syy": -(w.T @ c["zeta_Syy_w"]),
-                "blue": s["v_blue"],
-                "plain": -s["v_plain"],
-            },
-            tol,
-            scale_2b,
-        ),
-        "theorem1_hessian_quadratic_vw": compare(
-            B,
-            "theorem1_hessian_quadratic",
-            s["vHv"],
-            {"output": wKw + w.T @ c["dw_star"], "direction": -s["v_dv"]},
-            tol,
-            scale_2b,
-        ),
-    }
-
-
 def theorem1(
     eq: Equivariance,
     loss: Callable[..., Array],
@@ -398,15 +210,13 @@ def theorem1(
     ValueError
         For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``.
     """
-    from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
-
     check_method(method, precision)
     check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
         if select_method(method, problem.n, precision) == "matrix_free":
-            return theorem1_report_mf(
+            return matrix_free.theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )
         report = theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
