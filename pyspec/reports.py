@@ -4,11 +4,46 @@ and matrix-free (:mod:`pyspec.matrix_free`) paths, which both import them from h
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable, NamedTuple
 
 from pyspec.characteristic import GoodPositionReport
 from pyspec.checks import IdentityCheck, Verdict, combine_verdicts
 
-__all__ = ["Theorem1Report", "Theorem2Report"]
+__all__ = ["Theorem1Checks", "Theorem2Checks", "Theorem1Report", "Theorem2Report"]
+
+
+class Theorem1Checks(NamedTuple):
+    """Theorem 1's six identity checks (the fields of :class:`Theorem1Report` of the same names)."""
+
+    key_identity: IdentityCheck
+    """eq. (12), ``G v = w``."""
+    first_order: IdentityCheck
+    """item 1, ``∇Lᵀv = gᵀw``."""
+    hessian_action: IdentityCheck
+    """item 2a, (T, S) form."""
+    hessian_action_vw: IdentityCheck
+    """item 2a, (v, w) form."""
+    hessian_quadratic: IdentityCheck
+    """item 2b, (T, S) form."""
+    hessian_quadratic_vw: IdentityCheck
+    """item 2b, (v, w) form."""
+
+    def map(self, fn: Callable[[IdentityCheck], IdentityCheck]) -> Theorem1Checks:
+        """``fn`` applied to every check."""
+        return Theorem1Checks(*(fn(check) for check in self))
+
+
+class Theorem2Checks(NamedTuple):
+    """Theorem 2's two identity checks (the fields of :class:`Theorem2Report` of the same names)."""
+
+    gradient: IdentityCheck
+    """item 1, ``Jᵀ∇L = ∇L``."""
+    hessian: IdentityCheck
+    """item 2, ``H = JᵀHJ + (∇L·T_θθ)``."""
+
+    def map(self, fn: Callable[[IdentityCheck], IdentityCheck]) -> Theorem2Checks:
+        """``fn`` applied to every check."""
+        return Theorem2Checks(*(fn(check) for check in self))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,14 +26,15 @@ from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
 from pyspec.characteristic import check_max_condition, direction_along, equivariance_report, output_along, position_report
-from pyspec.checks import IdentityCheck, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
+from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.identities import CONTRACTION_KEYS, hessian_scale, identity_checks
+from pyspec.identities import hessian_scale, identity_checks
 from pyspec.matrix_free.options import Method, check_method, select_method
-from pyspec.reports import Theorem1Report
+from pyspec.reports import Theorem1Checks, Theorem1Report
+from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
-__all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
+__all__ = ["Theorem1Report", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks", "theorem1_contractions"]
 
 
 CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
@@ -57,14 +58,9 @@ THEOREM1_PRODUCERS = {
 attributed to the first producer whose output has one)."""
 
 
-def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]:
-    """Every quantity of Theorem 1 at ``(a, θ)`` for a bound problem (no hypothesis checks).
-
-    Returns a dict with ``y, G, g, K, grad_L, Hv, Hu, v, w, gamma, zeta, T_theta, S_y`` (``Hu``: ``H``
-    along the unit probe of :func:`_probe`) and the
-    contractions ``gamma_Ttt_v = (γ·T_θθ)v``, ``gamma_Tta = γ·T_θa``, ``zeta_Syy_w = (ζ·S_yy)w``,
-    ``zeta_Sya = ζ·S_ya``, ``dv_star = (∂_θv)*∇L`` and ``dw_star = (∂_yw)*g``.
-    """
+def theorem1_terms(problem: Problem, a: Array, theta: Array) -> Theorem1Terms:
+    """Every quantity of Theorem 1 at ``(a, θ)`` for a bound problem (no hypothesis checks): the
+    :class:`~pyspec.terms.Theorem1Terms` (``Hu``: ``H`` along the unit probe of :func:`_probe`)."""
     B = problem.backend
     T, S, f = problem.T, problem.S, problem.f
 
@@ -99,27 +95,16 @@ def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]
     def zeta_S_grad(b: Array, u: Array) -> Array:
         return B.jacobian(lambda s: zeta @ S(b, s), u)
 
-    return {
-        "y": y,
-        "G": G,
-        "g": g,
-        "K": K,
-        "grad_L": grad,
-        "Hv": Hv,
-        "Hu": H_vu[:, k],
-        "v": v,
-        "w": w,
-        "gamma": gamma,
-        "zeta": zeta,
-        "T_theta": T_theta,
-        "S_y": S_y,
-        "gamma_Ttt_v": B.jvp(lambda t: gamma_T_grad(a, t), theta, v)[1],
-        "gamma_Tta": B.jacobian(lambda b: gamma_T_grad(b, theta), a),
-        "zeta_Syy_w": B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
-        "zeta_Sya": B.jacobian(lambda b: zeta_S_grad(b, y), a),
-        "dv_star": B.jacobian(lambda t: direction_along(problem, a, t, grad), theta).T,
-        "dw_star": B.jacobian(lambda u: output_along(problem, a, u, g), y).T,
-    }
+    return Theorem1Terms(
+        y=y, G=G, g=g, K=K, grad_L=grad, Hv=Hv, Hu=H_vu[:, k], v=v, w=w, gamma=gamma, zeta=zeta, T_theta=T_theta,
+        S_y=S_y,
+        gamma_Ttt_v=B.jvp(lambda t: gamma_T_grad(a, t), theta, v)[1],
+        gamma_Tta=B.jacobian(lambda b: gamma_T_grad(b, theta), a),
+        zeta_Syy_w=B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
+        zeta_Sya=B.jacobian(lambda b: zeta_S_grad(b, y), a),
+        dv_star=B.jacobian(lambda t: direction_along(problem, a, t, grad), theta).T,
+        dw_star=B.jacobian(lambda u: output_along(problem, a, u, g), y).T,
+    )
 
 
 def _probe(backend: Any, n: int) -> Array:
@@ -128,28 +113,37 @@ def _probe(backend: Any, n: int) -> Array:
     return backend.asarray(u / np.linalg.norm(u))
 
 
-def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> dict[str, IdentityCheck]:
-    """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`.
+def theorem1_checks(problem: Problem, q: Theorem1Terms, condition: float) -> Theorem1Checks:
+    """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`
+    (:func:`pyspec.identities.identity_checks` on :func:`theorem1_contractions`).
 
     Natural scales (see :mod:`pyspec.checks`): ``‖G‖‖v‖`` for (12), ``‖∇L‖‖v‖ + ‖g‖‖w‖`` for item 1,
     ``‖H‖‖v‖`` for 2a and ``max(‖H‖‖v‖², ‖v‖‖Hv‖)`` for 2b. ``‖H‖`` is the magnitude at which ``H``
-    is computed (:func:`hessian_scale`).
+    is computed (:func:`pyspec.identities.hessian_scale`).
     """
     B = problem.backend
-    G, K, w = q["G"], q["K"], q["w"]
-    Kw = K @ w
-    c = {
-        "Gv": G @ q["v"],
-        "Kw": Kw,
-        "green_K": G.T @ Kw,
-        "green_S": G.T @ (q["zeta_Sya"] - q["zeta_Syy_w"]),
-        "output": G.T @ (Kw + q["dw_star"]),
-    }
-    c |= {key: q[key] for key in CONTRACTION_KEYS if key not in c}
+    G, K = q.G, q.K
     gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
-    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q["Hu"], q["Hv"], q["v"])
+    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q.Hu, q.Hv, q.v)
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
-    return identity_checks(B, c, tol, B.to_float(B.norm(G)), norm_H)
+    return identity_checks(B, theorem1_contractions(B, q), tol, B.to_float(B.norm(G)), norm_H)
+
+
+def theorem1_contractions(backend: Any, q: Theorem1Terms) -> Theorem1Contractions:
+    """:class:`~pyspec.terms.Theorem1Contractions` from the dense quantities, with item 2a's arrays."""
+    B = backend
+    G, v, w = q.G, q.v, q.w
+    Kw = q.K @ w
+    arrays = Theorem1Arrays(
+        v=v, grad_L=q.grad_L, Hv=q.Hv, green_K=G.T @ Kw, green_S=G.T @ (q.zeta_Sya - q.zeta_Syy_w),
+        gamma_Ttt_v=q.gamma_Ttt_v, gamma_Tta=q.gamma_Tta, output=G.T @ (Kw + q.dw_star), dv_star=q.dv_star,
+    )
+    return Theorem1Contractions(
+        w=w, g=q.g, Gv=G @ v, Kw=Kw, zeta_Sya=q.zeta_Sya, zeta_Syy_w=q.zeta_Syy_w, dw_star=q.dw_star,
+        norm_v=B.to_float(B.norm(v)), norm_grad=B.to_float(B.norm(q.grad_L)), norm_Hv=B.to_float(B.norm(q.Hv)),
+        grad_v=q.grad_L @ v, vHv=v.T @ q.Hv, v_blue=v.T @ q.gamma_Ttt_v, v_plain=v.T @ q.gamma_Tta,
+        v_dv=v.T @ q.dv_star, arrays=arrays,
+    )
 
 
 def theorem1(
@@ -239,21 +233,12 @@ def theorem1_report(
     B = problem.backend
     terms = compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))
     q = B.to_host(terms(a, theta))
-    require_finite_terms(B, q, THEOREM1_PRODUCERS)
-    c = {key: limited(x, x.tolerance * position.condition, CONDITIONING)
-         for key, x in theorem1_checks(problem, q, position.condition).items()}
-    if any(x.residual > x.tolerance for x in c.values()):  # measure the rounding noise (pyspec.checks)
-        samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)
+    require_finite_terms(B, q._asdict(), THEOREM1_PRODUCERS)
+    c = theorem1_checks(problem, q, position.condition).map(
+        lambda x: limited(x, x.tolerance * position.condition, CONDITIONING))
+    if any(x.residual > x.tolerance for x in c):  # measure the rounding noise (pyspec.checks)
+        samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)._asdict()
                    for a_i, t_i in ulp_neighbours(B, a, theta)]
-        c = with_rounding_noise(B, c, samples)
+        c = Theorem1Checks(**with_rounding_noise(B, c._asdict(), samples))
         c = second_route_theorem1(problem, theta, q, c)
-    return Theorem1Report(
-        key_identity=c["theorem1_key_identity"],
-        first_order=c["theorem1_first_order"],
-        hessian_action=c["theorem1_hessian_action"],
-        hessian_action_vw=c["theorem1_hessian_action_vw"],
-        hessian_quadratic=c["theorem1_hessian_quadratic"],
-        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
-        position=position,
-        equivariance_residual=eq_residual,
-    )
+    return Theorem1Report(**c._asdict(), position=position, equivariance_residual=eq_residual)

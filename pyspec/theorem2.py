@@ -17,11 +17,11 @@ from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
 from pyspec.characteristic import check_smoothness
-from pyspec.checks import IdentityCheck, compare, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
+from pyspec.checks import compare, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.fixed_point import fixed_point_residual, theorem2_hypotheses
 from pyspec.matrix_free.options import Method, check_method, select_method
-from pyspec.reports import Theorem2Report
+from pyspec.reports import Theorem2Checks, Theorem2Report
 from pyspec.verdicts import escalate_report, second_route_theorem2
 
 __all__ = ["Theorem2Report", "theorem2", "theorem2_report", "fixed_point_residual"]
@@ -116,29 +116,28 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     require_finite_terms(B, {"J": J, "grad": grad, "H": H, "blue": blue}, THEOREM2_PRODUCERS)
     tol = tolerance(B, n + problem.m, scale_J**2)
 
-    def checks(J_: Array, grad_: Array, H_: Array, blue_: Array) -> dict[str, IdentityCheck]:
+    def checks(J_: Array, grad_: Array, H_: Array, blue_: Array) -> Theorem2Checks:
         # natural scales: ‖J‖‖∇L‖ and ‖J‖²‖H‖ (see pyspec.checks)
         norm_grad, norm_H = B.to_float(B.norm(grad_)), B.to_float(B.norm(H_))
-        return {
-            "gradient": compare(B, "theorem2_gradient", J_.T @ grad_, {"grad_L": grad_}, tol, scale_J * norm_grad),
-            "hessian": compare(B, "theorem2_hessian", H_, {"conjugated": J_.T @ H_ @ J_, "blue": blue_}, tol,
-                               scale_J**2 * norm_H),
-        }
+        return Theorem2Checks(
+            gradient=compare(B, "theorem2_gradient", J_.T @ grad_, {"grad_L": grad_}, tol, scale_J * norm_grad),
+            hessian=compare(B, "theorem2_hessian", H_, {"conjugated": J_.T @ H_ @ J_, "blue": blue_}, tol,
+                            scale_J**2 * norm_H),
+        )
 
     c = checks(J, grad, H, blue)
-    if any(x.residual > x.tolerance for x in c.values()):
-        moved = [checks(J, *B.to_host(program(a, t_i))) for _, t_i in ulp_neighbours(B, a, theta, False)]
-        c = with_rounding_noise(B, c, moved)
+    if any(x.residual > x.tolerance for x in c):
+        moved = [checks(J, *B.to_host(program(a, t_i)))._asdict() for _, t_i in ulp_neighbours(B, a, theta, False)]
+        c = Theorem2Checks(**with_rounding_noise(B, c._asdict(), moved))
         c = second_route_theorem2(problem, theta, J, grad, H, c)
         if fp > 0.0 and check_hypotheses:
             c = _offset_effect(problem, program, a, theta, J, c)
     jump = check_smoothness(problem, theta)
-    return Theorem2Report(gradient=c["gradient"], hessian=c["hessian"], fixed_point_residual=fp,
-                          equivariance_residual=eq_residual, jump=jump)
+    return Theorem2Report(*c, fixed_point_residual=fp, equivariance_residual=eq_residual, jump=jump)
 
 
 def _offset_effect(problem: Problem, program: Any, a: Array, theta: Array, J: Array,
-                   c: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+                   c: Theorem2Checks) -> Theorem2Checks:
     """Raise each check's resolution by what the (accepted, rounding-level) offset ``T(a, θ) − θ`` does
     to it. Differentiating ``L(T(a, θ)) = L(θ)`` gives, at every ``θ``, ``Jᵀ∇L(Tθ) = ∇L(θ)`` and
     ``JᵀH(Tθ)J + (∇L(Tθ)·T_θθ) = H(θ)``; Theorem 2 evaluates the left sides at ``θ`` instead of ``Tθ``, so
@@ -147,11 +146,9 @@ def _offset_effect(problem: Problem, program: Any, a: Array, theta: Array, J: Ar
     moved = B.to_host(B.compile(problem.T)(a, theta))
     grad, H, blue = B.to_host(program(a, theta))
     grad_m, H_m, blue_m = B.to_host(program(a, moved))
-    effects = {
-        "gradient": B.to_float(B.norm(J.T @ (grad_m - grad))),
-        "hessian": B.to_float(B.norm(J.T @ (H_m - H) @ J + (blue_m - blue))),
-    }
-    return {name: limited(check, 2.0 * effects[name] / check.scale if check.scale else 0.0,
-                          f"theta is within rounding of the fixed set (|T(a,theta) - theta| > 0), which moves "
-                          f"this identity by {effects[name] / check.scale if check.scale else 0.0:.1e}")
-            for name, check in c.items()}
+    effects = (B.to_float(B.norm(J.T @ (grad_m - grad))),  # item 1, item 2: the order of Theorem2Checks
+               B.to_float(B.norm(J.T @ (H_m - H) @ J + (blue_m - blue))))
+    return Theorem2Checks(*(limited(check, 2.0 * effect / check.scale if check.scale else 0.0,
+                                    f"theta is within rounding of the fixed set (|T(a,theta) - theta| > 0), which "
+                                    f"moves this identity by {effect / check.scale if check.scale else 0.0:.1e}")
+                            for check, effect in zip(c, effects)))

@@ -20,7 +20,7 @@ implicit derivatives of the (v, w) form).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,20 +28,21 @@ import numpy as np
 from jax import lax
 
 from pyspec.backends.base import Array
-from pyspec.checks import IdentityCheck, Norms, tolerance
+from pyspec.checks import Norms, tolerance
 from pyspec.equivariance import Problem
 from pyspec.identities import hessian_scale_from_norms, identity_checks
 from pyspec.matrix_free.operators import compile_mf, probe_vector, relative_residual
 from pyspec.matrix_free.options import SOLVE_SAFETY, SolverOptions
 from pyspec.matrix_free.position import checked_position_mf
 from pyspec.matrix_free.solvers import RowStructure, is_iterative, segments_of, solvers_at
-from pyspec.reports import Theorem1Report
+from pyspec.reports import Theorem1Checks, Theorem1Report
+from pyspec.terms import HessianProbe, MatrixFreeTheorem1Terms, Theorem1Arrays, Theorem1Contractions
 
 __all__ = ["theorem1_terms_mf", "theorem1_program", "theorem1_checks_mf", "theorem1_report_mf", "solve_widening"]
 
 
 ACTION_TERMS = ("green_K", "green_S", "blue", "plain")
-"""Terms of item 2a in the (T, S) form (:func:`pyspec.theorem1.identity_checks`)."""
+"""Terms of item 2a in the (T, S) form (:func:`pyspec.identities.identity_checks`)."""
 ACTION_VW_TERMS = ("output", "direction")
 """Terms of item 2a in the (v, w) form."""
 
@@ -49,7 +50,7 @@ ACTION_VW_TERMS = ("output", "direction")
 def theorem1_terms_mf(
     problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
     keep_arrays: bool = True,
-) -> dict[str, Array]:
+) -> MatrixFreeTheorem1Terms:
     """Every contraction of Theorem 1, matrix-free, one direction at a time.
 
     The ``k`` columns of ``v`` and ``w`` are solved first (:func:`pyspec.matrix_free.solvers.solvers_at`); then a loop over the
@@ -62,9 +63,8 @@ def theorem1_terms_mf(
     item 2a, of their terms and of their difference (``action_sq``, ``action_vw_sq``), and the
     contractions ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L`` (``k × k``): besides ``v``,
     memory for one direction's terms. With ``keep_arrays`` the ``n × k`` quantities
-    (:data:`pyspec.theorem1.CONTRACTION_KEYS`) and ``∇L`` are returned as well, for the report.
-    Also returned: the ``m × k`` arrays, the Hessian-scale and ``‖G‖`` estimates (``norm_GtKGu``,
-    ``norm_Hu_rest``, ``Hv_ratio``, ``Gv_ratio``, ``norm_Gu``) and
+    (:class:`~pyspec.terms.Theorem1Arrays`) are returned as well, for the report. Also returned: the
+    ``m × k`` arrays, the Hessian-scale and ``‖G‖`` estimates (:class:`~pyspec.terms.HessianProbe`) and
     ``solve_residual`` (largest relative residual of the ``2k + 2`` top-level solves). Traceable.
     """
     f, T, S, loss = problem.f, problem.T, problem.S, problem.loss
@@ -132,63 +132,94 @@ def theorem1_terms_mf(
     blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta)[1]
     zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
 
-    def column(v_j: Array, w_j: Array, e: Array) -> dict[str, Array]:
+    def column(v_j: Array, w_j: Array, e: Array) -> _Column:
         Gv_j, Hv_j = lin(v_j)
         Kw_j = K(w_j)
         zeta_Sya_j = jax.jvp(lambda b: zeta_S_grad(b, y), (a,), (e,))[1]
         zeta_Syy_w_j = zeta_Syy_op(w_j)
         dw_j = jax.grad(lambda x: jnp.vdot(g, w_col(x, e)))(y)
         green_K, green_S, output = lax.map(lambda c: pull(c)[0], jnp.stack([Kw_j, zeta_Sya_j - zeta_Syy_w_j, Kw_j + dw_j]))
-        big = {
-            "Hv": Hv_j, "green_K": green_K, "green_S": green_S, "gamma_Ttt_v": blue_op(v_j),
-            "gamma_Tta": jax.jvp(lambda b: gamma_T_grad(b, theta), (a,), (e,))[1], "output": output,
-            "dv_star": jax.grad(lambda t: jnp.vdot(grad, v_col(t, e)))(theta),
-        }  # fmt: skip
-        small = {"Gv": Gv_j, "Kw": Kw_j, "zeta_Sya": zeta_Sya_j, "zeta_Syy_w": zeta_Syy_w_j, "dw_star": dw_j,
-                 "norm_v_sq": jnp.vdot(v_j, v_j), "norm_Hv_sq": jnp.vdot(Hv_j, Hv_j)}
-        return small | _column_summary(V, big) | (big if keep_arrays else {})
+        big = Theorem1Arrays(
+            v=v_j, grad_L=None, Hv=Hv_j, green_K=green_K, green_S=green_S, gamma_Ttt_v=blue_op(v_j),
+            gamma_Tta=jax.jvp(lambda b: gamma_T_grad(b, theta), (a,), (e,))[1], output=output,
+            dv_star=jax.grad(lambda t: jnp.vdot(grad, v_col(t, e)))(theta),
+        )
+        action_sq, action_vw_sq = _action_squares(big)
+        return _Column(
+            Gv=Gv_j, Kw=Kw_j, zeta_Sya=zeta_Sya_j, zeta_Syy_w=zeta_Syy_w_j, dw_star=dw_j,
+            norm_v_sq=jnp.vdot(v_j, v_j), norm_Hv_sq=jnp.vdot(Hv_j, Hv_j), vHv=V @ big.Hv, v_blue=V @ big.gamma_Ttt_v,
+            v_plain=V @ big.gamma_Tta, v_dv=V @ big.dv_star, action_sq=action_sq, action_vw_sq=action_vw_sq,
+            arrays=big if keep_arrays else None,
+        )
 
     cols = over_directions(column, V, W, E)  # stacked over j: (k, ...)
     u = probe_vector(problem.n)
     Gu, Hu = lin(u)
     GtKGu = pull(K(Gu))[0]
-    norm_v, norm_Hv = jnp.sqrt(cols["norm_v_sq"]), jnp.sqrt(cols["norm_Hv_sq"])
+    norm_v, norm_Hv = jnp.sqrt(cols.norm_v_sq), jnp.sqrt(cols.norm_Hv_sq)
 
     def ratio(num: Array) -> Array:
         return jnp.max(jnp.where(norm_v > 0, num / jnp.where(norm_v > 0, norm_v, 1.0), 0.0))
 
-    out = {key: cols[key].T for key in ("Gv", "Kw", "zeta_Sya", "zeta_Syy_w", "dw_star", "vHv", "v_blue", "v_plain", "v_dv")}
-    out |= {"action_sq": jnp.sum(cols["action_sq"], axis=0), "action_vw_sq": jnp.sum(cols["action_vw_sq"], axis=0)}
+    arrays = None
     if keep_arrays:
-        out |= {key: cols[key].T for key in BIG_KEYS} | {"v": V.T, "grad_L": grad}
-    return out | {
-        "w": W.T, "g": g, "grad_v": V @ grad, "norm_grad": jnp.linalg.norm(grad),
-        "norm_v": jnp.linalg.norm(norm_v), "norm_Hv": jnp.linalg.norm(norm_Hv), "Hv_ratio": ratio(norm_Hv),
-        "Gv_ratio": ratio(jnp.linalg.norm(cols["Gv"], axis=1)), "norm_Gu": jnp.linalg.norm(Gu),
-        "norm_GtKGu": jnp.linalg.norm(GtKGu), "norm_Hu_rest": jnp.linalg.norm(Hu - GtKGu),
-        "solve_residual": solve_residual,
-    }  # fmt: skip
+        arrays = jax.tree_util.tree_map(lambda x: x.T, cols.arrays)._replace(v=V.T, grad_L=grad)
+    contractions = Theorem1Contractions(
+        w=W.T, g=g, Gv=cols.Gv.T, Kw=cols.Kw.T, zeta_Sya=cols.zeta_Sya.T, zeta_Syy_w=cols.zeta_Syy_w.T,
+        dw_star=cols.dw_star.T, norm_v=jnp.linalg.norm(norm_v), norm_grad=jnp.linalg.norm(grad),
+        norm_Hv=jnp.linalg.norm(norm_Hv), grad_v=V @ grad, vHv=cols.vHv.T, v_blue=cols.v_blue.T,
+        v_plain=cols.v_plain.T, v_dv=cols.v_dv.T, arrays=arrays,
+    )
+    probe = HessianProbe(
+        norm_Gu=jnp.linalg.norm(Gu), norm_GtKGu=jnp.linalg.norm(GtKGu), norm_Hu_rest=jnp.linalg.norm(Hu - GtKGu),
+        Hv_ratio=ratio(norm_Hv), Gv_ratio=ratio(jnp.linalg.norm(cols.Gv, axis=1)),
+    )
+    return MatrixFreeTheorem1Terms(
+        contractions=contractions, action_sq=jnp.sum(cols.action_sq, axis=0),
+        action_vw_sq=jnp.sum(cols.action_vw_sq, axis=0), probe=probe, solve_residual=solve_residual,
+    )
 
 
-BIG_KEYS = ("Hv", "green_K", "green_S", "gamma_Ttt_v", "gamma_Tta", "output", "dv_star")
-"""The ``n × k`` contractions :func:`theorem1_terms_mf` returns with ``keep_arrays``."""
+class _Column(NamedTuple):
+    """One direction ``j`` of :func:`theorem1_terms_mf`: its ``m``-vectors, the squared norms of
+    ``v_j`` and ``Hv_j``, the ``k``-vectors ``Vᵀ(·)_j`` of item 2b, item 2a's squares and, when kept,
+    its ``n``-vectors."""
+
+    Gv: Array
+    Kw: Array
+    zeta_Sya: Array
+    zeta_Syy_w: Array
+    dw_star: Array
+    norm_v_sq: Array
+    norm_Hv_sq: Array
+    vHv: Array
+    v_blue: Array
+    v_plain: Array
+    v_dv: Array
+    action_sq: Array
+    action_vw_sq: Array
+    arrays: Theorem1Arrays | None
 
 
-def _column_summary(V: Array, big: dict[str, Array]) -> dict[str, Array]:
-    """One column's item 2a reduced to squared norms (both forms) and its contractions with ``v``."""
-    ts = {"green_K": big["green_K"], "green_S": big["green_S"], "blue": big["gamma_Ttt_v"], "plain": -big["gamma_Tta"]}
-    vw = {"output": big["output"], "direction": -big["dv_star"]}
-    out = {}
-    for form, terms in (("action", ts), ("action_vw", vw)):
+def _action_terms(big: Theorem1Arrays) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Item 2a's terms in the (T, S) and (v, w) forms (as :func:`pyspec.identities.identity_checks`)."""
+    ts = {"green_K": big.green_K, "green_S": big.green_S, "blue": big.gamma_Ttt_v, "plain": -big.gamma_Tta}
+    return ts, {"output": big.output, "direction": -big.dv_star}
+
+
+def _action_squares(big: Theorem1Arrays) -> tuple[Array, Array]:
+    """One column's item 2a in both forms reduced to the squared norms of ``lhs``, ``rhs``,
+    ``lhs − rhs`` and each term."""
+    out = []
+    for terms in _action_terms(big):
         rhs = sum(terms.values())  # the order of :func:`pyspec.checks.compare`
-        sq = {"lhs": big["Hv"], "rhs": rhs, "difference": big["Hv"] - rhs} | terms
-        out[f"{form}_sq"] = jnp.stack([jnp.vdot(x, x) for x in sq.values()])
-    return out | {"vHv": V @ big["Hv"], "v_blue": V @ big["gamma_Ttt_v"], "v_plain": V @ big["gamma_Tta"],
-                  "v_dv": V @ big["dv_star"]}
+        parts = [big.Hv, rhs, big.Hv - rhs, *terms.values()]
+        out.append(jnp.stack([jnp.vdot(x, x) for x in parts]))
+    return out[0], out[1]
 
 
 def _action_norms(sq: np.ndarray, terms: tuple[str, ...]) -> Norms:
-    """:class:`pyspec.checks.Norms` from the summed squares of :func:`_column_summary`."""
+    """:class:`pyspec.checks.Norms` from the summed squares of :func:`_action_squares`."""
     root = np.sqrt(np.asarray(sq, dtype=np.float64))
     return Norms(lhs=float(root[0]), rhs=float(root[1]), difference=float(root[2]),
                  terms={t: float(x) for t, x in zip(terms, root[3:])})
@@ -202,52 +233,42 @@ def theorem1_report_mf(
     max_condition: float | None = None,
     opts: SolverOptions = SolverOptions(),
     keep_arrays: bool = True,
-) -> Any:
+) -> Theorem1Report:
     """:func:`pyspec.theorem1` with ``method="matrix_free"`` for a bound (float64) problem."""
     structures, position, eq_residual = checked_position_mf(problem, a, theta, check_equivariance, max_condition, opts)
     q = problem.backend.to_host(theorem1_program(problem, structures, opts, keep_arrays)(a, theta))
     c = theorem1_checks_mf(problem, q, position.condition, structures, opts)
-    return Theorem1Report(
-        key_identity=c["theorem1_key_identity"],
-        first_order=c["theorem1_first_order"],
-        hessian_action=c["theorem1_hessian_action"],
-        hessian_action_vw=c["theorem1_hessian_action_vw"],
-        hessian_quadratic=c["theorem1_hessian_quadratic"],
-        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
-        position=position,
-        equivariance_residual=eq_residual,
-    )
+    return Theorem1Report(**c._asdict(), position=position, equivariance_residual=eq_residual)
 
 
 def theorem1_checks_mf(
-    problem: Problem, q: dict[str, Array], condition: float, structures: tuple[RowStructure, RowStructure],
+    problem: Problem, q: MatrixFreeTheorem1Terms, condition: float, structures: tuple[RowStructure, RowStructure],
     opts: SolverOptions,
-) -> dict[str, IdentityCheck]:
+) -> Theorem1Checks:
     """The identity checks from :func:`theorem1_terms_mf`'s output (host side).
 
     Tolerance: the dense one plus ``SOLVE_SAFETY · κ · ρ`` (module docstring), ``ρ`` at least
     ``opts.tol`` when GMRES ran. ``‖G‖ ≈ max(√n ‖Gu‖, max_j ‖Gv_j‖/‖v_j‖)``, ``‖H‖`` as in
-    :func:`pyspec.theorem1.hessian_scale`.
+    :func:`pyspec.identities.hessian_scale`.
     """
-    B = problem.backend
+    B, p = problem.backend, q.probe
     tol = tolerance(B, problem.n + problem.m + problem.k, condition) + solve_widening(
-        problem, structures, opts, float(q["solve_residual"]), condition)
-    norm_G = max(problem.n**0.5 * float(q["norm_Gu"]), float(q["Gv_ratio"]))
-    norm_H = hessian_scale_from_norms(problem.n, float(q["norm_GtKGu"]), float(q["norm_Hu_rest"]), float(q["Hv_ratio"]))
-    if "action_sq" in q:
-        q = q | {"action_norms": _action_norms(q["action_sq"], ACTION_TERMS),
-                 "action_vw_norms": _action_norms(q["action_vw_sq"], ACTION_VW_TERMS)}
-    return identity_checks(B, q, tol, norm_G, norm_H)
+        problem, structures, opts, float(q.solve_residual), condition)
+    norm_G = max(problem.n**0.5 * float(p.norm_Gu), float(p.Gv_ratio))
+    norm_H = hessian_scale_from_norms(problem.n, float(p.norm_GtKGu), float(p.norm_Hu_rest), float(p.Hv_ratio))
+    c = q.contractions._replace(action=_action_norms(q.action_sq, ACTION_TERMS),
+                                action_vw=_action_norms(q.action_vw_sq, ACTION_VW_TERMS))
+    return identity_checks(B, c, tol, norm_G, norm_H)
 
 
 def theorem1_program(
     problem: Problem, structures: tuple[RowStructure, RowStructure], opts: SolverOptions, keep_arrays: bool = True
-) -> Callable[[Array, Array], dict[str, Array]]:
+) -> Callable[[Array, Array], MatrixFreeTheorem1Terms]:
     """The compiled ``(a, θ) ↦`` :func:`theorem1_terms_mf` for the structures found at ``(a, θ)``."""
 
     static = [structure[3:] for structure in structures]  # leaves, span: fixed in the program
 
-    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> dict[str, Array]:
+    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> MatrixFreeTheorem1Terms:
         sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
         return theorem1_terms_mf(problem, a_, t_, (sT, sS), opts, keep_arrays)
 

@@ -15,11 +15,12 @@ from pyspec.fixed_point import theorem2_hypotheses
 from pyspec.matrix_free.operators import compile_mf, operators, probe_directions
 from pyspec.matrix_free.options import SolverOptions
 from pyspec.reports import Theorem2Report
+from pyspec.terms import Theorem2ProbeTerms
 
 __all__ = ["theorem2_terms_mf", "theorem2_report_mf"]
 
 
-def theorem2_terms_mf(problem: Problem, a: Array, theta: Array, Z: Array) -> dict[str, Array]:
+def theorem2_terms_mf(problem: Problem, a: Array, theta: Array, Z: Array) -> Theorem2ProbeTerms:
     """``∇L``, ``Jᵀ∇L``, ``HZ``, ``JᵀHJZ``, ``(∇L·T_θθ)Z`` for probes ``Z`` (``n × p``), matrix-free."""
     grad, hvp = jax.linearize(jax.grad(problem.L), theta)
     J, Jt = operators(lambda t: problem.T(a, t), theta)
@@ -28,13 +29,8 @@ def theorem2_terms_mf(problem: Problem, a: Array, theta: Array, Z: Array) -> dic
         return jax.vmap(op, in_axes=1, out_axes=1)(X)
 
     blue_op = jax.linearize(jax.grad(lambda t: jnp.vdot(grad, problem.T(a, t))), theta)[1]
-    return {
-        "grad_L": grad,
-        "Jt_grad": Jt(grad),
-        "HZ": cols(hvp, Z),
-        "JtHJZ": cols(Jt, cols(hvp, cols(J, Z))),
-        "blue": cols(blue_op, Z),
-    }
+    return Theorem2ProbeTerms(grad_L=grad, Jt_grad=Jt(grad), HZ=cols(hvp, Z), JtHJZ=cols(Jt, cols(hvp, cols(J, Z))),
+                              blue=cols(blue_op, Z))
 
 
 def theorem2_report_mf(
@@ -45,7 +41,7 @@ def theorem2_report_mf(
     probes: int = 8,
     seed: int = 0,
     opts: SolverOptions = SolverOptions(),
-) -> Any:
+) -> Theorem2Report:
     """:func:`pyspec.theorem2` with ``method="matrix_free"`` for a bound (float64) problem.
 
     Item 1 is checked exactly. Item 2, an ``n × n`` identity ``D = H − JᵀHJ − (∇L·T_θθ) = 0``, is
@@ -72,10 +68,8 @@ def theorem2_report_mf(
     Z = probe_directions(n, probes, seed)
     q = B.to_host(compile_mf(problem, lambda a_, t_, z_: theorem2_terms_mf(problem, a_, t_, z_))(a, theta, Z))
     tol = tolerance(B, n + problem.m, scale_J**2)
-    norm_grad = B.to_float(B.norm(q["grad_L"]))
-    gradient = compare(B, "theorem2_gradient", q["Jt_grad"], {"grad_L": q["grad_L"]}, tol, scale_J * norm_grad)
-    hessian = compare(
-        B, "theorem2_hessian", q["HZ"], {"conjugated": q["JtHJZ"], "blue": q["blue"]}, tol,
-        scale_J**2 * B.to_float(B.norm(q["HZ"])),
-    )
+    norm_grad = B.to_float(B.norm(q.grad_L))
+    gradient = compare(B, "theorem2_gradient", q.Jt_grad, {"grad_L": q.grad_L}, tol, scale_J * norm_grad)
+    hessian = compare(B, "theorem2_hessian", q.HZ, {"conjugated": q.JtHJZ, "blue": q.blue}, tol,
+                      scale_J**2 * B.to_float(B.norm(q.HZ)))
     return Theorem2Report(gradient=gradient, hessian=hessian, fixed_point_residual=fp, equivariance_residual=eq_residual)
