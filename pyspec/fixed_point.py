@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.characteristic import equivariance_report
+from pyspec.characteristic import required_equivariance
 from pyspec.checks import tolerance
 from pyspec.equivariance import Problem
 from pyspec.errors import NotFixedPointError
@@ -48,6 +48,4 @@ def theorem2_hypotheses(problem: Problem, a: Array, theta: Array, scale_J: float
             f"{problem.name}: theta is not a fixed point of T(a, .): "
             f"|T(a, theta) - theta| / |theta| = {fp:.3e} > {fp_tol:.1e}"
         )
-    report = equivariance_report(problem, a, theta, scale_J, vary_a=False)
-    report.require(problem.name)
-    return fp, max(report.residuals)
+    return fp, required_equivariance(problem, a, theta, vary_a=False)

@@ -25,7 +25,9 @@ from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.characteristic import check_max_condition, direction_along, equivariance_report, output_along, position_report
+from pyspec.characteristic import (
+    check_max_condition, direction_along, output_along, position_report, required_equivariance,
+)
 from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.identities import hessian_scale, identity_checks
@@ -225,11 +227,7 @@ def theorem1_report(
     """:func:`theorem1` for a bound problem."""
     position = position_report(problem, a, theta, max_condition)
     position.require()
-    eq_residual = None
-    if check_equivariance:
-        report = equivariance_report(problem, a, theta, position.condition)
-        report.require(problem.name)
-        eq_residual = max(report.residuals)
+    eq_residual = required_equivariance(problem, a, theta, check_equivariance)
     B = problem.backend
     terms = compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))
     q = B.to_host(terms(a, theta))

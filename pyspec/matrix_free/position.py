@@ -10,7 +10,7 @@ import numpy as np
 
 from pyspec import linalg
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, default_max_condition, equivariance_report
+from pyspec.characteristic import GoodPositionReport, default_max_condition, required_equivariance
 from pyspec.equivariance import Problem
 from pyspec.matrix_free.operators import compile_mf, operators
 from pyspec.matrix_free.options import SolverOptions
@@ -75,10 +75,5 @@ def checked_position_mf(
     structures = row_structures(problem, a, theta)
     position = position_report_mf(problem, a, theta, structures, opts, max_condition)
     position.require()
-    eq_residual = None
-    if check_equivariance:
-        report = equivariance_report(problem, a, theta, position.condition)
-        report.require(problem.name)
-        eq_residual = max(report.residuals)
-    return structures, position, eq_residual
+    return structures, position, required_equivariance(problem, a, theta, check_equivariance)
 
