@@ -10,7 +10,14 @@ from pyspec.checks import compare, compare_norms
 from pyspec.reports import Theorem1Checks
 from pyspec.terms import Theorem1Contractions
 
-__all__ = ["hessian_scale", "hessian_scale_from_norms", "identity_checks"]
+__all__ = ["CONDITIONING", "hessian_scale", "hessian_scale_from_norms", "identity_checks"]
+
+
+CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
+                "ill-conditioned as dT/dtheta (a GL family's V A^-1), so their relative error may already be "
+                "kappa*eps, which the solve amplifies by kappa again: rounding explains residuals up to kappa x tolerance")
+"""Why a Theorem 1 residual up to ``κ × tolerance`` (``κ = cond_T · cond_S`` of the solves) is
+inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."""
 
 
 def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:

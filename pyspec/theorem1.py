@@ -30,20 +30,13 @@ from pyspec.characteristic import (
 )
 from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.identities import hessian_scale, identity_checks
+from pyspec.identities import CONDITIONING, hessian_scale, identity_checks
 from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.reports import Theorem1Checks, Theorem1Report
 from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
 __all__ = ["Theorem1Report", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks", "theorem1_contractions"]
-
-
-CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
-                "ill-conditioned as dT/dtheta (a GL family's V A^-1), so their relative error may already be "
-                "kappa*eps, which the solve amplifies by kappa again: rounding explains residuals up to kappa x tolerance")
-"""Why a Theorem 1 residual up to ``κ × tolerance`` (``κ = cond_T · cond_S`` of the solves) is
-inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."""
 
 
 THEOREM1_PRODUCERS = {

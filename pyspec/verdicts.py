@@ -11,7 +11,7 @@ the float64 residual stays in the report beside it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from pyspec.checks import IdentityCheck, limited
 from pyspec.equivariance import accepts_xp
@@ -20,7 +20,7 @@ from pyspec.reports import Theorem1Checks, Theorem2Checks
 from pyspec.terms import Theorem1Terms
 
 __all__ = ["ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report", "merge_escalated",
-           "second_route_theorem1", "second_route_theorem2"]
+           "route_limited", "second_route_theorem1", "second_route_theorem2"]
 
 ROUTE_FACTOR = 64.0
 """A residual up to this multiple of the disagreement between two differentiation routes is within
@@ -137,6 +137,12 @@ def second_route_theorem1(problem: Any, theta: Any, q: Theorem1Terms, checks: Th
         "theorem1_hessian_action": float(np.linalg.norm(dH)),
         "theorem1_hessian_quadratic": float(np.linalg.norm(v.T @ dH)),
     }
+    return route_limited(checks, deltas)
+
+
+def route_limited(checks: Theorem1Checks, deltas: Mapping[str, float]) -> Theorem1Checks:
+    """Each check with its resolution at least ``ROUTE_FACTOR ×`` the disagreement between two
+    differentiation routes for its identity id (``deltas``; absent ids: none measured)."""
     return checks.map(lambda check: _route_limited(check, deltas.get(check.identity, 0.0)))
 
 

@@ -11,7 +11,8 @@ probe directions (Theorem 2). One concern per module:
 * :mod:`~pyspec.matrix_free.position`: good position and eq. (1), the hypotheses;
 * :mod:`~pyspec.matrix_free.theorem1`, :mod:`~pyspec.matrix_free.theorem2`: each theorem's program and report;
 * :mod:`~pyspec.matrix_free.last_layer` (§5.3), :mod:`~pyspec.matrix_free.homogeneity` (§5.1),
-  :mod:`~pyspec.matrix_free.eigen` (Lanczos on ``H``).
+  :mod:`~pyspec.matrix_free.eigen` (Lanczos on ``H``);
+* :mod:`~pyspec.matrix_free.verdicts`: what float64 resolves at the point (rounding noise, second route).
 
 The report types and the identity checks are the dense path's (:mod:`pyspec.reports`,
 :mod:`pyspec.identities`), imported from below: neither path imports the other's internals.

@@ -1,5 +1,5 @@
 """Hypotheses of Theorem 1 on the matrix-free path: good position (Definition 1) without forming
-``∂θT`` or ``∂yS``, and eq. (1) at and near ``(a, θ)``."""
+``∂θT`` or ``∂yS``, smoothness of the model at ``θ``, and eq. (1) at and near ``(a, θ)``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from pyspec import linalg
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, default_max_condition, required_equivariance
+from pyspec.characteristic import GoodPositionReport, check_smoothness, default_max_condition, required_equivariance
 from pyspec.equivariance import Problem
 from pyspec.matrix_free.operators import compile_mf, operators
 from pyspec.matrix_free.options import SolverOptions
@@ -52,13 +52,14 @@ def position_report_mf(
     max_condition: float | None = None,
 ) -> GoodPositionReport:
     """Good position (Definition 1) without forming ``∂θT`` or ``∂yS``: exact for diagonal Jacobians,
-    else a Lanczos estimate (:func:`condition_program`)."""
+    else a Lanczos estimate (:func:`condition_program`); and the smoothness probe of the dense path
+    (:func:`pyspec.characteristic.check_smoothness`, three JVPs of ``f``; warns at a kink)."""
     sT, sS = structures
     est_T, est_S = (float(x) for x in condition_program(problem, structures, opts)(a, theta))
     cond_T = _exact_condition(sT) if is_diagonal(sT) else est_T
     cond_S = 1.0 if problem.is_symmetry else (_exact_condition(sS) if is_diagonal(sS) else est_S)
     limit = default_max_condition(problem.backend) if max_condition is None else max_condition
-    return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit)
+    return GoodPositionReport(cond_T=cond_T, cond_S=cond_S, max_condition=limit, jump=check_smoothness(problem, theta))
 
 
 def checked_position_mf(

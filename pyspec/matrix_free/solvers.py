@@ -22,7 +22,8 @@ from pyspec.equivariance import Problem
 from pyspec.matrix_free.operators import compile_mf, operators, probe_key
 from pyspec.matrix_free.options import DIAGONAL_ROW, SolverOptions
 
-__all__ = ["RowStructure", "row_structures", "segments_of", "is_diagonal", "is_direct", "is_iterative", "solvers_at"]
+__all__ = ["RowStructure", "row_structures", "segments_of", "is_diagonal", "is_direct", "is_iterative", "solvers_at",
+           "T_solvers_at", "S_solvers_at"]
 
 
 class RowStructure(NamedTuple):
@@ -139,6 +140,19 @@ def solvers_at(
     p, n = structure.active.shape[0], x.shape[0]
     active = _active_operators(fun_leaves, segments, x, structure) if 0 < p < n else None
     return (mv, rmv, *_solver(mv, rmv, structure, opts, active))
+
+
+def T_solvers_at(problem: Problem, a: Array, structure: RowStructure, opts: SolverOptions) -> Callable[[Array], tuple]:
+    """``t ↦`` :func:`solvers_at` for ``∂θT(a, t)``, with products on the leaves holding active rows."""
+    T_leaves = problem.T_leaves or (lambda b, ls: [problem.T(b, ls[0])])
+    return lambda t: solvers_at(lambda s: problem.T(a, s), lambda ls: T_leaves(a, ls), segments_of(problem), t,
+                                structure, opts)
+
+
+def S_solvers_at(problem: Problem, a: Array, structure: RowStructure, opts: SolverOptions) -> Callable[[Array], tuple]:
+    """``y ↦`` :func:`solvers_at` for ``∂yS(a, y)``."""
+    return lambda x: solvers_at(lambda s: problem.S(a, s), lambda ls: [problem.S(a, ls[0])], ((0, problem.m),), x,
+                                structure, opts)
 
 
 def _solver(

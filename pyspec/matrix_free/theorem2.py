@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from pyspec import linalg
 from pyspec.backends.base import Array
+from pyspec.characteristic import check_smoothness
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Problem
 from pyspec.fixed_point import theorem2_hypotheses
@@ -72,4 +73,5 @@ def theorem2_report_mf(
     gradient = compare(B, "theorem2_gradient", q.Jt_grad, {"grad_L": q.grad_L}, tol, scale_J * norm_grad)
     hessian = compare(B, "theorem2_hessian", q.HZ, {"conjugated": q.JtHJZ, "blue": q.blue}, tol,
                       scale_J**2 * B.to_float(B.norm(q.HZ)))
-    return Theorem2Report(gradient=gradient, hessian=hessian, fixed_point_residual=fp, equivariance_residual=eq_residual)
+    return Theorem2Report(gradient=gradient, hessian=hessian, fixed_point_residual=fp, equivariance_residual=eq_residual,
+                          jump=check_smoothness(problem, theta))
