@@ -86,6 +86,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     import jax.numpy as jnp
 
     from pyspec import linalg, matrix_free
+    from pyspec.matrix_free.solvers import is_diagonal, is_iterative
     from pyspec.backends import get_backend
     from pyspec.backends.jax_backend import compile_options
     from pyspec.catalog.large import build
@@ -122,7 +123,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     opts = matrix_free.SolverOptions()
     structures = matrix_free.row_structures(problem, a, theta)
     sT = structures[0]
-    solver = "none" if matrix_free._is_diagonal(sT) else "GMRES" if matrix_free._iterative(sT, opts) else "LU"
+    solver = "none" if is_diagonal(sT) else "GMRES" if is_iterative(sT, opts) else "LU"
     facts["active_rows"] = f"{int(sT.active.shape[0]):,} ({solver})"
     if op in ("theorem1", "theorem1_arrays"):
         program = matrix_free.theorem1_program(problem, structures, opts, keep_arrays=op == "theorem1_arrays")
