@@ -36,7 +36,7 @@ from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
 if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
+    from pyspec.sketch import Path as Method
 
 __all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
 
@@ -353,6 +353,8 @@ def theorem1(
     method: Method = "auto",
     keep_arrays: bool = True,
     certify: bool = False,
+    probes: int = 8,
+    seed: int = 0,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -374,10 +376,13 @@ def theorem1(
     jit : bool
         Float64 only: compile the check with XLA (default); ``False`` is faster when many models of
         the same shapes are checked in one process (see :func:`pyspec.backends.get_backend`).
-    method : {"auto", "dense", "matrix_free"}
+    method : {"auto", "dense", "matrix_free", "sketched"}
         ``"dense"`` forms ``G``, ``K``, ``∂θT``, ``∂yS`` (``O(n²)`` memory); ``"matrix_free"`` uses
-        JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only). ``"auto"``
-        picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision``.
+        JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only);
+        ``"sketched"`` estimates every residual from ``probes`` random probes at a cost independent of
+        ``k`` (:mod:`pyspec.sketch`; float64 only, checks built from norms, probability bound in the
+        module docstring). ``"auto"`` picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or
+        any ``precision``, else sketched for ``k ≥`` :data:`pyspec.sketch.SKETCH_MIN_K`, else matrix-free.
     keep_arrays : bool
         Matrix-free path only: ``False`` reduces item 2a (``n × k`` arrays) to norms and
         contractions on the device, one direction at a time: memory for ``v`` and one direction's terms
@@ -387,6 +392,8 @@ def theorem1(
     certify : bool
         Compute in ball arithmetic at ``precision`` digits (:mod:`pyspec.backends.arb_backend`): each
         check then carries ``residual_bound`` (rigorous) and ``certified_nonzero``.
+    probes, seed : int
+        Sketched path only: Gaussian probes on each side and their seed (:class:`pyspec.sketch.SketchOptions`).
 
     Returns
     -------
@@ -398,14 +405,19 @@ def theorem1(
     ValueError
         For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``.
     """
-    from pyspec.matrix_free import check_method, select_method, theorem1_report_mf
+    from pyspec.matrix_free import theorem1_report_mf
+    from pyspec.sketch import SketchOptions, check_path, select_path, theorem1_report_sketched
 
-    check_method(method, precision)
+    check_path(method, precision)
     check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
-        if select_method(method, problem.n, precision) == "matrix_free":
+        path = select_path(method, problem.n, problem.k, precision)
+        if path == "sketched":
+            return theorem1_report_sketched(problem, a_flat, theta_flat, check_equivariance, max_condition,
+                                            sketch=SketchOptions(probes=probes, seed=seed))
+        if path == "matrix_free":
             return theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )

@@ -26,7 +26,7 @@ from pyspec.errors import NotFixedPointError
 from pyspec.verdicts import escalate_report, second_route_theorem2
 
 if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
+    from pyspec.sketch import Path as Method
 
 __all__ = ["Theorem2Report", "theorem2", "fixed_point_residual"]
 
@@ -143,10 +143,11 @@ def theorem2(
         negative controls.
     jit : bool
         Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
-    method : {"auto", "dense", "matrix_free"}
+    method : {"auto", "dense", "matrix_free", "sketched"}
         As in :func:`pyspec.theorem1`. Matrix-free checks item 1 exactly and item 2 on ``probes``
         random directions (``hessian.lhs`` is then ``HZ``, ``n × probes``; the probabilistic
-        guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`).
+        guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`). That is already a sketch of
+        item 2 (``O(probes)`` HVPs; Theorem 2 has no ``k``), so ``"sketched"`` runs the same check.
     probes : int
         Number of probe directions of the matrix-free item 2.
     certify : bool
@@ -157,15 +158,16 @@ def theorem2(
     ------
     NotFixedPointError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
-    from pyspec.matrix_free import check_method, select_method, theorem2_report_mf
+    from pyspec.matrix_free import theorem2_report_mf
+    from pyspec.sketch import check_path, select_path
 
     if not eq.is_symmetry:
         raise ValueError(f"{eq.name}: Theorem 2 is about a symmetry; construct the Equivariance with S=None")
-    check_method(method, precision)
+    check_path(method, precision)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
-        if select_method(method, problem.n, precision) == "matrix_free":
+        if select_path(method, problem.n, problem.k, precision) in ("matrix_free", "sketched"):
             return theorem2_report_mf(problem, a_flat, theta_flat, check_hypotheses, probes)
         report = theorem2_report(problem, a_flat, theta_flat, check_hypotheses)
     return escalate_report(report, (eq.model, eq.T, loss), precision, lambda digits: theorem2(

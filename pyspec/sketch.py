@@ -1,0 +1,431 @@
+"""Sketched Theorem 1 (Freivalds-style): every identity's residual from ``p`` random probes, at a cost
+independent of the number ``k`` of directions (docs/theory.md#sketched-checks).
+
+The exact matrix-free check (:mod:`pyspec.matrix_free`) forms item 2a's ``n × k`` residual
+``D = Hv − [GᵀKw + Gᵀ((ζ·S_ya) − (ζ·S_yy)w) + (γ·T_θθ)v − (γ·T_θa)]`` column by column: ``k`` HVPs and
+``3k`` pullbacks of the model. The sketch estimates ``‖D‖_F`` from ``uᵀD`` for Gaussian probes
+``u ∈ ℝⁿ`` instead, every term contracted through a product the ``k`` directions share:
+
+* ``uᵀHv_j = (Hu)ᵀv_j`` and ``uᵀGᵀx_j = (Gu)ᵀx_j``: one tangent ``u`` of the linearization of
+  ``θ ↦ (f, ∇L)`` gives ``(Gu, Hu)`` for all ``j`` (``H``, ``K``, ``γ·T_θθ``, ``ζ·S_yy`` are symmetric);
+* ``Vᵀx = (∂_aT)ᵀ(∂_θT)⁻ᵀx`` (one transposed solve and one pullback of ``a ↦ T(a, θ)``): ``v`` itself
+  (``n × k``) is never formed;
+* ``uᵀ(γ·T_θa) = ∂_a[γᵀ∂_θT(a, θ)u]`` and ``uᵀ(∂_θv)*∇L = ∂_θ[V(θ)ᵀ∇L][u]`` (through the solve): ``T``-side
+  work only.
+
+Eq. (12) (``m × k``) and item 2b (``k × k``) are sketched from the right with Gaussian ``s ∈ ℝᵏ``:
+``x = Vs`` (one solve) is one more tangent, giving ``GVs − Ws`` and ``Vᵀ(HVs) − …``. The ``m``-space
+quantities ``w``, ``Kw``, ``ζ·S_ya``, ``(ζ·S_yy)w``, ``(∂_y w)*g`` (``m × k``) are formed exactly (``S``-side
+work, no model pass), and so is item 1 (``Vᵀ∇L = (∂_aT)ᵀγ``). Model passes: one linearization, ``2p + 1``
+tangents and one pullback, whatever ``k``.
+
+Probability bound. For a fixed matrix ``R`` and ``p`` independent probes ``u_l ~ N(0, I)``, the estimate
+``F̂² = (1/p) Σ_l ‖Rᵀu_l‖²`` of ``‖R‖_F² = Σ_i σ_i²`` is ``Σ_i σ_i² χ²_{p,i}/p`` (independent ``χ²_p``).
+Its Laplace transform is at most the rank-one one (``log(1 + c x)`` is concave, ``−log(1 − c x)``
+convex, both vanishing at 0), so Chernoff's bound gives, whatever the rank of ``R``,
+
+    P(F̂ ≤ t‖R‖_F) ≤ β_p(t)  (t < 1),   P(F̂ ≥ s‖R‖_F) ≤ β_p(s)  (s > 1),   β_p(x) = (x² e^{1−x²})^{p/2}
+
+(:func:`miss_probability`). A sketched check reports ``D̂ / ŝ`` with ``ŝ`` the exact path's scale
+formula (:mod:`pyspec.checks`) on ``N`` sketched norms (``‖lhs‖``, ``‖rhs‖``, each term's, ``‖v‖``; the
+magnitudes ``‖G‖``, ``‖H‖`` from the exact path's fixed probe). If the exact residual exceeds
+``(s/t) · tolerance``, the sketch reports it at most ``tolerance`` (``"holds"``) with probability at most
+``β_p(t) + N β_p(s)``: at the defaults (``p = 8``, ``t = 1/10``, ``s = 3``, :data:`SKETCH_GAP` ``= 30``)
+below ``5.2·10⁻⁷ + 8 · 8.3·10⁻¹¹ < 6·10⁻⁷`` per identity. Symmetrically, an exact residual at most the
+tolerance is reported above ``SKETCH_GAP ×`` tolerance with at most that probability. Hence the
+verdicts: ``"holds"`` when ``residual ≤ tolerance`` (the exact rule); ``"fails"`` only above the
+resolution ``SKETCH_GAP × tolerance`` (:func:`pyspec.checks.limited`); ``"inconclusive"`` between.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable, Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from pyspec.backends.base import Array
+from pyspec.checks import IdentityCheck, Norms, compare, compare_norms, limited, tolerance
+from pyspec.equivariance import Problem
+from pyspec.matrix_free import (
+    DENSE_MAX_N, SOLVE_SAFETY, RowStructure, SolverOptions, _compile, _iterative, _probe_vector, _relative_residual,
+    _segments, _solvers_at, check_method, checked_position_mf, select_method,
+)
+
+__all__ = [
+    "Path", "PATHS", "SKETCH_MIN_K", "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms",
+    "miss_probability", "sketch_bound", "check_path", "select_path", "theorem1_sketch_terms",
+    "theorem1_sketch_checks", "theorem1_report_sketched",
+]
+
+Path = Literal["auto", "dense", "matrix_free", "sketched"]
+"""The ``method=`` of :func:`pyspec.theorem1` / :func:`pyspec.theorem2`: :data:`pyspec.matrix_free.Method`
+and ``"sketched"`` (this module)."""
+
+PATHS: tuple[Path, ...] = ("auto", "dense", "matrix_free", "sketched")
+
+SKETCH_MIN_K = 16
+"""``method="auto"`` sketches Theorem 1 when ``n >`` :data:`pyspec.matrix_free.DENSE_MAX_N` and
+``k ≥ SKETCH_MIN_K``. The exact matrix-free check costs about one HVP and three pullbacks per direction
+(``≈ 4k`` model passes) and holds ``v`` (``k`` ``n``-vectors); the sketch ``2p + 1`` tangents and one
+pullback (``17`` at ``p = 8``) and a fixed number of ``n``-vectors. From ``k = 16`` the sketch is about
+four times cheaper; below, the exact check is affordable and deterministic."""
+
+MISS_T = 0.1
+"""``t`` of the module's bound: the difference's norm is under-reported by ``1/t`` with probability
+at most :func:`miss_probability` ``(p, t)``."""
+OVERSHOOT_S = 3.0
+"""``s`` of the module's bound: a norm of the scale is over-reported by ``s``."""
+SKETCH_GAP = OVERSHOOT_S / MISS_T
+"""A sketched residual above the tolerance decides ``"fails"`` only above ``SKETCH_GAP × tolerance``."""
+
+
+def miss_probability(p: int, x: float) -> float:
+    """``β_p(x) = (x² e^{1−x²})^{p/2}``: the probability that ``p`` Gaussian probes report a Frobenius
+    norm below ``x`` times the true one (``x < 1``) or above it (``x > 1``), whatever the matrix's rank
+    (module docstring); ``1`` at ``x = 1``."""
+    if p < 1 or x <= 0.0:
+        raise ValueError(f"need p >= 1 probes and x > 0, got p={p}, x={x}")
+    return math.exp(0.5 * p * (2.0 * math.log(x) + 1.0 - x * x))
+
+
+def sketch_bound(p: int, norms: int = 8) -> float:
+    """``β_p(t) + N β_p(s)`` at :data:`MISS_T`, :data:`OVERSHOOT_S`: the probability that a check whose exact
+    residual exceeds ``SKETCH_GAP × tolerance`` is reported as holding (module docstring)."""
+    return miss_probability(p, MISS_T) + norms * miss_probability(p, OVERSHOOT_S)
+
+
+@dataclasses.dataclass(frozen=True)
+class SketchOptions:
+    """Settings of the sketch.
+
+    Attributes
+    ----------
+    probes : int
+        ``p``: Gaussian probes on each side (``u ∈ ℝⁿ`` for item 2a, ``s ∈ ℝᵏ`` for eq. 12 and item 2b).
+    seed : int
+        Seed of the probes (the bound holds for each seed; a check can be repeated with others).
+    batch : int
+        Probes evaluated together (``vmap``) in each step of the loop over probes: memory of ``batch``
+        probes' ``n``-vectors; on an accelerator a larger batch fills the device.
+    """
+
+    probes: int = 8
+    seed: int = 0
+    batch: int = 1
+
+
+def check_path(method: Path, precision: int | None) -> None:
+    """:func:`pyspec.matrix_free.check_method` extended by ``"sketched"`` (float64 only)."""
+    if method == "sketched":
+        if precision is not None:
+            raise ValueError(f"method='sketched' runs in JAX float64 only (random probes of HVPs); got "
+                             f"precision={precision}: use method='dense' (or 'auto') for {precision} digits")
+        return
+    if method not in PATHS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, PATHS))}, got {method!r}")
+    check_method(method, precision)
+
+
+def select_path(method: Path, n: int, k: int, precision: int | None) -> Path:
+    """``"dense"``, ``"matrix_free"`` or ``"sketched"``: ``method`` itself, or for ``"auto"`` the
+    sketch when ``n >`` :data:`~pyspec.matrix_free.DENSE_MAX_N`, ``k ≥`` :data:`SKETCH_MIN_K` and no
+    precision is set, else :func:`pyspec.matrix_free.select_method`."""
+    check_path(method, precision)
+    if method == "sketched":
+        return method
+    if method == "auto" and precision is None and n > DENSE_MAX_N and k >= SKETCH_MIN_K:
+        return "sketched"
+    return select_method(method, n, precision)  # type: ignore[arg-type]
+
+
+class SketchTerms(NamedTuple):
+    """What :func:`theorem1_sketch_terms` returns (a pytree; sums of squares over the probes).
+
+    Attributes
+    ----------
+    key_sq : (4,) array
+        Eq. (12) from the right probes: ``Σ_l ‖·‖²`` of ``GVs``, ``Ws`` (rhs), their difference, ``Ws`` (term).
+    first_lhs, first_rhs : (k,) arrays
+        Item 1, exact: ``Vᵀ∇L = (∂_aT)ᵀγ`` and ``Wᵀg``.
+    action_sq : (7,) array
+        Item 2a (T, S) form from the left probes: lhs, rhs, difference, green_K, green_S, blue, plain.
+    action_vw_sq : (5,) array
+        Item 2a (v, w) form: lhs, rhs, difference, output, direction.
+    quadratic_sq : (8,) array
+        Item 2b (T, S) form from the right probes: lhs, rhs, difference, green_K, green_Sya, green_Syy,
+        blue, plain.
+    quadratic_vw_sq : (5,) array
+        Item 2b (v, w) form: lhs, rhs, difference, output, direction.
+    norm_v_sq, norm_Hv_sq : arrays
+        ``Σ_l ‖Vs_l‖²`` and ``Σ_l ‖HVs_l‖²`` (estimates of ``p‖v‖_F²``, ``p‖Hv‖_F²``).
+    Hv_ratio, Gv_ratio : arrays
+        ``max_l ‖HVs_l‖/‖Vs_l‖`` and ``max_l ‖GVs_l‖/‖Vs_l‖`` (lower bounds on ``‖H‖₂``, ``‖G‖₂``).
+    norm_w, norm_g, norm_grad : arrays
+        ``‖w‖_F``, ``‖g‖``, ``‖∇L‖`` (exact).
+    norm_Gu, norm_GtKGu, norm_Hu_rest : arrays
+        The exact path's magnitudes of ``G`` and ``H`` at its fixed unit probe.
+    solve_residual : array
+        Largest measured relative residual of the solves.
+    """
+
+    key_sq: Array
+    first_lhs: Array
+    first_rhs: Array
+    action_sq: Array
+    action_vw_sq: Array
+    quadratic_sq: Array
+    quadratic_vw_sq: Array
+    norm_v_sq: Array
+    norm_Hv_sq: Array
+    Hv_ratio: Array
+    Gv_ratio: Array
+    norm_w: Array
+    norm_g: Array
+    norm_grad: Array
+    norm_Gu: Array
+    norm_GtKGu: Array
+    norm_Hu_rest: Array
+    solve_residual: Array
+
+
+def _squares(lhs: Array, terms: tuple[Array, ...]) -> Array:
+    """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖², ‖term_i‖²`` with ``rhs = Σ terms`` in order (as :func:`pyspec.checks.compare`)."""
+    rhs = terms[0]
+    for t in terms[1:]:
+        rhs = rhs + t
+    return jnp.stack([jnp.vdot(x, x) for x in (lhs, rhs, lhs - rhs, *terms)])
+
+
+def theorem1_sketch_terms(
+    problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
+    U: Array, P: Array, batch: int = 1,
+) -> SketchTerms:
+    """Theorem 1's sketched contractions (module docstring) for left probes ``U`` (``p × n``) and right
+    probes ``P`` (``p × k``), probes evaluated ``batch`` at a time (``lax.map`` over ``vmap``-ed
+    batches: no host round trip). Traceable."""
+    f, T, S = problem.f, problem.T, problem.S
+    sT, sS = structures
+    grad_loss = jax.grad(problem.loss)
+
+    def f_and_grad(t: Array) -> tuple[Array, Array]:
+        y_, pull_ = jax.vjp(f, t)
+        return y_, pull_(grad_loss(y_))[0]
+
+    (y, grad), lin = jax.linearize(f_and_grad, theta)
+    pull = jax.vjp(f, theta)[1]
+    g = grad_loss(y)
+    k = a.shape[0]
+
+    def T_solvers(t: Array) -> tuple[Callable, ...]:
+        T_leaves = problem.T_leaves or (lambda b, ls: [T(b, ls[0])])
+        return _solvers_at(lambda s: T(a, s), lambda ls: T_leaves(a, ls), _segments(problem), t, sT, opts)
+
+    def S_solvers(x: Array) -> tuple[Callable, ...]:
+        return _solvers_at(lambda s: S(a, s), lambda ls: [S(a, ls[0])], ((0, problem.m),), x, sS, opts)
+
+    Tmv, Trmv, T_solve, T_solve_t = T_solvers(theta)
+    Smv, Srmv, S_solve, S_solve_t = S_solvers(y)
+    T_a_pull = jax.vjp(lambda b: T(b, theta), a)[1]
+
+    def Vt(x: Array) -> tuple[Array, Array]:
+        """``Vᵀx = (∂_aT)ᵀ(∂_θT)⁻ᵀx`` (``k``) and the solve's relative residual."""
+        z = T_solve_t(x)
+        return T_a_pull(z)[0], _relative_residual(Trmv, z, x)
+
+    def Vt_at(t: Array, x: Array) -> Array:
+        """``V(t)ᵀx`` with ``V`` solved at ``t`` (differentiable in ``t`` through the solve)."""
+        z = T_solvers(t)[3](x)
+        return jax.vjp(lambda b: T(b, t), a)[1](z)[0]
+
+    def V_col(t: Array, s: Array) -> Array:
+        return T_solvers(t)[2](jax.jvp(lambda b: T(b, t), (a,), (s,))[1])
+
+    def W_of(x: Array) -> Array:
+        """``w`` at ``x`` (``m × k``), ``k`` solves in ``m``-space."""
+        solve = S_solvers(x)[2]
+        return jax.vmap(lambda e: solve(jax.jvp(lambda b: S(b, x), (a,), (e,))[1]), out_axes=1)(jnp.eye(k, dtype=a.dtype))
+
+    gamma = T_solve_t(grad)
+    zeta = S_solve_t(g)
+    res = [_relative_residual(Trmv, gamma, grad), _relative_residual(Srmv, zeta, g)]
+
+    def K(x: Array) -> Array:
+        return jax.jvp(grad_loss, (y,), (x,))[1]
+
+    def gamma_T_grad(b: Array, t: Array) -> Array:
+        return jax.grad(lambda s: jnp.vdot(gamma, T(b, s)))(t)
+
+    def zeta_S_grad(b: Array, x: Array) -> Array:
+        return jax.grad(lambda s: jnp.vdot(zeta, S(b, s)))(x)
+
+    blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta)[1]
+    plain_op = jax.linearize(lambda b: gamma_T_grad(b, theta), a)[1]  # s ↦ (γ·T_θa)s
+    zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
+
+    # m-space quantities, exact (S-side work only)
+    W = W_of(y)
+    res.append(jnp.max(jax.vmap(lambda w, e: _relative_residual(
+        Smv, w, jax.jvp(lambda b: S(b, y), (a,), (e,))[1]), in_axes=(1, 0))(W, jnp.eye(k, dtype=a.dtype))))
+    Kw = jax.vmap(K, in_axes=1, out_axes=1)(W)
+    zeta_Sya = jax.jacfwd(lambda b: zeta_S_grad(b, y))(a)
+    zeta_Syy_w = jax.vmap(zeta_Syy_op, in_axes=1, out_axes=1)(W)
+    dw_star = jax.jacrev(lambda x: W_of(x).T @ g)(y).T  # column j: ∇_y(gᵀw_j)
+    green_S = zeta_Sya - zeta_Syy_w
+    first_lhs, r_first = Vt(grad)
+    res.append(r_first)
+
+    def probes(fun: Callable, xs: Array) -> Any:
+        return lax.map(fun, xs, batch_size=min(batch, xs.shape[0]))
+
+    def left(u: Array) -> tuple[Array, Array, Array]:  # item 2a: uᵀD for all k directions
+        Gu, Hu = lin(u)
+        lhs, r1 = Vt(Hu)
+        blue, r2 = Vt(blue_op(u))
+        plain = jax.grad(lambda b: jnp.vdot(u, gamma_T_grad(b, theta)))(a)
+        direction = jax.jvp(lambda t: Vt_at(t, grad), (theta,), (u,))[1]
+        ts = _squares(lhs, (Kw.T @ Gu, green_S.T @ Gu, blue, -plain))
+        vw = _squares(lhs, ((Kw + dw_star).T @ Gu, -direction))
+        return ts, vw, jnp.maximum(r1, r2)
+
+    def right(s: Array) -> tuple[Array, ...]:  # eq. (12) and item 2b: R s
+        b = jax.jvp(lambda c: T(c, theta), (a,), (s,))[1]
+        x = T_solve(b)
+        Gx, Hx = lin(x)
+        Ws = W @ s
+        lhs, r1 = Vt(Hx)
+        blue, r2 = Vt(blue_op(x))
+        plain, r3 = Vt(plain_op(s))
+        dv, r4 = Vt(jax.grad(lambda t: jnp.vdot(grad, V_col(t, s)))(theta))
+        ts = _squares(lhs, (W.T @ (Kw @ s), W.T @ (zeta_Sya @ s), -(W.T @ (zeta_Syy_w @ s)), blue, -plain))
+        vw = _squares(lhs, (W.T @ ((Kw + dw_star) @ s), -dv))
+        nx = jnp.linalg.norm(x)
+        safe = jnp.where(nx > 0, nx, 1.0)
+        ratios = jnp.stack([jnp.where(nx > 0, jnp.linalg.norm(Hx) / safe, 0.0),
+                            jnp.where(nx > 0, jnp.linalg.norm(Gx) / safe, 0.0)])
+        resid = jnp.max(jnp.stack([_relative_residual(Tmv, x, b), r1, r2, r3, r4]))
+        return _squares(Gx, (Ws,)), ts, vw, jnp.vdot(x, x), jnp.vdot(Hx, Hx), ratios, resid
+
+    act, act_vw, r_left = probes(left, U)
+    key, quad, quad_vw, v_sq, Hv_sq, ratios, r_right = probes(right, P)
+    u0 = _probe_vector(problem.n)
+    Gu0, Hu0 = lin(u0)
+    GtKGu0 = pull(K(Gu0))[0]
+    return SketchTerms(
+        key_sq=key.sum(0), first_lhs=first_lhs, first_rhs=W.T @ g, action_sq=act.sum(0), action_vw_sq=act_vw.sum(0),
+        quadratic_sq=quad.sum(0), quadratic_vw_sq=quad_vw.sum(0), norm_v_sq=v_sq.sum(), norm_Hv_sq=Hv_sq.sum(),
+        Hv_ratio=ratios[:, 0].max(), Gv_ratio=ratios[:, 1].max(), norm_w=jnp.linalg.norm(W), norm_g=jnp.linalg.norm(g),
+        norm_grad=jnp.linalg.norm(grad), norm_Gu=jnp.linalg.norm(Gu0), norm_GtKGu=jnp.linalg.norm(GtKGu0),
+        norm_Hu_rest=jnp.linalg.norm(Hu0 - GtKGu0),
+        solve_residual=jnp.max(jnp.stack([*res, r_left.max(), r_right.max()])),
+    )  # fmt: skip
+
+
+def _probes(n: int, k: int, sketch: SketchOptions) -> tuple[Array, Array]:
+    """Left (``p × n``) and right (``p × k``) standard Gaussian probes."""
+    left, right = jax.random.split(jax.random.PRNGKey(sketch.seed))
+    p = sketch.probes
+    return (jax.random.normal(left, (p, n), dtype=jnp.float64), jax.random.normal(right, (p, k), dtype=jnp.float64))
+
+
+def theorem1_sketch_program(
+    problem: Problem, structures: tuple[RowStructure, RowStructure], opts: SolverOptions, sketch: SketchOptions
+) -> Callable[[Array, Array], SketchTerms]:
+    """The compiled ``(a, θ) ↦`` :func:`theorem1_sketch_terms` with the probes of ``sketch`` (drawn in
+    the program: an ``n × p`` constant would be embedded in the executable)."""
+    static = [structure[3:] for structure in structures]
+    p, seed, batch = sketch.probes, sketch.seed, sketch.batch
+
+    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
+        sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
+        U, P = _probes(problem.n, a_.shape[0], SketchOptions(p, seed, batch))
+        return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch)
+
+    compiled = _compile(problem, program, tuple(static), opts, p, seed, batch)
+    return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
+
+
+def _norms(sq: np.ndarray, p: int, names: tuple[str, ...]) -> Norms:
+    root = np.sqrt(np.asarray(sq, dtype=np.float64) / p)
+    return Norms(lhs=float(root[0]), rhs=float(root[1]), difference=float(root[2]),
+                 terms={t: float(x) for t, x in zip(names, root[3:])})
+
+
+def _sketched(check: IdentityCheck, p: int) -> IdentityCheck:
+    why = (f"sketch: {p} Gaussian probes under-report a residual by 1/{MISS_T:g} or over-report the scale by "
+           f"{OVERSHOOT_S:g} with probability < {sketch_bound(p):.1e} (pyspec.sketch)")
+    return limited(check, SKETCH_GAP * check.tolerance, why)
+
+
+def theorem1_sketch_checks(
+    problem: Problem, q: SketchTerms, condition: float, structures: tuple[RowStructure, RowStructure],
+    opts: SolverOptions, p: int,
+) -> dict[str, IdentityCheck]:
+    """The six checks of :class:`pyspec.theorem1.Theorem1Report` from :func:`theorem1_sketch_terms`
+    (host side): the exact path's tolerance (with the solves' widening of
+    :func:`pyspec.matrix_free.theorem1_checks_mf`) and natural scales, residuals from the sketched norms,
+    resolution ``SKETCH_GAP × tolerance`` for the sketched identities (item 1 is exact)."""
+    from pyspec.theorem1 import hessian_scale_from_norms
+
+    B = problem.backend
+    sT, sS = structures
+    iterative = _iterative(sT, opts) or (_iterative(sS, opts) and not problem.is_symmetry)
+    rho = max(float(q.solve_residual), opts.tol if iterative else 0.0)
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + SOLVE_SAFETY * condition * rho
+    norm_G = max(problem.n**0.5 * float(q.norm_Gu), float(q.Gv_ratio))
+    norm_H = hessian_scale_from_norms(problem.n, float(q.norm_GtKGu), float(q.norm_Hu_rest), float(q.Hv_ratio))
+    norm_v, norm_Hv = (float(np.sqrt(float(x) / p)) for x in (q.norm_v_sq, q.norm_Hv_sq))
+    scale_2b = max(norm_H * norm_v**2, norm_v * norm_Hv)
+    first_lhs, first_rhs = np.asarray(q.first_lhs), np.asarray(q.first_rhs)
+    sketched = {
+        "theorem1_key_identity": compare_norms(B, "theorem1_key_identity", _norms(q.key_sq, p, ("w",)), tol,
+                                               norm_G * norm_v),
+        "theorem1_hessian_action": compare_norms(
+            B, "theorem1_hessian_action", _norms(q.action_sq, p, ("green_K", "green_S", "blue", "plain")), tol,
+            norm_H * norm_v),
+        "theorem1_hessian_action_vw": compare_norms(
+            B, "theorem1_hessian_action", _norms(q.action_vw_sq, p, ("output", "direction")), tol, norm_H * norm_v),
+        "theorem1_hessian_quadratic": compare_norms(
+            B, "theorem1_hessian_quadratic",
+            _norms(q.quadratic_sq, p, ("green_K", "green_Sya", "green_Syy", "blue", "plain")), tol, scale_2b),
+        "theorem1_hessian_quadratic_vw": compare_norms(
+            B, "theorem1_hessian_quadratic", _norms(q.quadratic_vw_sq, p, ("output", "direction")), tol, scale_2b),
+    }  # fmt: skip
+    first = compare(B, "theorem1_first_order", first_lhs, {"g_w": first_rhs}, tol,
+                    float(q.norm_grad) * norm_v + float(q.norm_g) * float(q.norm_w))
+    return {name: _sketched(c, p) for name, c in sketched.items()} | {"theorem1_first_order": first}
+
+
+def theorem1_report_sketched(
+    problem: Problem,
+    a: Array,
+    theta: Array,
+    check_equivariance: bool = True,
+    max_condition: float | None = None,
+    opts: SolverOptions = SolverOptions(),
+    sketch: SketchOptions = SketchOptions(),
+) -> Any:
+    """:func:`pyspec.theorem1` with ``method="sketched"`` for a bound (float64) problem: the hypotheses
+    as the matrix-free path (:func:`pyspec.matrix_free.checked_position_mf`), the identities sketched.
+    Every check is built from norms (``lhs``, ``rhs``, ``terms`` are ``None``)."""
+    from pyspec.theorem1 import Theorem1Report
+
+    if sketch.probes < 1 or sketch.batch < 1:
+        raise ValueError(f"need probes >= 1 and batch >= 1, got probes={sketch.probes}, batch={sketch.batch}")
+    structures, position, eq_residual = checked_position_mf(problem, a, theta, check_equivariance, max_condition, opts)
+    q = jax.device_get(theorem1_sketch_program(problem, structures, opts, sketch)(a, theta))
+    c = theorem1_sketch_checks(problem, q, position.condition, structures, opts, sketch.probes)
+    return Theorem1Report(
+        key_identity=c["theorem1_key_identity"],
+        first_order=c["theorem1_first_order"],
+        hessian_action=c["theorem1_hessian_action"],
+        hessian_action_vw=c["theorem1_hessian_action_vw"],
+        hessian_quadratic=c["theorem1_hessian_quadratic"],
+        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
+        position=position,
+        equivariance_residual=eq_residual,
+    )
