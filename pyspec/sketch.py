@@ -58,7 +58,8 @@ from pyspec.matrix_free import (
 
 __all__ = [
     "Path", "PATHS", "SKETCH_MIN_K", "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms",
-    "miss_probability", "sketch_bound", "check_path", "select_path", "theorem1_sketch_terms",
+    "miss_probability", "sketch_bound", "check_path", "select_path", "probes_of", "theorem1_sketch_terms",
+    "theorem1_sketch_program",
     "theorem1_sketch_checks", "theorem1_report_sketched",
 ]
 
@@ -232,10 +233,13 @@ def theorem1_sketch_terms(
     Smv, Srmv, S_solve, S_solve_t = S_solvers(y)
     T_a_pull = jax.vjp(lambda b: T(b, theta), a)[1]
 
-    def Vt(x: Array) -> tuple[Array, Array]:
-        """``Vᵀx = (∂_aT)ᵀ(∂_θT)⁻ᵀx`` (``k``) and the solve's relative residual."""
-        z = T_solve_t(x)
-        return T_a_pull(z)[0], _relative_residual(Trmv, z, x)
+    def Vt(*xs: Array) -> tuple[Array, ...]:
+        """``Vᵀx = (∂_aT)ᵀ(∂_θT)⁻ᵀx`` (``k``) for each ``x`` (one batched solve) and the largest relative
+        residual of the solves."""
+        X = jnp.stack(xs)
+        Z = jax.vmap(T_solve_t)(X)
+        out = jax.vmap(lambda z: T_a_pull(z)[0])(Z)
+        return (*out, jnp.max(jax.vmap(lambda z, x: _relative_residual(Trmv, z, x))(Z, X)))
 
     def Vt_at(t: Array, x: Array) -> Array:
         """``V(t)ᵀx`` with ``V`` solved at ``t`` (differentiable in ``t`` through the solve)."""
@@ -267,47 +271,46 @@ def theorem1_sketch_terms(
     plain_op = jax.linearize(lambda b: gamma_T_grad(b, theta), a)[1]  # s ↦ (γ·T_θa)s
     zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
 
-    # m-space quantities, exact (S-side work only)
-    W = W_of(y)
-    res.append(jnp.max(jax.vmap(lambda w, e: _relative_residual(
-        Smv, w, jax.jvp(lambda b: S(b, y), (a,), (e,))[1]), in_axes=(1, 0))(W, jnp.eye(k, dtype=a.dtype))))
-    Kw = jax.vmap(K, in_axes=1, out_axes=1)(W)
-    zeta_Sya = jax.jacfwd(lambda b: zeta_S_grad(b, y))(a)
-    zeta_Syy_w = jax.vmap(zeta_Syy_op, in_axes=1, out_axes=1)(W)
-    dw_star = jax.jacrev(lambda x: W_of(x).T @ g)(y).T  # column j: ∇_y(gᵀw_j)
+    # m-space quantities (m × k), exact: S-side work only, none for a symmetry (w = 0)
+    if problem.is_symmetry:
+        W = Kw = zeta_Sya = zeta_Syy_w = dw_star = jnp.zeros((problem.m, k), dtype=theta.dtype)
+    else:
+        W = W_of(y)
+        res.append(jnp.max(jax.vmap(lambda w, e: _relative_residual(
+            Smv, w, jax.jvp(lambda b: S(b, y), (a,), (e,))[1]), in_axes=(1, 0))(W, jnp.eye(k, dtype=a.dtype))))
+        Kw = jax.vmap(K, in_axes=1, out_axes=1)(W)
+        zeta_Sya = jax.jacfwd(lambda b: zeta_S_grad(b, y))(a)
+        zeta_Syy_w = jax.vmap(zeta_Syy_op, in_axes=1, out_axes=1)(W)
+        dw_star = jax.jacrev(lambda x: W_of(x).T @ g)(y).T  # column j: ∇_y(gᵀw_j)
     green_S = zeta_Sya - zeta_Syy_w
-    first_lhs, r_first = Vt(grad)
-    res.append(r_first)
+    first_lhs = T_a_pull(gamma)[0]  # Vᵀ∇L
 
     def probes(fun: Callable, xs: Array) -> Any:
         return lax.map(fun, xs, batch_size=min(batch, xs.shape[0]))
 
     def left(u: Array) -> tuple[Array, Array, Array]:  # item 2a: uᵀD for all k directions
         Gu, Hu = lin(u)
-        lhs, r1 = Vt(Hu)
-        blue, r2 = Vt(blue_op(u))
+        lhs, blue, r1 = Vt(Hu, blue_op(u))
         plain = jax.grad(lambda b: jnp.vdot(u, gamma_T_grad(b, theta)))(a)
         direction = jax.jvp(lambda t: Vt_at(t, grad), (theta,), (u,))[1]
         ts = _squares(lhs, (Kw.T @ Gu, green_S.T @ Gu, blue, -plain))
         vw = _squares(lhs, ((Kw + dw_star).T @ Gu, -direction))
-        return ts, vw, jnp.maximum(r1, r2)
+        return ts, vw, r1
 
     def right(s: Array) -> tuple[Array, ...]:  # eq. (12) and item 2b: R s
         b = jax.jvp(lambda c: T(c, theta), (a,), (s,))[1]
         x = T_solve(b)
         Gx, Hx = lin(x)
         Ws = W @ s
-        lhs, r1 = Vt(Hx)
-        blue, r2 = Vt(blue_op(x))
-        plain, r3 = Vt(plain_op(s))
-        dv, r4 = Vt(jax.grad(lambda t: jnp.vdot(grad, V_col(t, s)))(theta))
+        dv_s = jax.grad(lambda t: jnp.vdot(grad, V_col(t, s)))(theta)  # (∂_θv)*∇L s, through the solve
+        lhs, blue, plain, dv, r1 = Vt(Hx, blue_op(x), plain_op(s), dv_s)
         ts = _squares(lhs, (W.T @ (Kw @ s), W.T @ (zeta_Sya @ s), -(W.T @ (zeta_Syy_w @ s)), blue, -plain))
         vw = _squares(lhs, (W.T @ ((Kw + dw_star) @ s), -dv))
         nx = jnp.linalg.norm(x)
         safe = jnp.where(nx > 0, nx, 1.0)
         ratios = jnp.stack([jnp.where(nx > 0, jnp.linalg.norm(Hx) / safe, 0.0),
                             jnp.where(nx > 0, jnp.linalg.norm(Gx) / safe, 0.0)])
-        resid = jnp.max(jnp.stack([_relative_residual(Tmv, x, b), r1, r2, r3, r4]))
+        resid = jnp.maximum(_relative_residual(Tmv, x, b), r1)
         return _squares(Gx, (Ws,)), ts, vw, jnp.vdot(x, x), jnp.vdot(Hx, Hx), ratios, resid
 
     act, act_vw, r_left = probes(left, U)
@@ -325,10 +328,9 @@ def theorem1_sketch_terms(
     )  # fmt: skip
 
 
-def _probes(n: int, k: int, sketch: SketchOptions) -> tuple[Array, Array]:
-    """Left (``p × n``) and right (``p × k``) standard Gaussian probes."""
-    left, right = jax.random.split(jax.random.PRNGKey(sketch.seed))
-    p = sketch.probes
+def probes_of(key: Array, n: int, k: int, p: int) -> tuple[Array, Array]:
+    """Left (``p × n``) and right (``p × k``) standard Gaussian probes from a PRNG key."""
+    left, right = jax.random.split(key)
     return (jax.random.normal(left, (p, n), dtype=jnp.float64), jax.random.normal(right, (p, k), dtype=jnp.float64))
 
 
@@ -336,17 +338,19 @@ def theorem1_sketch_program(
     problem: Problem, structures: tuple[RowStructure, RowStructure], opts: SolverOptions, sketch: SketchOptions
 ) -> Callable[[Array, Array], SketchTerms]:
     """The compiled ``(a, θ) ↦`` :func:`theorem1_sketch_terms` with the probes of ``sketch`` (drawn in
-    the program: an ``n × p`` constant would be embedded in the executable)."""
+    the program from the seed, a run-time argument: an ``n × p`` constant would be embedded in the
+    executable, and another seed needs no new compilation)."""
     static = [structure[3:] for structure in structures]
-    p, seed, batch = sketch.probes, sketch.seed, sketch.batch
+    p, batch = sketch.probes, sketch.batch
 
-    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
+    def program(a_: Array, t_: Array, key: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
         sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
-        U, P = _probes(problem.n, a_.shape[0], SketchOptions(p, seed, batch))
+        U, P = probes_of(key, problem.n, a_.shape[0], p)
         return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch)
 
-    compiled = _compile(problem, program, tuple(static), opts, p, seed, batch)
-    return lambda a_, t_: compiled(a_, t_, tuple(structures[0][:3]), tuple(structures[1][:3]))
+    compiled = _compile(problem, program, tuple(static), opts, p, batch)
+    return lambda a_, t_: compiled(a_, t_, jax.random.PRNGKey(sketch.seed), tuple(structures[0][:3]),
+                                   tuple(structures[1][:3]))
 
 
 def _norms(sq: np.ndarray, p: int, names: tuple[str, ...]) -> Norms:
