@@ -26,12 +26,14 @@ convex, both vanishing at 0), so Chernoff's bound gives, whatever the rank of ``
 
     P(F̂ ≤ t‖R‖_F) ≤ β_p(t)  (t < 1),   P(F̂ ≥ s‖R‖_F) ≤ β_p(s)  (s > 1),   β_p(x) = (x² e^{1−x²})^{p/2}
 
-(:func:`miss_probability`). A sketched check reports ``D̂ / ŝ`` with ``ŝ`` the exact path's scale
-formula (:mod:`pyspec.checks`) on ``N`` sketched norms (``‖lhs‖``, ``‖rhs‖``, each term's, ``‖v‖``; the
-magnitudes ``‖G‖``, ``‖H‖`` from the exact path's fixed probe). If the exact residual exceeds
-``(s/t) · tolerance``, the sketch reports it at most ``tolerance`` (``"holds"``) with probability at most
-``β_p(t) + N β_p(s)``: at the defaults (``p = 8``, ``t = 1/10``, ``s = 3``, :data:`SKETCH_GAP` ``= 30``)
-below ``5.2·10⁻⁷ + 8 · 8.3·10⁻¹¹ < 6·10⁻⁷`` per identity. Symmetrically, an exact residual at most the
+(:func:`miss_probability`). A sketched check reports ``D̂ / ŝ``: the scale formula of
+:mod:`pyspec.checks`, ``max(‖lhs‖, ‖rhs‖, Σ‖term‖, natural)``, on ``N ≤ 9`` sketched Frobenius norms
+(``‖lhs‖``, ``‖rhs‖``, each term's, and ``‖v‖``, ``‖Hv‖`` in the natural scale; the magnitudes ``‖G‖``,
+``‖H‖`` are the exact path's, from its fixed unit probe, with column ratios ``‖HVs‖/‖Vs‖ ≤ ‖H‖₂``). Let
+``ρ = ‖D‖ / σ`` be the residual with the true norms in that formula. If ``ρ > (s/t) · tolerance``, the
+sketch reports at most ``tolerance`` (``"holds"``) only if ``D̂ ≤ t‖D‖`` or some norm of the scale is
+over-reported by ``s``: probability at most ``β_p(t) + N β_p(s)``, at the defaults (``p = 8``,
+``t = 1/10``, ``s = 3``, :data:`SKETCH_GAP` ``= 30``) below ``5.2·10⁻⁷ + 9 · 8.3·10⁻¹¹ < 6·10⁻⁷`` per identity. Symmetrically, an exact residual at most the
 tolerance is reported above ``SKETCH_GAP ×`` tolerance with at most that probability. Hence the
 verdicts: ``"holds"`` when ``residual ≤ tolerance`` (the exact rule); ``"fails"`` only above the
 resolution ``SKETCH_GAP × tolerance`` (:func:`pyspec.checks.limited`); ``"inconclusive"`` between.
@@ -94,7 +96,7 @@ def miss_probability(p: int, x: float) -> float:
     return math.exp(0.5 * p * (2.0 * math.log(x) + 1.0 - x * x))
 
 
-def sketch_bound(p: int, norms: int = 8) -> float:
+def sketch_bound(p: int, norms: int = 9) -> float:
     """``β_p(t) + N β_p(s)`` at :data:`MISS_T`, :data:`OVERSHOOT_S`: the probability that a check whose exact
     residual exceeds ``SKETCH_GAP × tolerance`` is reported as holding (module docstring)."""
     return miss_probability(p, MISS_T) + norms * miss_probability(p, OVERSHOOT_S)

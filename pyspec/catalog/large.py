@@ -171,23 +171,44 @@ def _gl_point(r: int, rng: np.random.Generator) -> np.ndarray:
     return np.eye(r) + 0.3 * rng.standard_normal((r, r)) / np.sqrt(r)
 
 
+def _mlp_gl_widths(n: int) -> tuple[int, int, int]:
+    d0, c, r = 32, 10, MLP_GL
+    # n = r·d0 + d·r (the rank-r pair W₂W₁) + d² + c·d
+    b = r + c
+    return d0, max(int((-b + np.sqrt(b * b + 4 * (n - r * d0))) / 2), r + 1), c
+
+
 def _mlp_gl(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
-    """The ``mlp`` model (same widths, data and parameters) with ``GL(8)`` on the first 8 units of the
-    bottleneck, ``(W₁, W₂) ↦ (AW₁, W₂A⁻¹)`` on those rows/columns only (``O(8d)`` work, not ``O(d³)``)."""
+    """``f = W₄ relu(W₃ relu(W₂ W₁ X))`` with an 8-unit linear bottleneck ``W₂W₁`` (``W₁ ∈ ℝ^{8×32}``,
+    ``W₂ ∈ ℝ^{d×8}``): ``(W₁, W₂) ↦ (AW₁, W₂A⁻¹)`` is a ``GL(8)`` reparameterization between the two
+    layers (``k = 64``); ``W₃`` holds most parameters."""
     if symmetry != "reparameterization":
         raise ValueError(f"mlp_gl8 has no symmetry {symmetry!r}; choose 'reparameterization'")
-    base = _mlp(n, "homogeneity", seed, batch)
+    rng = np.random.default_rng(seed)
+    d0, d, c = _mlp_gl_widths(n)
     r = MLP_GL
-    if _mlp_widths(n)[1] < r:
-        raise ValueError(f"mlp_gl8 needs a bottleneck of at least {r} units: n = {n} is too small")
+    N = 32 if batch is None else batch
+    X = jnp.asarray(rng.standard_normal((d0, N)))
+
+    def model(p: dict[str, jax.Array]) -> jax.Array:
+        h = jax.nn.relu(p["W2"] @ (p["W1"] @ X))
+        return jnp.ravel(p["W4"] @ jax.nn.relu(p["W3"] @ h))
+
+    theta = {
+        "W1": rng.standard_normal((r, d0)) / np.sqrt(d0),
+        "W2": rng.standard_normal((d, r)) / np.sqrt(r),
+        "W3": rng.standard_normal((d, d)) * np.sqrt(2 / d),
+        "W4": rng.standard_normal((c, d)) * np.sqrt(2 / d),
+    }
 
     def T(A: jax.Array, p: dict[str, jax.Array]) -> dict[str, jax.Array]:
-        return p | {"W1": p["W1"].at[:r].set(A @ p["W1"][:r]),
-                    "W2": p["W2"].at[:, :r].set(p["W2"][:, :r] @ jnp.linalg.inv(A))}
+        return p | {"W1": A @ p["W1"], "W2": p["W2"] @ jnp.linalg.inv(A)}
 
-    return dataclasses.replace(
-        base, eq=Equivariance(model=base.eq.model, T=T, name="mlp_gl8_reparameterization"),
-        a=lambda xp, a0=_gl_point(r, np.random.default_rng(seed + 1)): a0,
+    return Instance(
+        eq=Equivariance(model=model, T=T, name="mlp_gl8_reparameterization"),
+        loss=_cross_entropy(rng.integers(0, c, N), c),
+        a=lambda xp, a0=_gl_point(r, rng): a0,
+        theta=lambda xp: theta,
     )
 
 
@@ -254,7 +275,7 @@ LARGE: dict[str, LargeEntry] = {
         _transformer,
     ),
     "mlp_gl8": LargeEntry(
-        "mlp_gl8", "the mlp with GL(8) between its bottleneck layers (k = 64)", ("reparameterization",), _mlp_gl,
+        "mlp_gl8", "W₄relu(W₃relu(W₂W₁X)) with an 8-unit bottleneck W₂W₁ and GL(8) on it (k = 64), batch 32", ("reparameterization",), _mlp_gl,
     ),
     "attention": LargeEntry(
         "attention", "attention block, one head of d_k = 16 with GL(16) on (W_Q, W_K) (k = 256), 16 tokens, batch 4",
