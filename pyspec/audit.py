@@ -310,8 +310,9 @@ def audit(
 def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any], theta: Any,
                backend: Any, theorems: bool) -> tuple[AuditRow, np.ndarray | None, int]:
     from pyspec.errors import DegenerateError
+    from pyspec.fixed_point import FIXED_POINT_CANCELLATION, fixed_point_residual
     from pyspec.theorem1 import theorem1_report
-    from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual, theorem2_report
+    from pyspec.theorem2 import theorem2_report
 
     eq = Equivariance(model=f, T=s.T, S=s.S, name=s.name)
     with backend.context():

@@ -16,7 +16,7 @@ with ``point i:``, is kept in :attr:`BatchReport.errors`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -33,6 +33,7 @@ from pyspec.characteristic import (
 )
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import PyspecError, ShapeError
+from pyspec.terms import Theorem1Terms
 from pyspec.theorem1 import Theorem1Report, theorem1_checks, theorem1_terms
 from pyspec.theorem2 import Theorem2Report, theorem2_report
 
@@ -139,7 +140,7 @@ def theorem1_batch(
     for i in range(count):
         report, error = None, None
         try:
-            report = _theorem1_point(problem, {k: v[i] for k, v in out.items()}, limit, check_equivariance)
+            report = _theorem1_point(problem, jax.tree_util.tree_map(lambda x: x[i], out), limit, check_equivariance)
         except PyspecError as caught:
             error = _named(caught, i)
         reports.append(report)
@@ -147,44 +148,46 @@ def theorem1_batch(
     return BatchReport(reports=tuple(reports), errors=tuple(errors))
 
 
-def _theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array) -> dict[str, Array]:
+class _PointTerms(NamedTuple):
+    """One point of :func:`theorem1_batch`: Theorem 1's quantities and its hypotheses' inputs."""
+
+    terms: Theorem1Terms
+    """:func:`~pyspec.theorem1.theorem1_terms`."""
+    position_T: Array
+    """``∂θT`` (good position)."""
+    position_S: Array
+    """``∂yS`` (good position)."""
+    left: Array
+    """``f(T(a', θ'))`` at the point and its nearby points (eq. 1)."""
+    right: Array
+    """``S(a', f(θ'))`` there."""
+
+
+def _theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array) -> _PointTerms:
     """Per point: ``∂θT``, ``∂yS``, both sides of eq. (1) at the point and its nearby points, and
     :func:`~pyspec.theorem1.theorem1_terms` (vmapped over the points)."""
     B = problem.backend
 
-    def one(t: Array, na: Array, nt: Array) -> dict[str, Array]:
+    def one(t: Array, na: Array, nt: Array) -> _PointTerms:
         y = problem.f(t)
         left, right = jax.vmap(lambda b, s: equivariance_sides(problem, b, s))(na, nt)
-        return theorem1_terms(problem, a, t) | {
-            "position_T": B.jacobian(lambda s: problem.T(a, s), t),
-            "position_S": B.jacobian(lambda u: problem.S(a, u), y),
-            "left": left,
-            "right": right,
-        }
+        return _PointTerms(terms=theorem1_terms(problem, a, t), position_T=B.jacobian(lambda s: problem.T(a, s), t),
+                           position_S=B.jacobian(lambda u: problem.S(a, u), y), left=left, right=right)
 
     return jax.vmap(one)(thetas, near_a, near_t)
 
 
-def _theorem1_point(problem: Problem, q: dict[str, Array], limit: float, check_equivariance: bool) -> Theorem1Report:
+def _theorem1_point(problem: Problem, q: _PointTerms, limit: float, check_equivariance: bool) -> Theorem1Report:
     """One point's report from its slice of :func:`_theorem1_points` (as :func:`pyspec.theorem1`)."""
-    position = position_from_jacobians(problem, q["position_T"], q["position_S"], limit)
+    position = position_from_jacobians(problem, q.position_T, q.position_S, limit)
     position.require()
     eq_residual = None
     if check_equivariance:
-        report = equivariance_from_sides(problem, list(zip(q["left"], q["right"])), position.condition)
+        report = equivariance_from_sides(problem, list(zip(q.left, q.right)), position.condition)
         report.require(problem.name)
         eq_residual = max(report.residuals)
-    c = theorem1_checks(problem, q, position.condition)
-    return Theorem1Report(
-        key_identity=c["theorem1_key_identity"],
-        first_order=c["theorem1_first_order"],
-        hessian_action=c["theorem1_hessian_action"],
-        hessian_action_vw=c["theorem1_hessian_action_vw"],
-        hessian_quadratic=c["theorem1_hessian_quadratic"],
-        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
-        position=position,
-        equivariance_residual=eq_residual,
-    )
+    c = theorem1_checks(problem, q.terms, position.condition)
+    return Theorem1Report(**c._asdict(), position=position, equivariance_residual=eq_residual)
 
 
 def theorem2_batch(

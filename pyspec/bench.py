@@ -22,7 +22,7 @@ the hypothesis checks, good position and equivariance, are timed apart as ``hypo
 alone (one linearization of ``θ ↦ (f, ∇L)`` applied to ``k + 1`` tangents and ``3k + 1`` pullbacks of
 ``f``: what (c) costs with free ``T``- and ``S``-side work); ``power`` (d) 20 power iterations on HVPs
 (one linearization); ``sharpness`` (e) ``θᵀHθ/‖θ‖²`` (one HVP); ``dense`` the dense Theorem 1
-(``n ≤ DENSE_LIMIT``); ``sketched`` the sketched Theorem 1 (:mod:`pyspec.sketch`, ``p = 8`` probes on
+(``n ≤ DENSE_LIMIT``); ``sketched`` the sketched Theorem 1 (:mod:`pyspec.matrix_free.sketch`, ``p = 8`` probes on
 each side, program plus host-side checks, hypotheses excluded as for (c)).
 
 ``--suite sketch`` measures (a), (b), (c) and the sketch for the ``k = 4`` entry (``mlp``, last layer)
@@ -100,6 +100,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     import jax.numpy as jnp
 
     from pyspec import linalg, matrix_free
+    from pyspec.matrix_free.solvers import is_diagonal, is_iterative
     from pyspec.backends import get_backend
     from pyspec.backends.jax_backend import compile_options
     from pyspec.catalog.large import build
@@ -136,10 +137,10 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     opts = matrix_free.SolverOptions()
     structures = matrix_free.row_structures(problem, a, theta)
     sT = structures[0]
-    solver = "none" if matrix_free._is_diagonal(sT) else "GMRES" if matrix_free._iterative(sT, opts) else "LU"
+    solver = "none" if is_diagonal(sT) else "GMRES" if is_iterative(sT, opts) else "LU"
     facts["active_rows"] = f"{int(sT.active.shape[0]):,} ({solver})"
     if op == "sketched":
-        from pyspec import sketch
+        from pyspec.matrix_free import sketch
 
         sk = sketch.SketchOptions()
         program = sketch.theorem1_sketch_program(problem, structures, opts, sk)
@@ -424,7 +425,7 @@ def render_sketch(docs: Sequence[dict[str, Any]]) -> str:
     """A Markdown table of ``--suite sketch`` (one document per ``(model, symmetry)``)."""
     m = docs[0]["machine"]
     lines = [
-        f"Sketched Theorem 1 (`pyspec.sketch`, p = 8 probes each side) against (a) one gradient, (b) one HVP and (c) "
+        f"Sketched Theorem 1 (`pyspec.matrix_free.sketch`, p = 8 probes each side) against (a) one gradient, (b) one HVP and (c) "
         f"the exact matrix-free check (`keep_arrays=False`); median of {docs[0]['repeats']} run(s) after one warm-up, "
         "peak = rise during the warm-up in a fresh subprocess, compile excluded.",
         "",

@@ -352,6 +352,22 @@ def equivariance_report(problem: Problem, a: Array, theta: Array, condition: flo
     return EquivarianceReport(residuals=tuple(residuals), tolerance=tol, noise=noise)
 
 
+def required_equivariance(problem: Problem, a: Array, theta: Array, check: bool = True,
+                          vary_a: bool = True) -> float | None:
+    """Eq. (1) at and near ``(a, θ)`` (:func:`equivariance_report`), required unless ``check=False``:
+    its worst residual, or ``None`` when not checked.
+
+    Raises
+    ------
+    EquivarianceError
+    """
+    if not check:
+        return None
+    report = equivariance_report(problem, a, theta, vary_a=vary_a)
+    report.require(problem.name)
+    return max(report.residuals)
+
+
 def equivariance_sides(problem: Problem, a: Array, theta: Array) -> tuple[Array, Array]:
     """Both sides of eq. (1), ``f(T(a, θ))`` and ``S(a, f(θ))``."""
     return problem.f(problem.T(a, theta)), problem.S(a, problem.f(theta))

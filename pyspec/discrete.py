@@ -19,8 +19,8 @@ from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import NotFixedPointError
+from pyspec.fixed_point import FIXED_POINT_CANCELLATION, fixed_point_residual
 from pyspec.report import Report, loss_terms, norm, vanishes
-from pyspec.theorem2 import FIXED_POINT_CANCELLATION, fixed_point_residual
 
 __all__ = [
     "discrete_linear_gradient",
@@ -70,7 +70,7 @@ def linear_reports(problem: Problem, theta: Array, M: Array) -> dict[str, Report
     q = loss_terms(problem, theta)
     scale = max(B.to_float(B.svdvals(M)[0]), 1.0)
     tol = tolerance(B, problem.n + problem.m, scale**2)
-    grad, H = q["grad_L"], q["H"]
+    grad, H = q.grad_L, q.H
     gradient = compare(B, "discrete_linear_gradient", M.T @ grad, {"grad_L": grad}, tol, scale * norm(B, grad))
     parts = {"conjugation": compare(B, "discrete_linear_hessian", M.T @ H @ M, {"H": H}, tol, scale**2 * norm(B, H))}
     orthogonal = norm(B, M.T @ M - B.xp.eye(problem.n)) <= tol * scale**2
@@ -151,7 +151,7 @@ def mirror_report(problem: Problem, theta: Array, O: Array) -> Report:
     """:func:`corollary4_mirror` for a bound problem."""
     B = problem.backend
     q = loss_terms(problem, theta)
-    grad, H = q["grad_L"], q["H"]
+    grad, H = q.grad_L, q.H
     P = O @ O.T
     tol = tolerance(B, problem.n + problem.m)
     norm_H = norm(B, H)

@@ -35,7 +35,7 @@ def block_report(problem: Problem, theta: Array, M: Array) -> Report:
     tol = tolerance(B, problem.n + problem.m, scale**2)
     if norm(B, M @ M - eye) > tol * scale**2 * n:
         raise ValueError(f"{problem.name}: M is not an involution (M^2 != I); the +-1 eigenspaces do not span")
-    H = loss_terms(problem, theta)["H"]
+    H = loss_terms(problem, theta).H
     plus, minus = (eye + M) / 2, (eye - M) / 2
     natural = norm(B, H) * norm(B, plus) * norm(B, minus)
     return Report("discrete_linear_hessian_block", {

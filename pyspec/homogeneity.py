@@ -17,11 +17,12 @@ Every function checks the homogeneity itself first (:class:`~pyspec.errors.Equiv
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import jax
 import numpy as np
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.certify import certifiable
@@ -29,10 +30,9 @@ from pyspec.characteristic import equivariance_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.errors import ShapeError
+from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.report import Report, loss_terms, norm, vanishes
-
-if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
+from pyspec.terms import HomogeneityTerms
 
 __all__ = [
     "HOMOGENEITY_SCALE",
@@ -63,14 +63,14 @@ def _scale_output(a: Array, y: Array, *, xp: Any, degree: float) -> Array:
 def homogeneous_problem(
     model: Model, loss: Callable[..., Array], theta: Any, degree: float, backend: Backend, check: bool = True,
     method: Method = "dense",
-) -> tuple[Problem, Array, dict[str, Array]]:
+) -> tuple[Problem, Array, HomogeneityTerms]:
     """Bind ``f`` as the ``(aθ, a^p y)``-equivariance, check it (unless ``check=False``) and compute
     what the reports need: ``y, g, ∇L``, ``Hθ`` (one HVP), ``GᵀKy``, ``yᵀKy``, ``ℓ″`` (``m = 1``) and
     the magnitudes ``‖G‖``, ``‖H‖`` of the natural scales.
 
-    ``method="dense"`` forms ``G``, ``K`` and ``H`` (also returned; ``‖·‖`` Frobenius);
+    ``method="dense"`` forms ``G``, ``K`` and ``H`` (``H`` also returned; ``‖·‖`` Frobenius);
     ``"matrix_free"`` uses one HVP, one pullback and the probe estimates of
-    :func:`pyspec.matrix_free.theorem1_checks_mf` for ``‖G‖`` and ``‖H‖``.
+    :func:`pyspec.matrix_free.theorem1.theorem1_checks_mf` for ``‖G‖`` and ``‖H‖``.
 
     Returns
     -------
@@ -84,72 +84,69 @@ def homogeneous_problem(
     if check:
         equivariance_report(problem, a, th, 1.0).require(f"{eq.name} is not homogeneous")
     if method == "matrix_free":
-        from pyspec.matrix_free import homogeneity_terms_mf
-
-        return problem, th, homogeneity_terms_mf(problem, th)
+        return problem, th, matrix_free.homogeneity_terms_mf(problem, th)
     q = loss_terms(problem, th, backend.xp.reshape(th, (problem.n, 1)))
-    q["H_theta"] = q.pop("HV")[:, 0]
-    G, K, y = q["G"], q["K"], q["y"]
+    G, K, y = q.G, q.K, q.y
     Ky = K @ y
-    q |= {"GtKy": G.T @ Ky, "yKy": y @ Ky, "norm_G": norm(backend, G), "norm_H": norm(backend, q["H"])}
-    if problem.m == 1:
-        q["K00"] = K[0, 0]
-    return problem, th, q
+    return problem, th, HomogeneityTerms(
+        y=y, g=q.g, grad_L=q.grad_L, H_theta=q.HV[:, 0], GtKy=G.T @ Ky, yKy=y @ Ky, norm_G=norm(backend, G),
+        norm_H=norm(backend, q.H), K00=K[0, 0] if problem.m == 1 else None, H=q.H,
+    )
 
 
 def _dimension(problem: Problem) -> int:
     return problem.n + problem.m
 
 
-def euler_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+def euler_report(problem: Problem, theta: Array, q: HomogeneityTerms, degree: float) -> Report:
     """Euler relation ``⟨∇L, θ⟩ = p⟨g, y⟩`` from :func:`homogeneous_problem`'s quantities."""
     B = problem.backend
-    natural = norm(B, q["grad_L"]) * norm(B, theta) + abs(degree) * norm(B, q["g"]) * norm(B, q["y"])
-    check = compare(B, "homogeneity_euler", q["grad_L"] @ theta, {"output": degree * (q["g"] @ q["y"])},
+    natural = norm(B, q.grad_L) * norm(B, theta) + abs(degree) * norm(B, q.g) * norm(B, q.y)
+    check = compare(B, "homogeneity_euler", q.grad_L @ theta, {"output": degree * (q.g @ q.y)},
                     tolerance(B, _dimension(problem)), natural)
     return Report("homogeneity_euler", {"euler": check})
 
 
-def norm_growth_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+def norm_growth_report(problem: Problem, theta: Array, q: HomogeneityTerms, degree: float) -> Report:
     """``d‖θ_t‖²/dt = −2p⟨g, y⟩`` under gradient flow; the left side is the JVP of ``‖θ‖²`` along
     ``−∇L``."""
     B = problem.backend
-    rate = B.jvp(lambda t: t @ t, theta, B.xp.reshape(-q["grad_L"], (problem.n, 1)))[1][0]
-    natural = 2 * norm(B, theta) * norm(B, q["grad_L"]) + 2 * abs(degree) * norm(B, q["g"]) * norm(B, q["y"])
-    check = compare(B, "homogeneity_norm_growth", rate, {"output": -2 * degree * (q["g"] @ q["y"])},
+    rate = B.jvp(lambda t: t @ t, theta, B.xp.reshape(-q.grad_L, (problem.n, 1)))[1][0]
+    natural = 2 * norm(B, theta) * norm(B, q.grad_L) + 2 * abs(degree) * norm(B, q.g) * norm(B, q.y)
+    check = compare(B, "homogeneity_norm_growth", rate, {"output": -2 * degree * (q.g @ q.y)},
                     tolerance(B, _dimension(problem)), natural)
     return Report("homogeneity_norm_growth", {"norm_growth": check}, {"rate": B.to_float(rate)})
 
 
-def hessian_action_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+def hessian_action_report(problem: Problem, theta: Array, q: HomogeneityTerms, degree: float) -> Report:
     """Eq. (3) ``Hθ = (p−1)∇L + p GᵀK y``; the left side is one HVP."""
     B = problem.backend
-    natural = q["norm_H"] * norm(B, theta)
+    natural = q.norm_H * norm(B, theta)
     check = compare(
         B,
         "homogeneity_hessian_action",
-        q["H_theta"],
-        {"gradient": (degree - 1) * q["grad_L"], "output_curvature": degree * q["GtKy"]},
+        q.H_theta,
+        {"gradient": (degree - 1) * q.grad_L, "output_curvature": degree * q.GtKy},
         tolerance(B, _dimension(problem)),
         natural,
     )
     return Report("homogeneity_hessian_action", {"hessian_action": check})
 
 
-def _quadratic_terms(q: dict[str, Array], degree: float) -> dict[str, Array]:
-    return {"output_curvature": degree**2 * q["yKy"], "gradient": degree * (degree - 1) * (q["g"] @ q["y"])}
+def _quadratic_terms(q: HomogeneityTerms, degree: float) -> dict[str, Array]:
+    return {"output_curvature": degree**2 * q.yKy, "gradient": degree * (degree - 1) * (q.g @ q.y)}
 
 
-def hessian_quadratic_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+def hessian_quadratic_report(problem: Problem, theta: Array, q: HomogeneityTerms, degree: float) -> Report:
     """Eq. (4) ``θᵀHθ = p² yᵀK y + p(p−1)⟨g, y⟩``."""
     B = problem.backend
-    natural = q["norm_H"] * norm(B, theta) ** 2
-    check = compare(B, "homogeneity_hessian_quadratic", theta @ q["H_theta"], _quadratic_terms(q, degree),
+    natural = q.norm_H * norm(B, theta) ** 2
+    check = compare(B, "homogeneity_hessian_quadratic", theta @ q.H_theta, _quadratic_terms(q, degree),
                     tolerance(B, _dimension(problem)), natural)
     return Report("homogeneity_hessian_quadratic", {"hessian_quadratic": check})
 
 
-def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degree: float) -> Report:
+def corollary1_report(problem: Problem, theta: Array, q: HomogeneityTerms, degree: float) -> Report:
     """Corollary 1: the division-free form always, the ``c``-form when ``κ ≠ 0`` or ``∇L = 0``."""
     B = problem.backend
     if problem.m != 1:
@@ -157,12 +154,12 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
             f"{problem.name}: Corollary 1 is stated for a scalar output (m = 1), got m = {problem.m}; for "
             "m > 1, GᵀKf is in general not parallel to ∇L (docs/theory.md#corollary-1)"
         )
-    d1, d2, f = q["g"][0], q["K00"], q["y"][0]
+    d1, d2, f = q.g[0], q.K00, q.y[0]
     kappa_parts = ((degree - 1) * d1, degree * f * d2)
     kappa = kappa_parts[0] + kappa_parts[1]
     kappa_scale = sum(abs(B.to_float(x)) for x in kappa_parts)
-    grad, H_theta = q["grad_L"], q["H_theta"]
-    norm_H_theta = q["norm_H"] * norm(B, theta)
+    grad, H_theta = q.grad_L, q.H_theta
+    norm_H_theta = q.norm_H * norm(B, theta)
     tol = tolerance(B, _dimension(problem))
     natural = abs(B.to_float(d1)) * norm_H_theta + kappa_scale * norm(B, grad)
     parts = {
@@ -170,7 +167,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
                                  {"kappa_gradient": kappa * grad}, tol, natural)
     }
     kappa_zero = abs(B.to_float(kappa)) <= tol * kappa_scale
-    stationary = norm(B, grad) <= tol * q["norm_G"] * abs(B.to_float(d1))
+    stationary = norm(B, grad) <= tol * q.norm_G * abs(B.to_float(d1))
     details: dict[str, Any] = {"kappa": B.to_float(kappa), "loss_derivative": B.to_float(d1), "c": None}
     notes: tuple[str, ...] = ()
     if not kappa_zero:
@@ -184,7 +181,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
     elif stationary:
         details["c"] = 0.0
         parts["c_form"] = vanishes(B, "corollary1_gradient_in_hessian_range", grad, tol,
-                                   q["norm_G"] * abs(B.to_float(d1)))
+                                   q.norm_G * abs(B.to_float(d1)))
     else:
         notes = (
             f"kappa = (p-1)l' + p f l'' = {details['kappa']:.3e} vanishes (relative to its terms {kappa_scale:.3e}) "
@@ -195,7 +192,7 @@ def corollary1_report(problem: Problem, theta: Array, q: dict[str, Array], degre
 
 
 def sharpness_report(
-    problem: Problem, theta: Array, q: dict[str, Array], degree: float, extreme: str = "max"
+    problem: Problem, theta: Array, q: HomogeneityTerms, degree: float, extreme: str = "max"
 ) -> Report:
     """Sharpness bound: the Rayleigh quotient formula, and ``λ_max(H) ≥`` it.
 
@@ -208,17 +205,15 @@ def sharpness_report(
     sq = norm(B, theta) ** 2
     if sq == 0.0:
         raise ValueError(f"{problem.name}: the sharpness bound needs theta != 0")
-    norm_H = q["norm_H"]
+    norm_H = q.norm_H
     tol = tolerance(B, _dimension(problem))
     terms = {name: value / sq for name, value in _quadratic_terms(q, degree).items()}
-    rayleigh = compare(B, "sharpness_lower_bound", (theta @ q["H_theta"]) / sq, terms, tol, norm_H)
-    if "H" in q:
-        eigenvalues = B.eigvalsh(q["H"])
+    rayleigh = compare(B, "sharpness_lower_bound", (theta @ q.H_theta) / sq, terms, tol, norm_H)
+    if q.H is not None:
+        eigenvalues = B.eigvalsh(q.H)
         lam = eigenvalues[-1] if extreme == "max" else eigenvalues[0]
     else:
-        from pyspec.matrix_free import extreme_eigenvalue
-
-        lam = extreme_eigenvalue(problem, theta, extreme)
+        lam = matrix_free.extreme_eigenvalue(problem, theta, extreme)
     violation = rayleigh.rhs - lam
     violation = B.xp.relu(violation)  # max(·, 0); in balls a rigorous enclosure (KinkError when undecided)
     bound = vanishes(B, "sharpness_lower_bound", violation, tol, norm_H)
@@ -226,7 +221,7 @@ def sharpness_report(
     return Report("sharpness_lower_bound", {"rayleigh": rayleigh, "bound": bound}, details)
 
 
-ReportFn = Callable[[Problem, Array, dict[str, Array], float], Report]
+ReportFn = Callable[[Problem, Array, HomogeneityTerms, float], Report]
 
 REPORTS: dict[str, ReportFn] = {
     "homogeneity_euler": euler_report,
@@ -241,9 +236,7 @@ REPORTS: dict[str, ReportFn] = {
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
             check_homogeneity: bool, jit: bool, method: Method, make: ReportFn) -> Report:
-    from pyspec.matrix_free import check_method, select_method
-
-    check_method(method, precision)
+    check_method(method, precision, sketchable=False)
     n = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(theta))
     backend = get_backend(precision, jit=jit)
     with backend.context():

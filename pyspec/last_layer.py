@@ -10,8 +10,9 @@ the variance form ``Var_{i∼p}[(BY)_i]`` on the diagonal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
@@ -19,10 +20,9 @@ from pyspec.cache import compile_program
 from pyspec.characteristic import direction_of, output_of
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.matrix_free.options import Method
 from pyspec.report import Report, bind_checked, loss_terms, norm
-
-if TYPE_CHECKING:
-    from pyspec.matrix_free import Method
+from pyspec.terms import LastLayerTerms
 
 __all__ = ["corollary3_last_layer", "last_layer_report", "last_layer_terms", "softmax_covariance"]
 
@@ -42,31 +42,31 @@ def softmax_covariance(y: Array, w: Array, classes: int, xp: Any) -> Array:
     return (second - first.T @ first) / samples
 
 
-def last_layer_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Any]:
+def last_layer_terms(problem: Problem, a: Array, theta: Array) -> LastLayerTerms:
     """Corollary 3's quantities, dense: ``vᵀHv``, ``w``, ``Kw``, ``y`` and the Frobenius norms of
     ``v``, ``H``, ``K`` (the matrix-free ones: :func:`pyspec.matrix_free.last_layer_terms_mf`)."""
     B = problem.backend
     q = loss_terms(problem, theta)
-    v, w = B.to_host(compile_program(problem, 
+    v, w = B.to_host(compile_program(problem,
         lambda a_, t_: (direction_of(problem, a_, t_), output_of(problem, a_, problem.f(t_))))(a, theta))
-    return {"vHv": v.T @ (q["H"] @ v), "w": w, "Kw": q["K"] @ w, "y": q["y"], "norm_v": norm(B, v),
-            "norm_H": norm(B, q["H"]), "norm_K": norm(B, q["K"]), "solve_widening": 0.0}
+    return LastLayerTerms(vHv=v.T @ (q.H @ v), w=w, Kw=q.K @ w, y=q.y, norm_v=norm(B, v), norm_H=norm(B, q.H),
+                          norm_K=norm(B, q.K), solve_widening=0.0)
 
 
-def last_layer_report(problem: Problem, q: dict[str, Any], condition: float,
+def last_layer_report(problem: Problem, q: LastLayerTerms, condition: float,
                       softmax_classes: int | None = None) -> Report:
     """:func:`corollary3_last_layer` from :func:`last_layer_terms` (or its matrix-free version)."""
     B = problem.backend
-    w, vHv = q["w"], q["vHv"]
-    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + q["solve_widening"]
-    natural = q["norm_H"] * q["norm_v"] ** 2 + q["norm_K"] * norm(B, w) ** 2
-    parts = {"quadratic": compare(B, "corollary3_last_layer", vHv, {"output_curvature": w.T @ q["Kw"]}, tol, natural)}
+    w, vHv = q.w, q.vHv
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + q.solve_widening
+    natural = q.norm_H * q.norm_v ** 2 + q.norm_K * norm(B, w) ** 2
+    parts = {"quadratic": compare(B, "corollary3_last_layer", vHv, {"output_curvature": w.T @ q.Kw}, tol, natural)}
     if softmax_classes is not None:
         if problem.m % softmax_classes:
             raise ValueError(f"{problem.name}: m = {problem.m} outputs are not (classes = {softmax_classes}) x N")
-        covariance = softmax_covariance(q["y"], w, softmax_classes, B.xp)
+        covariance = softmax_covariance(q.y, w, softmax_classes, B.xp)
         parts["softmax_variance"] = compare(B, "corollary3_last_layer", vHv, {"softmax_covariance": covariance},
-                                            tol, q["norm_H"] * q["norm_v"] ** 2 + norm(B, w) ** 2)
+                                            tol, q.norm_H * q.norm_v ** 2 + norm(B, w) ** 2)
     return Report("corollary3_last_layer", parts)
 
 
@@ -114,9 +114,7 @@ def corollary3_last_layer(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
-    from pyspec import matrix_free
-
-    matrix_free.check_method(method, precision)
+    matrix_free.check_method(method, precision, sketchable=False)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, th = bind(eq, loss, a, theta, backend)

@@ -15,7 +15,7 @@ derivatives of ``Q`` (``−∇Q·∇L + σ² Tr(Σ∇²Q)``), not from the formu
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -58,6 +58,21 @@ def noether_problem(sample_losses: Callable[..., Array], generator: np.ndarray, 
     return problem, th
 
 
+class NoetherTerms(NamedTuple):
+    """The derivatives Corollary 2 needs at ``θ`` (:func:`noether_report`), ``Q = θᵀAθ/2``."""
+
+    per_sample: Array
+    """``∂ℓ_i/∂θ`` (``N × n``): ``Σ = GᵀG/N − ∇L∇Lᵀ``."""
+    grad_L: Array
+    """``∇L``, ``L`` the mean loss."""
+    grad_trace: Array
+    """``∇ Tr Σ``: the trace identity's right side."""
+    grad_Q: Array
+    """``∇Q``: the drift's first term."""
+    hess_Q: Array
+    """``∇²Q``: the Itô term."""
+
+
 def noether_report(problem: Problem, theta: Array, generator: np.ndarray, eta: float) -> Report:
     """:func:`corollary2_noether_flow` for a bound problem."""
     B = problem.backend
@@ -73,41 +88,36 @@ def noether_report(problem: Problem, theta: Array, generator: np.ndarray, eta: f
         per_sample, grad = B.jacobian(problem.f, t), B.jacobian(problem.L, t)
         return xp.sum(per_sample * per_sample) / N - grad @ grad
 
-    def body(t: Array) -> dict[str, Array]:
-        per_sample = B.jacobian(problem.f, t)
-        return {
-            "per_sample": per_sample,
-            "grad_L": B.jacobian(problem.L, t),
-            "grad_trace": B.jacobian(trace_sigma, t),
-            "grad_Q": B.jacobian(Q, t),
-            "hess_Q": B.jacobian(lambda s: B.jacobian(Q, s), t),
-        }
+    def body(t: Array) -> NoetherTerms:
+        return NoetherTerms(per_sample=B.jacobian(problem.f, t), grad_L=B.jacobian(problem.L, t),
+                            grad_trace=B.jacobian(trace_sigma, t), grad_Q=B.jacobian(Q, t),
+                            hess_Q=B.jacobian(lambda s: B.jacobian(Q, s), t))
 
     q = B.to_host(B.compile(body)(theta))
-    G, grad = q["per_sample"], q["grad_L"]
+    G, grad = q.per_sample, q.grad_L
     sigma = G.T @ G / N - xp.outer(grad, grad)
     v = A @ theta
     trace_A_sigma = xp.sum(A * sigma.T)
     sigma2 = h / 2
     norm_sigma = norm(B, G) ** 2 / N + norm(B, grad) ** 2
-    norm_A, norm_v, norm_trace = norm(B, A), norm(B, v), norm(B, q["grad_trace"])
+    norm_A, norm_v, norm_trace = norm(B, A), norm(B, v), norm(B, q.grad_trace)
     tol = tolerance(B, problem.n + N)
     parts = {
         "noise_null": vanishes(B, "corollary2_noether_flow", sigma @ v, tol, norm_sigma * norm_v),
         "trace_identity": compare(B, "corollary2_noether_flow", trace_A_sigma,
-                                  {"trace_gradient": -(q["grad_trace"] @ v) / 2}, tol,
+                                  {"trace_gradient": -(q.grad_trace @ v) / 2}, tol,
                                   norm_A * norm_sigma + norm_trace * norm_v / 2),
     }
     symmetric = bool(np.array_equal(np.asarray(generator), np.asarray(generator).T))
     notes: tuple[str, ...] = ()
     if symmetric:
-        drift = -(q["grad_Q"] @ grad) + sigma2 * xp.sum(sigma * q["hess_Q"].T)
+        drift = -(q.grad_Q @ grad) + sigma2 * xp.sum(sigma * q.hess_Q.T)
         s2 = B.to_float(sigma2)
-        drift_scale = norm(B, q["grad_Q"]) * norm(B, grad) + s2 * norm_sigma * norm(B, q["hess_Q"])
+        drift_scale = norm(B, q.grad_Q) * norm(B, grad) + s2 * norm_sigma * norm(B, q.hess_Q)
         parts["ito_drift"] = compare(B, "corollary2_noether_flow", drift, {"noise": sigma2 * trace_A_sigma}, tol,
                                      drift_scale + s2 * norm_A * norm_sigma)
         parts["noether_flow"] = compare(B, "corollary2_noether_flow", drift,
-                                        {"trace_gradient": -sigma2 * (q["grad_trace"] @ v) / 2}, tol,
+                                        {"trace_gradient": -sigma2 * (q.grad_trace @ v) / 2}, tol,
                                         drift_scale + s2 * norm_trace * norm_v / 2)
         # Q(θ + d) − Q(θ) = ½ dᵀA(2θ + d) exactly for symmetric A (no cancellation between Q values);
         # it is rounded at the size ½‖A‖‖d‖‖2θ + d‖

@@ -20,6 +20,7 @@ from pyspec.catalog.base import breaking_perturbation
 from pyspec.characteristic import equivariance_report, position_report
 from pyspec.checks import HOLDS, IdentityCheck, Verdict, combine_verdicts, compare
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.terms import LossTerms
 
 __all__ = ["Report", "bind_checked", "loss_terms", "flow_derivative", "vanishes", "norm", "perturbed"]
 
@@ -82,8 +83,8 @@ def norm(backend: Backend, x: Array) -> float:
     return backend.to_float(backend.norm(x))
 
 
-def loss_terms(problem: Problem, theta: Array, along: Array | None = None) -> dict[str, Array]:
-    """``y, G, g, K, grad_L, H`` at ``θ`` (dense ``H``), and ``HV = H @ along`` by HVPs if given.
+def loss_terms(problem: Problem, theta: Array, along: Array | None = None) -> LossTerms:
+    """:class:`~pyspec.terms.LossTerms` at ``θ`` (dense ``H``), with ``HV = H @ along`` by HVPs if given.
 
     ``∇L`` and ``H`` are derivatives of ``L = ℓ∘f`` itself, independent of ``G``, ``g``, ``K``.
     """
@@ -95,19 +96,10 @@ def loss_terms(problem: Problem, theta: Array, along: Array | None = None) -> di
     def grad_L(t: Array) -> Array:
         return B.jacobian(problem.L, t)
 
-    def body(t: Array, V: Array | None) -> dict[str, Array]:
+    def body(t: Array, V: Array | None) -> LossTerms:
         y = problem.f(t)
-        q = {
-            "y": y,
-            "G": B.jacobian(problem.f, t),
-            "g": grad_loss(y),
-            "K": B.jacobian(grad_loss, y),
-            "grad_L": grad_L(t),
-            "H": B.jacobian(grad_L, t),
-        }
-        if V is not None:
-            q["HV"] = B.jvp(grad_L, t, V)[1]
-        return q
+        return LossTerms(y=y, G=B.jacobian(problem.f, t), g=grad_loss(y), K=B.jacobian(grad_loss, y), grad_L=grad_L(t),
+                         H=B.jacobian(grad_L, t), HV=None if V is None else B.jvp(grad_L, t, V)[1])
 
     return B.to_host(compile_program(problem, body)(theta, along))
 

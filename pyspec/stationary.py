@@ -27,9 +27,9 @@ def null_space_report(problem: Problem, a: Array, theta: Array, condition: float
     q = loss_terms(problem, theta)
     v = B.to_host(compile_program(problem, lambda a_, t_: direction_of(problem, a_, t_))(a, theta))
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
-    grad, H = q["grad_L"], q["H"]
+    grad, H = q.grad_L, q.H
     # ∇L = Gᵀg is at rounding level when g is, and g at rounding level of y is ~ eps‖K‖‖y‖
-    grad_scale = norm(B, q["G"]) * (norm(B, q["g"]) + norm(B, q["K"]) * norm(B, q["y"]))
+    grad_scale = norm(B, q.G) * (norm(B, q.g) + norm(B, q.K) * norm(B, q.y))
     stationarity = norm(B, grad) / grad_scale if grad_scale > 0 else 0.0
     if check_stationary and stationarity > tol:
         raise NotStationaryError(

@@ -17,100 +17,26 @@ independently and must agree.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
+from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
 from pyspec.characteristic import (
-    GoodPositionReport, check_max_condition, direction_along, equivariance_report, output_along, position_report,
+    check_max_condition, direction_along, output_along, position_report, required_equivariance,
 )
-from pyspec.checks import (
-    IdentityCheck, Verdict, combine_verdicts, compare, compare_norms, limited, require_finite_terms, tolerance,
-    ulp_neighbours, with_rounding_noise,
-)
+from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
+from pyspec.identities import hessian_scale, identity_checks
+from pyspec.matrix_free.options import Method, check_method, select_method
+from pyspec.reports import Theorem1Checks, Theorem1Report
+from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
-if TYPE_CHECKING:
-    from pyspec.sketch import Path as Method
-
-__all__ = ["Theorem1Report", "theorem1", "theorem1_terms", "theorem1_checks"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Theorem1Report:
-    """Theorem 1 at one good position.
-
-    Attributes
-    ----------
-    key_identity : IdentityCheck
-        eq. (12), ``G v = w``.
-    first_order : IdentityCheck
-        item 1, ``∇Lᵀv = gᵀw`` (``k`` entries).
-    hessian_action : IdentityCheck
-        item 2a in the (T, S) form; ``terms`` are ``green_K``, ``green_S``, ``blue``, ``plain``.
-    hessian_action_vw : IdentityCheck
-        item 2a in the (v, w) form; ``terms`` are ``output`` (``Gᵀ(Kw + (∂_y w)*g)``) and ``direction``.
-    hessian_quadratic : IdentityCheck
-        item 2b in the (T, S) form (``k × k``).
-    hessian_quadratic_vw : IdentityCheck
-        item 2b in the (v, w) form.
-    position : GoodPositionReport
-    equivariance_residual : float or None
-        Worst residual of eq. (1) at and near ``(a, θ)`` (``None`` when not checked).
-    nondifferentiable : bool
-        The model's derivatives jump next to ``θ`` (``position.jump``): the verdict is at best
-        inconclusive.
-    escalated : bool
-        Inconclusive float64 checks were recomputed at 50 digits (:attr:`IdentityCheck.escalated`).
-    """
-
-    key_identity: IdentityCheck
-    first_order: IdentityCheck
-    hessian_action: IdentityCheck
-    hessian_action_vw: IdentityCheck
-    hessian_quadratic: IdentityCheck
-    hessian_quadratic_vw: IdentityCheck
-    position: GoodPositionReport
-    equivariance_residual: float | None
-    escalated: bool = False
-
-    @property
-    def nondifferentiable(self) -> bool:
-        """Whether the model is evaluated at (or next to) a non-differentiable point."""
-        return self.position.nondifferentiable
-
-    @property
-    def checks(self) -> tuple[IdentityCheck, ...]:
-        """Every identity check of the report."""
-        return (
-            self.key_identity,
-            self.first_order,
-            self.hessian_action,
-            self.hessian_action_vw,
-            self.hessian_quadratic,
-            self.hessian_quadratic_vw,
-        )
-
-    @property
-    def verdict(self) -> Verdict:
-        """``"fails"`` if an identity fails, ``"inconclusive"`` if one is (or the point is not smooth),
-        else ``"holds"`` (:func:`pyspec.checks.combine_verdicts`)."""
-        return combine_verdicts(self.checks, _smoothness_note(self.position))[0]
-
-    @property
-    def reason(self) -> str | None:
-        """Why the verdict is not ``"holds"``."""
-        return combine_verdicts(self.checks, _smoothness_note(self.position))[1]
-
-    @property
-    def holds(self) -> bool | None:
-        """``True`` if every identity holds, ``False`` if one fails, ``None`` if inconclusive."""
-        return {"holds": True, "fails": False, "inconclusive": None}[self.verdict]
+__all__ = ["Theorem1Report", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks", "theorem1_contractions"]
 
 
 CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from T, which may invert a matrix as "
@@ -118,12 +44,6 @@ CONDITIONING = ("conditioning: dT/dtheta and dT/da are themselves computed from 
                 "kappa*eps, which the solve amplifies by kappa again: rounding explains residuals up to kappa x tolerance")
 """Why a Theorem 1 residual up to ``κ × tolerance`` (``κ = cond_T · cond_S`` of the solves) is
 inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."""
-
-
-def _smoothness_note(position: GoodPositionReport) -> tuple[str, ...]:
-    if not position.nondifferentiable:
-        return ()
-    return (f"non-differentiable point: the model's derivative jumps by {position.jump:.1e} next to theta",)
 
 
 THEOREM1_PRODUCERS = {
@@ -140,14 +60,9 @@ THEOREM1_PRODUCERS = {
 attributed to the first producer whose output has one)."""
 
 
-def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]:
-    """Every quantity of Theorem 1 at ``(a, θ)`` for a bound problem (no hypothesis checks).
-
-    Returns a dict with ``y, G, g, K, grad_L, Hv, Hu, v, w, gamma, zeta, T_theta, S_y`` (``Hu``: ``H``
-    along the unit probe of :func:`_probe`) and the
-    contractions ``gamma_Ttt_v = (γ·T_θθ)v``, ``gamma_Tta = γ·T_θa``, ``zeta_Syy_w = (ζ·S_yy)w``,
-    ``zeta_Sya = ζ·S_ya``, ``dv_star = (∂_θv)*∇L`` and ``dw_star = (∂_yw)*g``.
-    """
+def theorem1_terms(problem: Problem, a: Array, theta: Array) -> Theorem1Terms:
+    """Every quantity of Theorem 1 at ``(a, θ)`` for a bound problem (no hypothesis checks): the
+    :class:`~pyspec.terms.Theorem1Terms` (``Hu``: ``H`` along the unit probe of :func:`_probe`)."""
     B = problem.backend
     T, S, f = problem.T, problem.S, problem.f
 
@@ -182,27 +97,16 @@ def theorem1_terms(problem: Problem, a: Array, theta: Array) -> dict[str, Array]
     def zeta_S_grad(b: Array, u: Array) -> Array:
         return B.jacobian(lambda s: zeta @ S(b, s), u)
 
-    return {
-        "y": y,
-        "G": G,
-        "g": g,
-        "K": K,
-        "grad_L": grad,
-        "Hv": Hv,
-        "Hu": H_vu[:, k],
-        "v": v,
-        "w": w,
-        "gamma": gamma,
-        "zeta": zeta,
-        "T_theta": T_theta,
-        "S_y": S_y,
-        "gamma_Ttt_v": B.jvp(lambda t: gamma_T_grad(a, t), theta, v)[1],
-        "gamma_Tta": B.jacobian(lambda b: gamma_T_grad(b, theta), a),
-        "zeta_Syy_w": B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
-        "zeta_Sya": B.jacobian(lambda b: zeta_S_grad(b, y), a),
-        "dv_star": B.jacobian(lambda t: direction_along(problem, a, t, grad), theta).T,
-        "dw_star": B.jacobian(lambda u: output_along(problem, a, u, g), y).T,
-    }
+    return Theorem1Terms(
+        y=y, G=G, g=g, K=K, grad_L=grad, Hv=Hv, Hu=H_vu[:, k], v=v, w=w, gamma=gamma, zeta=zeta, T_theta=T_theta,
+        S_y=S_y,
+        gamma_Ttt_v=B.jvp(lambda t: gamma_T_grad(a, t), theta, v)[1],
+        gamma_Tta=B.jacobian(lambda b: gamma_T_grad(b, theta), a),
+        zeta_Syy_w=B.jvp(lambda u: zeta_S_grad(a, u), y, w)[1],
+        zeta_Sya=B.jacobian(lambda b: zeta_S_grad(b, y), a),
+        dv_star=B.jacobian(lambda t: direction_along(problem, a, t, grad), theta).T,
+        dw_star=B.jacobian(lambda u: output_along(problem, a, u, g), y).T,
+    )
 
 
 def _probe(backend: Any, n: int) -> Array:
@@ -211,133 +115,37 @@ def _probe(backend: Any, n: int) -> Array:
     return backend.asarray(u / np.linalg.norm(u))
 
 
-def theorem1_checks(problem: Problem, q: dict[str, Array], condition: float) -> dict[str, IdentityCheck]:
-    """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`.
+def theorem1_checks(problem: Problem, q: Theorem1Terms, condition: float) -> Theorem1Checks:
+    """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`
+    (:func:`pyspec.identities.identity_checks` on :func:`theorem1_contractions`).
 
     Natural scales (see :mod:`pyspec.checks`): ``‖G‖‖v‖`` for (12), ``‖∇L‖‖v‖ + ‖g‖‖w‖`` for item 1,
     ``‖H‖‖v‖`` for 2a and ``max(‖H‖‖v‖², ‖v‖‖Hv‖)`` for 2b. ``‖H‖`` is the magnitude at which ``H``
-    is computed (:func:`hessian_scale`).
+    is computed (:func:`pyspec.identities.hessian_scale`).
     """
     B = problem.backend
-    G, K, w = q["G"], q["K"], q["w"]
-    Kw = K @ w
-    c = {
-        "Gv": G @ q["v"],
-        "Kw": Kw,
-        "green_K": G.T @ Kw,
-        "green_S": G.T @ (q["zeta_Sya"] - q["zeta_Syy_w"]),
-        "output": G.T @ (Kw + q["dw_star"]),
-    }
-    c |= {key: q[key] for key in CONTRACTION_KEYS if key not in c}
+    G, K = q.G, q.K
     gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
-    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q["Hu"], q["Hv"], q["v"])
+    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q.Hu, q.Hv, q.v)
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
-    return identity_checks(B, c, tol, B.to_float(B.norm(G)), norm_H)
+    return identity_checks(B, theorem1_contractions(B, q), tol, B.to_float(B.norm(G)), norm_H)
 
 
-CONTRACTION_KEYS = (
-    "v", "w", "g", "grad_L", "Gv", "Kw", "Hv", "green_K", "green_S", "gamma_Ttt_v", "gamma_Tta", "output",
-    "dv_star", "zeta_Sya", "zeta_Syy_w", "dw_star",
-)
-"""What :func:`identity_checks` needs: ``v, w``; ``g, ∇L``; ``Gv, Kw`` (``m × k``); ``Hv``, ``GᵀKw``,
-``Gᵀ(ζ·S_ya − (ζ·S_yy)w)``, ``(γ·T_θθ)v``, ``γ·T_θa``, ``Gᵀ(Kw + (∂_y w)*g)``, ``(∂_θ v)*∇L``
-(``n × k``); ``ζ·S_ya``, ``(ζ·S_yy)w``, ``(∂_y w)*g`` (``m × k``). No ``n × n`` or ``m × m`` matrix."""
-
-
-def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:
-    """The magnitude at which ``H`` is computed: ``√n (‖GᵀKGu‖ + ‖Hu − GᵀKGu‖)`` for the unit probe
-    ``u`` of :func:`_probe` (the two parts of eq. 22, which may cancel), and at least
-    ``‖Hv_b‖ / ‖v_b‖`` for every column of ``v`` (:func:`hessian_scale_from_norms`)."""
+def theorem1_contractions(backend: Any, q: Theorem1Terms) -> Theorem1Contractions:
+    """:class:`~pyspec.terms.Theorem1Contractions` from the dense quantities, with item 2a's arrays."""
     B = backend
-
-    def nrm(x: Array) -> float:
-        return B.to_float(B.norm(x))
-
-    ratio = max((nrm(Hv[:, b]) / nrm(v[:, b]) for b in range(v.shape[1]) if nrm(v[:, b]) > 0.0), default=0.0)
-    return hessian_scale_from_norms(n, nrm(gauss_newton_u), nrm(Hu - gauss_newton_u), ratio)
-
-
-def hessian_scale_from_norms(n: int, norm_gauss_newton_u: float, norm_rest_u: float, column_ratio: float) -> float:
-    """:func:`hessian_scale` from ``‖GᵀKGu‖``, ``‖Hu − GᵀKGu‖`` and ``max_b ‖Hv_b‖ / ‖v_b‖``."""
-    return max(n**0.5 * (norm_gauss_newton_u + norm_rest_u), column_ratio)
-
-
-def small_contractions(backend: Any, c: dict[str, Array]) -> dict[str, Any]:
-    """The ``k``-sized contractions of the ``n × k`` quantities that :func:`identity_checks` needs:
-    ``‖v‖``, ``‖∇L‖``, ``‖Hv‖``, ``∇Lᵀv``, ``vᵀHv``, ``vᵀ(γ·T_θθ)v``, ``vᵀ(γ·T_θa)``, ``vᵀ(∂_θv)*∇L``
-    (the matrix-free path with ``keep_arrays=False`` computes them on the device)."""
-    B = backend
-    v = c["v"]
-    return {
-        "norm_v": B.to_float(B.norm(v)), "norm_grad": B.to_float(B.norm(c["grad_L"])),
-        "norm_Hv": B.to_float(B.norm(c["Hv"])), "grad_v": c["grad_L"] @ v, "vHv": v.T @ c["Hv"],
-        "v_blue": v.T @ c["gamma_Ttt_v"], "v_plain": v.T @ c["gamma_Tta"], "v_dv": v.T @ c["dv_star"],
-    }  # fmt: skip
-
-
-def identity_checks(backend: Any, c: dict[str, Any], tol: float, norm_G: float, norm_H: float) -> dict[str, IdentityCheck]:
-    """Theorem 1's checks from contractions with the ``k`` columns of ``v`` and ``w`` only, shared by
-    the dense and the matrix-free paths.
-
-    ``c`` holds the ``m``-space quantities ``w, g, Gv, Kw, ζ·S_ya, (ζ·S_yy)w, (∂_y w)*g`` and the
-    ``n × k`` arrays of :data:`CONTRACTION_KEYS` (dense path), or, from the matrix-free path, their
-    :func:`small_contractions` and the :class:`~pyspec.checks.Norms` of item 2a (``action_norms``,
-    ``action_vw_norms``) computed on the device, with the arrays when they were kept (else the two
-    item 2a checks carry none).
-    ``norm_G`` and ``norm_H`` are the magnitudes of ``G`` and ``H`` in the natural scales
-    (:func:`theorem1_checks`).
-    """
-    B = backend
-    s = c if "vHv" in c else small_contractions(B, c)
-    w = c["w"]
-
-    def nrm(x: Array) -> float:
-        return B.to_float(B.norm(x))
-
-    norm_v = s["norm_v"]
-    scale_12 = norm_G * norm_v
-    scale_1 = s["norm_grad"] * norm_v + nrm(c["g"]) * nrm(w)
-    scale_2a = norm_H * norm_v
-    scale_2b = max(norm_H * norm_v**2, norm_v * s["norm_Hv"])
-    wKw = w.T @ c["Kw"]
-    ts = vw = None
-    if "Hv" in c:
-        ts = {"green_K": c["green_K"], "green_S": c["green_S"], "blue": c["gamma_Ttt_v"], "plain": -c["gamma_Tta"]}
-        vw = {"output": c["output"], "direction": -c["dv_star"]}
-    if "action_norms" in c:  # matrix-free: norms from the device, arrays attached when kept
-        action = compare_norms(B, "theorem1_hessian_action", c["action_norms"], tol, scale_2a, c.get("Hv"), ts)
-        action_vw = compare_norms(B, "theorem1_hessian_action", c["action_vw_norms"], tol, scale_2a, c.get("Hv"), vw)
-    else:
-        action = compare(B, "theorem1_hessian_action", c["Hv"], ts, tol, scale_2a)
-        action_vw = compare(B, "theorem1_hessian_action", c["Hv"], vw, tol, scale_2a)
-    return {
-        "theorem1_key_identity": compare(B, "theorem1_key_identity", c["Gv"], {"w": w}, tol, scale_12),
-        "theorem1_first_order": compare(B, "theorem1_first_order", s["grad_v"], {"g_w": c["g"] @ w}, tol, scale_1),
-        "theorem1_hessian_action": action,
-        "theorem1_hessian_action_vw": action_vw,
-        "theorem1_hessian_quadratic": compare(
-            B,
-            "theorem1_hessian_quadratic",
-            s["vHv"],
-            {
-                "green_K": wKw,
-                "green_Sya": w.T @ c["zeta_Sya"],
-                "green_Syy": -(w.T @ c["zeta_Syy_w"]),
-                "blue": s["v_blue"],
-                "plain": -s["v_plain"],
-            },
-            tol,
-            scale_2b,
-        ),
-        "theorem1_hessian_quadratic_vw": compare(
-            B,
-            "theorem1_hessian_quadratic",
-            s["vHv"],
-            {"output": wKw + w.T @ c["dw_star"], "direction": -s["v_dv"]},
-            tol,
-            scale_2b,
-        ),
-    }
+    G, v, w = q.G, q.v, q.w
+    Kw = q.K @ w
+    arrays = Theorem1Arrays(
+        v=v, grad_L=q.grad_L, Hv=q.Hv, green_K=G.T @ Kw, green_S=G.T @ (q.zeta_Sya - q.zeta_Syy_w),
+        gamma_Ttt_v=q.gamma_Ttt_v, gamma_Tta=q.gamma_Tta, output=G.T @ (Kw + q.dw_star), dv_star=q.dv_star,
+    )
+    return Theorem1Contractions(
+        w=w, g=q.g, Gv=G @ v, Kw=Kw, zeta_Sya=q.zeta_Sya, zeta_Syy_w=q.zeta_Syy_w, dw_star=q.dw_star,
+        norm_v=B.to_float(B.norm(v)), norm_grad=B.to_float(B.norm(q.grad_L)), norm_Hv=B.to_float(B.norm(q.Hv)),
+        grad_v=q.grad_L @ v, vHv=v.T @ q.Hv, v_blue=v.T @ q.gamma_Ttt_v, v_plain=v.T @ q.gamma_Tta,
+        v_dv=v.T @ q.dv_star, arrays=arrays,
+    )
 
 
 def theorem1(
@@ -380,9 +188,10 @@ def theorem1(
         ``"dense"`` forms ``G``, ``K``, ``∂θT``, ``∂yS`` (``O(n²)`` memory); ``"matrix_free"`` uses
         JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only);
         ``"sketched"`` estimates every residual from ``probes`` random probes at a cost independent of
-        ``k`` (:mod:`pyspec.sketch`; float64 only, checks built from norms, probability bound in the
-        module docstring). ``"auto"`` picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or
-        any ``precision``, else sketched for ``k ≥`` :data:`pyspec.sketch.SKETCH_MIN_K`, else matrix-free.
+        ``k`` (:mod:`pyspec.matrix_free.sketch`; float64 only; checks built from norms, probability bound
+        in the module docstring). ``"auto"`` picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N`
+        or any ``precision``, else sketched for ``k ≥`` :data:`pyspec.matrix_free.SKETCH_MIN_K`, else
+        matrix-free.
     keep_arrays : bool
         Matrix-free path only: ``False`` reduces item 2a (``n × k`` arrays) to norms and
         contractions on the device, one direction at a time: memory for ``v`` and one direction's terms
@@ -393,7 +202,8 @@ def theorem1(
         Compute in ball arithmetic at ``precision`` digits (:mod:`pyspec.backends.arb_backend`): each
         check then carries ``residual_bound`` (rigorous) and ``certified_nonzero``.
     probes, seed : int
-        Sketched path only: Gaussian probes on each side and their seed (:class:`pyspec.sketch.SketchOptions`).
+        Sketched path only: Gaussian probes on each side and their seed
+        (:class:`pyspec.matrix_free.sketch.SketchOptions`).
 
     Returns
     -------
@@ -403,22 +213,19 @@ def theorem1(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError
     ValueError
-        For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``.
+        For an unknown ``method``, or ``method="matrix_free"`` / ``"sketched"`` with a ``precision``.
     """
-    from pyspec.matrix_free import theorem1_report_mf
-    from pyspec.sketch import SketchOptions, check_path, select_path, theorem1_report_sketched
-
-    check_path(method, precision)
+    check_method(method, precision)
     check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
-        path = select_path(method, problem.n, problem.k, precision)
+        path = select_method(method, problem.n, precision, problem.k)
         if path == "sketched":
-            return theorem1_report_sketched(problem, a_flat, theta_flat, check_equivariance, max_condition,
-                                            sketch=SketchOptions(probes=probes, seed=seed))
+            return matrix_free.theorem1_report_sketched(problem, a_flat, theta_flat, check_equivariance, max_condition,
+                                                        sketch=matrix_free.SketchOptions(probes=probes, seed=seed))
         if path == "matrix_free":
-            return theorem1_report_mf(
+            return matrix_free.theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )
         report = theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
@@ -433,29 +240,16 @@ def theorem1_report(
     """:func:`theorem1` for a bound problem."""
     position = position_report(problem, a, theta, max_condition)
     position.require()
-    eq_residual = None
-    if check_equivariance:
-        report = equivariance_report(problem, a, theta, position.condition)
-        report.require(problem.name)
-        eq_residual = max(report.residuals)
+    eq_residual = required_equivariance(problem, a, theta, check_equivariance)
     B = problem.backend
     terms = compile_program(problem, lambda a_, t_: theorem1_terms(problem, a_, t_))
     q = B.to_host(terms(a, theta))
-    require_finite_terms(B, q, THEOREM1_PRODUCERS)
-    c = {key: limited(x, x.tolerance * position.condition, CONDITIONING)
-         for key, x in theorem1_checks(problem, q, position.condition).items()}
-    if any(x.residual > x.tolerance for x in c.values()):  # measure the rounding noise (pyspec.checks)
-        samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)
+    require_finite_terms(B, q._asdict(), THEOREM1_PRODUCERS)
+    c = theorem1_checks(problem, q, position.condition).map(
+        lambda x: limited(x, x.tolerance * position.condition, CONDITIONING))
+    if any(x.residual > x.tolerance for x in c):  # measure the rounding noise (pyspec.checks)
+        samples = [theorem1_checks(problem, B.to_host(terms(a_i, t_i)), position.condition)._asdict()
                    for a_i, t_i in ulp_neighbours(B, a, theta)]
-        c = with_rounding_noise(B, c, samples)
+        c = Theorem1Checks(**with_rounding_noise(B, c._asdict(), samples))
         c = second_route_theorem1(problem, theta, q, c)
-    return Theorem1Report(
-        key_identity=c["theorem1_key_identity"],
-        first_order=c["theorem1_first_order"],
-        hessian_action=c["theorem1_hessian_action"],
-        hessian_action_vw=c["theorem1_hessian_action_vw"],
-        hessian_quadratic=c["theorem1_hessian_quadratic"],
-        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
-        position=position,
-        equivariance_residual=eq_residual,
-    )
+    return Theorem1Report(**c._asdict(), position=position, equivariance_residual=eq_residual)

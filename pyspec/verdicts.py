@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, TypeVar
 from pyspec.checks import IdentityCheck, limited
 from pyspec.equivariance import accepts_xp
 from pyspec.errors import PyspecError
+from pyspec.reports import Theorem1Checks, Theorem2Checks
+from pyspec.terms import Theorem1Terms
 
 __all__ = ["ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report", "merge_escalated",
            "second_route_theorem1", "second_route_theorem2"]
@@ -107,8 +109,7 @@ def _route_note(delta: float) -> str:
             "(e.g. saturated softmax or tanh)")
 
 
-def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any],
-                          checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+def second_route_theorem1(problem: Any, theta: Any, q: Theorem1Terms, checks: Theorem1Checks) -> Theorem1Checks:
     """Raise Theorem 1's checks' resolution by ``ROUTE_FACTOR ×`` the disagreement between ``G``, ``∇L``
     and ``H v`` as computed (forward mode) and by reverse / forward-over-reverse differentiation (JAX
     float64 only).
@@ -124,29 +125,29 @@ def second_route_theorem1(problem: Any, theta: Any, q: dict[str, Any],
     import numpy as np
 
     t = jnp.asarray(theta)
-    v = np.asarray(q["v"])
+    v = np.asarray(q.v)
     grad = jax.grad(problem.L)
     along = jax.vmap(lambda col: jax.jvp(grad, (t,), (col,))[1], in_axes=1, out_axes=1)
-    dH = np.asarray(along(jnp.asarray(v))) - np.asarray(q["Hv"])
-    dG = np.asarray(jax.jacrev(problem.f)(t)) - np.asarray(q["G"])
-    dg = np.asarray(grad(t)) - np.asarray(q["grad_L"])
+    dH = np.asarray(along(jnp.asarray(v))) - np.asarray(q.Hv)
+    dG = np.asarray(jax.jacrev(problem.f)(t)) - np.asarray(q.G)
+    dg = np.asarray(grad(t)) - np.asarray(q.grad_L)
     deltas = {
         "theorem1_key_identity": float(np.linalg.norm(dG @ v)),
         "theorem1_first_order": float(np.linalg.norm(dg @ v)),
         "theorem1_hessian_action": float(np.linalg.norm(dH)),
         "theorem1_hessian_quadratic": float(np.linalg.norm(v.T @ dH)),
     }
-    out = {}
-    for name, check in checks.items():
-        delta = deltas.get(check.identity, 0.0)
-        if delta and check.scale:
-            check = limited(check, ROUTE_FACTOR * delta / check.scale, _route_note(delta / check.scale))
-        out[name] = check
-    return out
+    return checks.map(lambda check: _route_limited(check, deltas.get(check.identity, 0.0)))
 
 
-def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any,
-                          checks: dict[str, IdentityCheck]) -> dict[str, IdentityCheck]:
+def _route_limited(check: IdentityCheck, delta: float) -> IdentityCheck:
+    """``check`` with its resolution at least ``ROUTE_FACTOR × delta`` relative to its scale."""
+    if not (delta and check.scale):
+        return check
+    return limited(check, ROUTE_FACTOR * delta / check.scale, _route_note(delta / check.scale))
+
+
+def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any, checks: Theorem2Checks) -> Theorem2Checks:
     """Theorem 2's analogue of :func:`second_route_theorem1`: ``∇L`` by reverse mode and ``H`` by
     forward-over-reverse against the forward-mode ones (JAX float64 only)."""
     if problem.backend.name != "jax-float64":
@@ -159,8 +160,7 @@ def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any,
     dg = np.asarray(jax.grad(problem.L)(t)) - np.asarray(grad)
     dH = np.asarray(jax.jacfwd(jax.grad(problem.L))(t)) - np.asarray(H)
     J = np.asarray(J)
-    deltas = {"gradient": float(np.linalg.norm(dg) + np.linalg.norm(J.T @ dg)),
-              "hessian": float(np.linalg.norm(dH) + np.linalg.norm(J.T @ dH @ J))}
-    return {name: limited(check, ROUTE_FACTOR * deltas[name] / check.scale, _route_note(deltas[name] / check.scale))
-            if deltas.get(name) and check.scale else check
-            for name, check in checks.items()}
+    return Theorem2Checks(
+        gradient=_route_limited(checks.gradient, float(np.linalg.norm(dg) + np.linalg.norm(J.T @ dg))),
+        hessian=_route_limited(checks.hessian, float(np.linalg.norm(dH) + np.linalg.norm(J.T @ dH @ J))),
+    )

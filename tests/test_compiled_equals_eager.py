@@ -50,6 +50,11 @@ def _theorem2_quantities(problem, a, theta):
             "blue": B.jacobian(lambda t: B.jacobian(lambda s: grad @ problem.T(a, s), t), theta)}
 
 
+def _as_dict(q) -> dict[str, np.ndarray]:
+    """Theorem 1's record (:class:`pyspec.terms.Theorem1Terms`) or Theorem 2's dict, as a dict."""
+    return q._asdict() if hasattr(q, "_asdict") else q
+
+
 def _scales(q: dict[str, np.ndarray]) -> dict[str, float]:
     """Each quantity's scale: its norm, at least the product of the norms of the factors of the
     identity it enters (``‖G‖‖v‖`` for ``m``-space quantities, ``‖H‖‖v‖`` for ``n``-space ones)."""
@@ -78,8 +83,8 @@ def _compare(instance: Instance) -> list[tuple[str, float]]:
     problem, a_, t_ = bind(instance.eq, instance.loss, a, theta, eager)
     compiled_problem, _, _ = bind(instance.eq, instance.loss, a, theta, jitted)
     quantities = _theorem2_quantities if instance.off_fixed is not None else theorem1_terms
-    q_eager = eager.to_host(quantities(problem, a_, t_))
-    q_compiled = jitted.to_host(jitted.compile(lambda b, t: quantities(compiled_problem, b, t))(a_, t_))
+    q_eager = _as_dict(eager.to_host(quantities(problem, a_, t_)))
+    q_compiled = _as_dict(jitted.to_host(jitted.compile(lambda b, t: quantities(compiled_problem, b, t))(a_, t_)))
     for key, scale in _scales(q_eager).items():
         diff = _norm(q_compiled[key] - q_eager[key])
         out.append((key, 0.0 if diff == 0.0 else diff / (EPS * scale)))

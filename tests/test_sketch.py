@@ -1,4 +1,4 @@
-"""Sketched Theorem 1 (pyspec.sketch): agreement with the exact matrix-free check, every catalog entry's
+"""Sketched Theorem 1 (pyspec.matrix_free.sketch): agreement with the exact matrix-free check, every catalog entry's
 negative control flagged, the large-k entries and their controls, the selection rule and errors, and
 the probability bound checked empirically."""
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import pyspec as ps
-from pyspec import matrix_free, sketch
+from pyspec import matrix_free
+from pyspec.matrix_free import sketch
 from pyspec.backends import get_backend
 from pyspec.catalog import CATALOG
 from pyspec.catalog.large import build, parameter_count
@@ -41,7 +42,7 @@ def test_sketched_agrees_with_exact(name) -> None:
     assert exact.holds and sk.holds, sk.checks
     assert max(c.residual for c in sk.checks) <= 1e-13, sk.checks
     for c in sk.checks:
-        assert (c.lhs is None) == (c is not sk.first_order)  # item 1 is exact (k entries)
+        assert (c.lhs is None) == (c.identity != "theorem1_first_order")  # item 1 is exact (k entries)
         assert c.tolerance == pytest.approx(exact.key_identity.tolerance, rel=1e-6)
     assert sk.position == exact.position
     bad_exact, bad = _pair(broken(CATALOG[name].build(0)), check_equivariance=False)
@@ -72,7 +73,7 @@ def test_large_k_entries_hold_and_flag_the_control(model) -> None:
     the broken model fails every identity."""
     inst = build(model, 20_000, "reparameterization")
     a, theta = inst.a(None), inst.theta(None)
-    assert parameter_count(inst) > matrix_free.DENSE_MAX_N and np.size(a) >= sketch.SKETCH_MIN_K
+    assert parameter_count(inst) > matrix_free.DENSE_MAX_N and np.size(a) >= matrix_free.SKETCH_MIN_K
     report = ps.theorem1(inst.eq, inst.loss, a, theta)
     assert report.holds and max(c.residual for c in report.checks) <= 1e-13, report.checks
     assert report.hessian_action.limit.startswith("sketch:")  # auto took the sketched path
@@ -101,13 +102,15 @@ def test_theorem2_sketched_is_the_probed_check() -> None:
 
 
 def test_selection_rule_and_errors() -> None:
-    big, k = matrix_free.DENSE_MAX_N + 1, sketch.SKETCH_MIN_K
-    assert sketch.select_path("auto", big, k, None) == "sketched"
-    assert sketch.select_path("auto", big, k - 1, None) == "matrix_free"
-    assert sketch.select_path("auto", matrix_free.DENSE_MAX_N, 10**3, None) == "dense"
-    assert sketch.select_path("auto", big, k, 50) == "dense"
-    assert sketch.select_path("sketched", 3, 1, None) == "sketched"
-    assert sketch.select_path("matrix_free", big, k, None) == "matrix_free"
+    big, k = matrix_free.DENSE_MAX_N + 1, matrix_free.SKETCH_MIN_K
+    select = matrix_free.select_method
+    assert select("auto", big, None, k) == "sketched" and select("auto", big, None) == "matrix_free"
+    assert select("auto", big, None, k - 1) == "matrix_free"
+    assert select("auto", matrix_free.DENSE_MAX_N, None, 10**3) == "dense"
+    assert select("auto", big, 50, k) == "dense"
+    assert select("sketched", 3, None, 1) == "sketched"
+    assert select("matrix_free", big, None, k) == "matrix_free"
+    assert "sketched" in matrix_free.METHODS
     inst = CATALOG["relu_mlp_homogeneous"].build(0)
     a, theta = inst.a(XP64), inst.theta(XP64)
     with pytest.raises(ValueError, match="float64 only"):

@@ -14,7 +14,7 @@ JAX-only (no ``xp``) and meant for :func:`pyspec.theorem1` / :func:`pyspec.theor
   rescaling ``(aW_Q, W_K/a)``), and the read-out carries last-layer ``GL(r)``.
 
 * ``mlp_gl8`` (``k = 64``) and ``attention`` (one head of ``d_k = 16``, ``GL(16)`` on ``(W_Q, W_K)``,
-  ``k = 256``): the large-``k`` entries of the sketched check (:mod:`pyspec.sketch`).
+  ``k = 256``): the large-``k`` entries of the sketched check (:mod:`pyspec.matrix_free.sketch`).
 
 ``build(name, n, symmetry, seed)`` returns an :class:`~pyspec.catalog.Instance` with ``n`` close to
 the requested size.
@@ -159,7 +159,7 @@ def _transformer(n: int, symmetry: str, seed: int, batch: int | None = None) -> 
 
 TRANSFORMER_SYMMETRIES = ("rescaling", "reparameterization", "last_layer")
 
-# --- large-k entries (pyspec.sketch): GL(r) with k = r² directions ---------------------------------
+# --- large-k entries (pyspec.matrix_free.sketch): GL(r) with k = r² directions --------------------
 
 MLP_GL = 8
 """``r`` of ``mlp_gl8``: ``GL(8)`` between the two bottleneck layers, ``k = 64``."""

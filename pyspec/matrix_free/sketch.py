@@ -1,7 +1,7 @@
 """Sketched Theorem 1 (Freivalds-style): every identity's residual from ``p`` random probes, at a cost
 independent of the number ``k`` of directions (docs/theory.md#sketched-checks).
 
-The exact matrix-free check (:mod:`pyspec.matrix_free`) forms item 2a's ``n × k`` residual
+The exact matrix-free check (:mod:`pyspec.matrix_free.theorem1`) forms item 2a's ``n × k`` residual
 ``D = Hv − [GᵀKw + Gᵀ((ζ·S_ya) − (ζ·S_yy)w) + (γ·T_θθ)v − (γ·T_θa)]`` column by column: ``k`` HVPs and
 ``3k`` pullbacks of the model. The sketch estimates ``‖D‖_F`` from ``uᵀD`` for Gaussian probes
 ``u ∈ ℝⁿ`` instead, every term contracted through a product the ``k`` directions share:
@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Literal, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -53,30 +53,20 @@ from jax import lax
 from pyspec.backends.base import Array
 from pyspec.checks import IdentityCheck, Norms, compare, compare_norms, limited, tolerance
 from pyspec.equivariance import Problem
-from pyspec.matrix_free import (
-    DENSE_MAX_N, SOLVE_SAFETY, RowStructure, SolverOptions, _compile, _iterative, _probe_vector, _relative_residual,
-    _segments, _solvers_at, check_method, checked_position_mf, select_method,
-)
+from pyspec.identities import hessian_scale_from_norms
+from pyspec.matrix_free.operators import compile_mf, probe_vector, relative_residual
+from pyspec.matrix_free.options import SolverOptions
+from pyspec.matrix_free.position import checked_position_mf
+from pyspec.matrix_free.solvers import RowStructure, segments_of, solvers_at
+from pyspec.matrix_free.theorem1 import solve_widening
+from pyspec.reports import Theorem1Checks, Theorem1Report
+from pyspec.terms import HessianProbe
 
 __all__ = [
-    "Path", "PATHS", "SKETCH_MIN_K", "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms",
-    "miss_probability", "sketch_bound", "check_path", "select_path", "probes_of", "theorem1_sketch_terms",
-    "theorem1_sketch_program",
-    "theorem1_sketch_checks", "theorem1_report_sketched",
+    "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms", "miss_probability", "sketch_bound",
+    "probes_of", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
+    "theorem1_report_sketched",
 ]
-
-Path = Literal["auto", "dense", "matrix_free", "sketched"]
-"""The ``method=`` of :func:`pyspec.theorem1` / :func:`pyspec.theorem2`: :data:`pyspec.matrix_free.Method`
-and ``"sketched"`` (this module)."""
-
-PATHS: tuple[Path, ...] = ("auto", "dense", "matrix_free", "sketched")
-
-SKETCH_MIN_K = 16
-"""``method="auto"`` sketches Theorem 1 when ``n >`` :data:`pyspec.matrix_free.DENSE_MAX_N` and
-``k ≥ SKETCH_MIN_K``. The exact matrix-free check costs about one HVP and three pullbacks per direction
-(``≈ 4k`` model passes) and holds ``v`` (``k`` ``n``-vectors); the sketch ``2p + 1`` tangents and one
-pullback (``17`` at ``p = 8``) and a fixed number of ``n``-vectors. From ``k = 16`` the sketch is about
-four times cheaper; below, the exact check is affordable and deterministic."""
 
 MISS_T = 0.1
 """``t`` of the module's bound: the difference's norm is under-reported by ``1/t`` with probability
@@ -97,8 +87,8 @@ def miss_probability(p: int, x: float) -> float:
 
 
 def sketch_bound(p: int, norms: int = 9) -> float:
-    """``β_p(t) + N β_p(s)`` at :data:`MISS_T`, :data:`OVERSHOOT_S`: the probability that a check whose exact
-    residual exceeds ``SKETCH_GAP × tolerance`` is reported as holding (module docstring)."""
+    """``β_p(t) + N β_p(s)`` at :data:`MISS_T`, :data:`OVERSHOOT_S`: the probability that a check whose
+    residual (true norms) exceeds ``SKETCH_GAP × tolerance`` is reported as holding (module docstring)."""
     return miss_probability(p, MISS_T) + norms * miss_probability(p, OVERSHOOT_S)
 
 
@@ -113,37 +103,13 @@ class SketchOptions:
     seed : int
         Seed of the probes (the bound holds for each seed; a check can be repeated with others).
     batch : int
-        Probes evaluated together (``vmap``) in each step of the loop over probes: memory of ``batch``
-        probes' ``n``-vectors; on an accelerator a larger batch fills the device.
+        Probes evaluated together (``vmap``) in each step of the on-device loop over probes: memory of
+        ``batch`` probes' ``n``-vectors; on an accelerator a larger batch fills the device.
     """
 
     probes: int = 8
     seed: int = 0
     batch: int = 1
-
-
-def check_path(method: Path, precision: int | None) -> None:
-    """:func:`pyspec.matrix_free.check_method` extended by ``"sketched"`` (float64 only)."""
-    if method == "sketched":
-        if precision is not None:
-            raise ValueError(f"method='sketched' runs in JAX float64 only (random probes of HVPs); got "
-                             f"precision={precision}: use method='dense' (or 'auto') for {precision} digits")
-        return
-    if method not in PATHS:
-        raise ValueError(f"method must be one of {', '.join(map(repr, PATHS))}, got {method!r}")
-    check_method(method, precision)
-
-
-def select_path(method: Path, n: int, k: int, precision: int | None) -> Path:
-    """``"dense"``, ``"matrix_free"`` or ``"sketched"``: ``method`` itself, or for ``"auto"`` the
-    sketch when ``n >`` :data:`~pyspec.matrix_free.DENSE_MAX_N`, ``k ≥`` :data:`SKETCH_MIN_K` and no
-    precision is set, else :func:`pyspec.matrix_free.select_method`."""
-    check_path(method, precision)
-    if method == "sketched":
-        return method
-    if method == "auto" and precision is None and n > DENSE_MAX_N and k >= SKETCH_MIN_K:
-        return "sketched"
-    return select_method(method, n, precision)  # type: ignore[arg-type]
 
 
 class SketchTerms(NamedTuple):
@@ -166,12 +132,11 @@ class SketchTerms(NamedTuple):
         Item 2b (v, w) form: lhs, rhs, difference, output, direction.
     norm_v_sq, norm_Hv_sq : arrays
         ``Σ_l ‖Vs_l‖²`` and ``Σ_l ‖HVs_l‖²`` (estimates of ``p‖v‖_F²``, ``p‖Hv‖_F²``).
-    Hv_ratio, Gv_ratio : arrays
-        ``max_l ‖HVs_l‖/‖Vs_l‖`` and ``max_l ‖GVs_l‖/‖Vs_l‖`` (lower bounds on ``‖H‖₂``, ``‖G‖₂``).
     norm_w, norm_g, norm_grad : arrays
         ``‖w‖_F``, ``‖g‖``, ``‖∇L‖`` (exact).
-    norm_Gu, norm_GtKGu, norm_Hu_rest : arrays
-        The exact path's magnitudes of ``G`` and ``H`` at its fixed unit probe.
+    probe : HessianProbe
+        The exact path's magnitudes of ``G`` and ``H`` at its fixed unit probe, with the column ratios
+        over the sketched columns ``Vs_l`` (``max_l ‖HVs_l‖/‖Vs_l‖ ≤ ‖H‖₂``, the same for ``G``).
     solve_residual : array
         Largest measured relative residual of the solves.
     """
@@ -185,14 +150,10 @@ class SketchTerms(NamedTuple):
     quadratic_vw_sq: Array
     norm_v_sq: Array
     norm_Hv_sq: Array
-    Hv_ratio: Array
-    Gv_ratio: Array
     norm_w: Array
     norm_g: Array
     norm_grad: Array
-    norm_Gu: Array
-    norm_GtKGu: Array
-    norm_Hu_rest: Array
+    probe: HessianProbe
     solve_residual: Array
 
 
@@ -226,10 +187,10 @@ def theorem1_sketch_terms(
 
     def T_solvers(t: Array) -> tuple[Callable, ...]:
         T_leaves = problem.T_leaves or (lambda b, ls: [T(b, ls[0])])
-        return _solvers_at(lambda s: T(a, s), lambda ls: T_leaves(a, ls), _segments(problem), t, sT, opts)
+        return solvers_at(lambda s: T(a, s), lambda ls: T_leaves(a, ls), segments_of(problem), t, sT, opts)
 
     def S_solvers(x: Array) -> tuple[Callable, ...]:
-        return _solvers_at(lambda s: S(a, s), lambda ls: [S(a, ls[0])], ((0, problem.m),), x, sS, opts)
+        return solvers_at(lambda s: S(a, s), lambda ls: [S(a, ls[0])], ((0, problem.m),), x, sS, opts)
 
     Tmv, Trmv, T_solve, T_solve_t = T_solvers(theta)
     Smv, Srmv, S_solve, S_solve_t = S_solvers(y)
@@ -241,7 +202,7 @@ def theorem1_sketch_terms(
         X = jnp.stack(xs)
         Z = jax.vmap(T_solve_t)(X)
         out = jax.vmap(lambda z: T_a_pull(z)[0])(Z)
-        return (*out, jnp.max(jax.vmap(lambda z, x: _relative_residual(Trmv, z, x))(Z, X)))
+        return (*out, jnp.max(jax.vmap(lambda z, x: relative_residual(Trmv, z, x))(Z, X)))
 
     def Vt_at(t: Array, x: Array) -> Array:
         """``V(t)ᵀx`` with ``V`` solved at ``t`` (differentiable in ``t`` through the solve)."""
@@ -258,7 +219,7 @@ def theorem1_sketch_terms(
 
     gamma = T_solve_t(grad)
     zeta = S_solve_t(g)
-    res = [_relative_residual(Trmv, gamma, grad), _relative_residual(Srmv, zeta, g)]
+    res = [relative_residual(Trmv, gamma, grad), relative_residual(Srmv, zeta, g)]
 
     def K(x: Array) -> Array:
         return jax.jvp(grad_loss, (y,), (x,))[1]
@@ -278,7 +239,7 @@ def theorem1_sketch_terms(
         W = Kw = zeta_Sya = zeta_Syy_w = dw_star = jnp.zeros((problem.m, k), dtype=theta.dtype)
     else:
         W = W_of(y)
-        res.append(jnp.max(jax.vmap(lambda w, e: _relative_residual(
+        res.append(jnp.max(jax.vmap(lambda w, e: relative_residual(
             Smv, w, jax.jvp(lambda b: S(b, y), (a,), (e,))[1]), in_axes=(1, 0))(W, jnp.eye(k, dtype=a.dtype))))
         Kw = jax.vmap(K, in_axes=1, out_axes=1)(W)
         zeta_Sya = jax.jacfwd(lambda b: zeta_S_grad(b, y))(a)
@@ -312,20 +273,21 @@ def theorem1_sketch_terms(
         safe = jnp.where(nx > 0, nx, 1.0)
         ratios = jnp.stack([jnp.where(nx > 0, jnp.linalg.norm(Hx) / safe, 0.0),
                             jnp.where(nx > 0, jnp.linalg.norm(Gx) / safe, 0.0)])
-        resid = jnp.maximum(_relative_residual(Tmv, x, b), r1)
+        resid = jnp.maximum(relative_residual(Tmv, x, b), r1)
         return _squares(Gx, (Ws,)), ts, vw, jnp.vdot(x, x), jnp.vdot(Hx, Hx), ratios, resid
 
     act, act_vw, r_left = probes(left, U)
     key, quad, quad_vw, v_sq, Hv_sq, ratios, r_right = probes(right, P)
-    u0 = _probe_vector(problem.n)
+    u0 = probe_vector(problem.n)
     Gu0, Hu0 = lin(u0)
     GtKGu0 = pull(K(Gu0))[0]
     return SketchTerms(
         key_sq=key.sum(0), first_lhs=first_lhs, first_rhs=W.T @ g, action_sq=act.sum(0), action_vw_sq=act_vw.sum(0),
         quadratic_sq=quad.sum(0), quadratic_vw_sq=quad_vw.sum(0), norm_v_sq=v_sq.sum(), norm_Hv_sq=Hv_sq.sum(),
-        Hv_ratio=ratios[:, 0].max(), Gv_ratio=ratios[:, 1].max(), norm_w=jnp.linalg.norm(W), norm_g=jnp.linalg.norm(g),
-        norm_grad=jnp.linalg.norm(grad), norm_Gu=jnp.linalg.norm(Gu0), norm_GtKGu=jnp.linalg.norm(GtKGu0),
-        norm_Hu_rest=jnp.linalg.norm(Hu0 - GtKGu0),
+        norm_w=jnp.linalg.norm(W), norm_g=jnp.linalg.norm(g), norm_grad=jnp.linalg.norm(grad),
+        probe=HessianProbe(norm_Gu=jnp.linalg.norm(Gu0), norm_GtKGu=jnp.linalg.norm(GtKGu0),
+                           norm_Hu_rest=jnp.linalg.norm(Hu0 - GtKGu0), Hv_ratio=ratios[:, 0].max(),
+                           Gv_ratio=ratios[:, 1].max()),
         solve_residual=jnp.max(jnp.stack([*res, r_left.max(), r_right.max()])),
     )  # fmt: skip
 
@@ -350,7 +312,7 @@ def theorem1_sketch_program(
         U, P = probes_of(key, problem.n, a_.shape[0], p)
         return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch)
 
-    compiled = _compile(problem, program, tuple(static), opts, p, batch)
+    compiled = compile_mf(problem, program, tuple(static), opts, p, batch)
     return lambda a_, t_: compiled(a_, t_, jax.random.PRNGKey(sketch.seed), tuple(structures[0][:3]),
                                    tuple(structures[1][:3]))
 
@@ -370,40 +332,35 @@ def _sketched(check: IdentityCheck, p: int) -> IdentityCheck:
 def theorem1_sketch_checks(
     problem: Problem, q: SketchTerms, condition: float, structures: tuple[RowStructure, RowStructure],
     opts: SolverOptions, p: int,
-) -> dict[str, IdentityCheck]:
-    """The six checks of :class:`pyspec.theorem1.Theorem1Report` from :func:`theorem1_sketch_terms`
-    (host side): the exact path's tolerance (with the solves' widening of
-    :func:`pyspec.matrix_free.theorem1_checks_mf`) and natural scales, residuals from the sketched norms,
-    resolution ``SKETCH_GAP × tolerance`` for the sketched identities (item 1 is exact)."""
-    from pyspec.theorem1 import hessian_scale_from_norms
-
-    B = problem.backend
-    sT, sS = structures
-    iterative = _iterative(sT, opts) or (_iterative(sS, opts) and not problem.is_symmetry)
-    rho = max(float(q.solve_residual), opts.tol if iterative else 0.0)
-    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + SOLVE_SAFETY * condition * rho
-    norm_G = max(problem.n**0.5 * float(q.norm_Gu), float(q.Gv_ratio))
-    norm_H = hessian_scale_from_norms(problem.n, float(q.norm_GtKGu), float(q.norm_Hu_rest), float(q.Hv_ratio))
+) -> Theorem1Checks:
+    """The six checks of :class:`pyspec.reports.Theorem1Report` from :func:`theorem1_sketch_terms`
+    (host side): the exact path's tolerance (with the solves' widening,
+    :func:`pyspec.matrix_free.theorem1.solve_widening`) and natural scales, residuals from the sketched
+    norms, resolution ``SKETCH_GAP × tolerance`` for the sketched identities (item 1 is exact)."""
+    B, pr = problem.backend, q.probe
+    tol = tolerance(B, problem.n + problem.m + problem.k, condition) + solve_widening(
+        problem, structures, opts, float(q.solve_residual), condition)
+    norm_G = max(problem.n**0.5 * float(pr.norm_Gu), float(pr.Gv_ratio))
+    norm_H = hessian_scale_from_norms(problem.n, float(pr.norm_GtKGu), float(pr.norm_Hu_rest), float(pr.Hv_ratio))
     norm_v, norm_Hv = (float(np.sqrt(float(x) / p)) for x in (q.norm_v_sq, q.norm_Hv_sq))
     scale_2b = max(norm_H * norm_v**2, norm_v * norm_Hv)
-    first_lhs, first_rhs = np.asarray(q.first_lhs), np.asarray(q.first_rhs)
-    sketched = {
-        "theorem1_key_identity": compare_norms(B, "theorem1_key_identity", _norms(q.key_sq, p, ("w",)), tol,
-                                               norm_G * norm_v),
-        "theorem1_hessian_action": compare_norms(
-            B, "theorem1_hessian_action", _norms(q.action_sq, p, ("green_K", "green_S", "blue", "plain")), tol,
-            norm_H * norm_v),
-        "theorem1_hessian_action_vw": compare_norms(
-            B, "theorem1_hessian_action", _norms(q.action_vw_sq, p, ("output", "direction")), tol, norm_H * norm_v),
-        "theorem1_hessian_quadratic": compare_norms(
-            B, "theorem1_hessian_quadratic",
-            _norms(q.quadratic_sq, p, ("green_K", "green_Sya", "green_Syy", "blue", "plain")), tol, scale_2b),
-        "theorem1_hessian_quadratic_vw": compare_norms(
-            B, "theorem1_hessian_quadratic", _norms(q.quadratic_vw_sq, p, ("output", "direction")), tol, scale_2b),
-    }  # fmt: skip
-    first = compare(B, "theorem1_first_order", first_lhs, {"g_w": first_rhs}, tol,
+
+    def sketched(identity: str, sq: Array, names: tuple[str, ...], natural: float) -> IdentityCheck:
+        return _sketched(compare_norms(B, identity, _norms(sq, p, names), tol, natural), p)
+
+    first = compare(B, "theorem1_first_order", np.asarray(q.first_lhs), {"g_w": np.asarray(q.first_rhs)}, tol,
                     float(q.norm_grad) * norm_v + float(q.norm_g) * float(q.norm_w))
-    return {name: _sketched(c, p) for name, c in sketched.items()} | {"theorem1_first_order": first}
+    return Theorem1Checks(
+        key_identity=sketched("theorem1_key_identity", q.key_sq, ("w",), norm_G * norm_v),
+        first_order=first,
+        hessian_action=sketched("theorem1_hessian_action", q.action_sq, ("green_K", "green_S", "blue", "plain"),
+                                norm_H * norm_v),
+        hessian_action_vw=sketched("theorem1_hessian_action", q.action_vw_sq, ("output", "direction"), norm_H * norm_v),
+        hessian_quadratic=sketched("theorem1_hessian_quadratic", q.quadratic_sq,
+                                   ("green_K", "green_Sya", "green_Syy", "blue", "plain"), scale_2b),
+        hessian_quadratic_vw=sketched("theorem1_hessian_quadratic", q.quadratic_vw_sq, ("output", "direction"),
+                                      scale_2b),
+    )
 
 
 def theorem1_report_sketched(
@@ -414,24 +371,13 @@ def theorem1_report_sketched(
     max_condition: float | None = None,
     opts: SolverOptions = SolverOptions(),
     sketch: SketchOptions = SketchOptions(),
-) -> Any:
+) -> Theorem1Report:
     """:func:`pyspec.theorem1` with ``method="sketched"`` for a bound (float64) problem: the hypotheses
-    as the matrix-free path (:func:`pyspec.matrix_free.checked_position_mf`), the identities sketched.
-    Every check is built from norms (``lhs``, ``rhs``, ``terms`` are ``None``)."""
-    from pyspec.theorem1 import Theorem1Report
-
+    as the matrix-free path (:func:`pyspec.matrix_free.position.checked_position_mf`), the identities
+    sketched. Every check but item 1 is built from norms (``lhs``, ``rhs``, ``terms`` are ``None``)."""
     if sketch.probes < 1 or sketch.batch < 1:
         raise ValueError(f"need probes >= 1 and batch >= 1, got probes={sketch.probes}, batch={sketch.batch}")
     structures, position, eq_residual = checked_position_mf(problem, a, theta, check_equivariance, max_condition, opts)
     q = jax.device_get(theorem1_sketch_program(problem, structures, opts, sketch)(a, theta))
     c = theorem1_sketch_checks(problem, q, position.condition, structures, opts, sketch.probes)
-    return Theorem1Report(
-        key_identity=c["theorem1_key_identity"],
-        first_order=c["theorem1_first_order"],
-        hessian_action=c["theorem1_hessian_action"],
-        hessian_action_vw=c["theorem1_hessian_action_vw"],
-        hessian_quadratic=c["theorem1_hessian_quadratic"],
-        hessian_quadratic_vw=c["theorem1_hessian_quadratic_vw"],
-        position=position,
-        equivariance_residual=eq_residual,
-    )
+    return Theorem1Report(**c._asdict(), position=position, equivariance_residual=eq_residual)
