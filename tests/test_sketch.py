@@ -192,3 +192,24 @@ def test_sketch_terms_are_exact_for_rank_one_probes() -> None:
         assert np.sqrt(float(q.quadratic_sq[3 + j])) == pytest.approx(quad.term_norms[term], rel=1e-10, abs=1e-300)
     assert float(q.key_sq[0]) == pytest.approx(np.sum(np.asarray(exact.key_identity.lhs) ** 2), rel=1e-10)
     np.testing.assert_allclose(np.asarray(q.first_lhs), np.asarray(exact.first_order.lhs), rtol=1e-10)
+
+
+def test_restriction_to_the_moved_leaves_changes_nothing() -> None:
+    """``T`` moves only ``(W₁, W₂)`` of ``mlp_gl8`` (found by :func:`restriction`); the sketch on those
+    leaves gives the terms of the sketch on all of ``θ``; a flat ``θ`` (one leaf) is not restricted."""
+    inst = build("mlp_gl8", 3_000, "reparameterization")
+    problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), get_backend(None))
+    opts = matrix_free.SolverOptions()
+    structures = matrix_free.row_structures(problem, a, theta)
+    restrict, sub = sketch.restriction(problem, a, theta, structures[0])
+    names = list(inst.theta(None))  # leaves in sorted-key order: W1, W2, W3, W4
+    assert restrict is not None and [names[i] for i in restrict.leaves] == ["W1", "W2"]
+    assert sub.inv_diag.shape == (sum(size for _, size in restrict.segments),)
+    U, P = sketch.probes_of(jax.random.PRNGKey(3), problem.n, problem.k, 2)
+    full = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, U, P)
+    part = sketch.theorem1_sketch_terms(problem, a, theta, (sub, structures[1]), opts, U, P, restrict=restrict)
+    for x, y in zip(jax.tree_util.tree_leaves(full), jax.tree_util.tree_leaves(part)):
+        np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=1e-9, atol=1e-300)
+    flat = CATALOG["last_layer_gl"].build(0)
+    p2, a2, t2 = bind(flat.eq, flat.loss, flat.a(XP64), flat.theta(XP64), get_backend(None))
+    assert sketch.restriction(p2, a2, t2, matrix_free.row_structures(p2, a2, t2)[0])[0] is None

@@ -64,7 +64,7 @@ from pyspec.terms import HessianProbe
 
 __all__ = [
     "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms", "miss_probability", "sketch_bound",
-    "probes_of", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
+    "probes_of", "Restriction", "restriction", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
     "theorem1_report_sketched",
 ]
 
@@ -105,11 +105,15 @@ class SketchOptions:
     batch : int
         Probes evaluated together (``vmap``) in each step of the on-device loop over probes: memory of
         ``batch`` probes' ``n``-vectors; on an accelerator a larger batch fills the device.
+    restrict : bool
+        Run the ``T``-side work on the leaves ``T`` moves only (:func:`restriction`), when they can be
+        identified; ``False`` always works on all of ``θ``.
     """
 
     probes: int = 8
     seed: int = 0
     batch: int = 1
+    restrict: bool = True
 
 
 class SketchTerms(NamedTuple):
@@ -165,15 +169,101 @@ def _squares(lhs: Array, terms: tuple[Array, ...]) -> Array:
     return jnp.stack([jnp.vdot(x, x) for x in (lhs, rhs, lhs - rhs, *terms)])
 
 
+class Restriction(NamedTuple):
+    """The parameter leaves ``T`` moves (static): ``T(a, ·)`` is the identity on every other leaf and its
+    output on these leaves depends on these leaves only, so ``∂θT = diag(I, C)``, ``v``, ``γ·T_θθ``,
+    ``γ·T_θa`` and ``(∂_θv)*∇L`` vanish off them, and every ``T``-side product of the sketch runs on
+    their concatenation ``θ_T`` (``span`` entries) instead of all ``n`` (:func:`restriction`)."""
+
+    leaves: tuple[int, ...]
+    segments: tuple[tuple[int, int], ...]
+    """The ``(offset, size)`` of those leaves in ``θ``."""
+
+
+def restriction(
+    problem: Problem, a: Array, theta: Array, structure: RowStructure
+) -> tuple[Restriction | None, RowStructure]:
+    """The leaves ``T`` moves at ``(a, θ)`` and the :class:`RowStructure` of ``∂θT`` on them (host side).
+
+    Found by two tangents of ``T`` on the leaves: a leaf is left alone when ``T`` returns it bit for bit
+    with a random tangent passed through unchanged; the others must not see a tangent on it. ``None``
+    (and ``structure`` unchanged) when that fails, or when ``T`` moves every leaf."""
+    segments = segments_of(problem)
+    if problem.T_leaves is None or len(segments) < 2:
+        return None, structure
+    parts = [theta[o : o + size] for o, size in segments]
+    keys = jax.random.split(jax.random.PRNGKey(7), len(parts) + 1)
+    tl = [jax.random.normal(kk, part.shape, dtype=part.dtype) for kk, part in zip(keys, parts)]
+    ta = jax.random.normal(keys[-1], a.shape, dtype=a.dtype)
+    out, dout = jax.jvp(problem.T_leaves, (a, parts), (ta, tl))
+    still = [i for i in range(len(parts))
+             if np.array_equal(np.asarray(out[i]), np.asarray(parts[i])) and np.array_equal(np.asarray(dout[i]), np.asarray(tl[i]))]
+    moved = tuple(i for i in range(len(parts)) if i not in still)
+    if not moved or len(moved) == len(parts) or not set(structure.leaves) <= set(moved):
+        return None, structure
+    only_still = [t if i in still else jnp.zeros_like(t) for i, t in enumerate(tl)]
+    _, d2 = jax.jvp(problem.T_leaves, (a, parts), (jnp.zeros_like(a), only_still))
+    if any(np.any(np.asarray(d2[i]) != 0) for i in moved):
+        return None, structure
+    seg = tuple(segments[i] for i in moved)
+    idx = np.concatenate([np.arange(o, o + size) for o, size in seg])
+    inv = np.asarray(structure.inv_diag)[idx]
+    starts = np.array([o for o, _ in seg])
+    sub_start = np.concatenate([[0], np.cumsum([size for _, size in seg])[:-1]])
+    act = np.asarray(structure.active)
+    owner = np.searchsorted(starts, act, side="right") - 1
+    active = sub_start[owner] + act - starts[owner]
+    sub = RowStructure(jnp.asarray(inv), jnp.asarray(active, dtype=structure.active.dtype), structure.local,
+                       tuple(moved.index(i) for i in structure.leaves), structure.span)
+    return Restriction(moved, seg), sub
+
+
 def theorem1_sketch_terms(
     problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
-    U: Array, P: Array, batch: int = 1,
+    U: Array, P: Array, batch: int = 1, restrict: Restriction | None = None,
 ) -> SketchTerms:
     """Theorem 1's sketched contractions (module docstring) for left probes ``U`` (``p × n``) and right
     probes ``P`` (``p × k``), probes evaluated ``batch`` at a time (``lax.map`` over ``vmap``-ed
-    batches: no host round trip). Traceable."""
-    f, T, S = problem.f, problem.T, problem.S
+    batches: no host round trip). With ``restrict`` (:func:`restriction`; ``structures[0]`` is then
+    the structure on the moved leaves) the ``T``-side work runs on ``θ_T`` only. Traceable."""
+    f, S = problem.f, problem.S
     sT, sS = structures
+    n = problem.n
+    if restrict is None:
+        T, T_leaves_sub, sub_segments = problem.T, problem.T_leaves or (lambda b, ls: [problem.T(b, ls[0])]), segments_of(problem)
+
+        def gather(x: Array) -> Array:
+            return x
+
+        def scatter(z: Array) -> Array:
+            return z
+
+        theta_T = theta
+    else:
+        full_parts = [theta[o : o + size] for o, size in segments_of(problem)]
+        sizes = [size for _, size in restrict.segments]
+        sub_segments = tuple((int(o), size) for o, size in zip(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes))
+
+        def gather(x: Array) -> Array:
+            return jnp.concatenate([x[o : o + size] for o, size in restrict.segments])
+
+        def scatter(z: Array) -> Array:
+            out = jnp.zeros(n, z.dtype)
+            for (o, size), (so, _) in zip(restrict.segments, sub_segments):
+                out = lax.dynamic_update_slice(out, z[so : so + size], (o,))
+            return out
+
+        def T_leaves_sub(b: Array, ls: list[Array]) -> list[Array]:
+            full = list(full_parts)
+            for i, leaf in zip(restrict.leaves, ls):
+                full[i] = leaf
+            out = problem.T_leaves(b, full)
+            return [jnp.ravel(out[i]) for i in restrict.leaves]
+
+        def T(b: Array, z: Array) -> Array:
+            return jnp.concatenate(T_leaves_sub(b, [z[o : o + size] for o, size in sub_segments]))
+
+        theta_T = gather(theta)
     grad_loss = jax.grad(problem.loss)
 
     def f_and_grad(t: Array) -> tuple[Array, Array]:
@@ -186,20 +276,20 @@ def theorem1_sketch_terms(
     k = a.shape[0]
 
     def T_solvers(t: Array) -> tuple[Callable, ...]:
-        T_leaves = problem.T_leaves or (lambda b, ls: [T(b, ls[0])])
-        return solvers_at(lambda s: T(a, s), lambda ls: T_leaves(a, ls), segments_of(problem), t, sT, opts)
+        return solvers_at(lambda s: T(a, s), lambda ls: T_leaves_sub(a, ls), sub_segments, t, sT, opts)
 
     def S_solvers(x: Array) -> tuple[Callable, ...]:
         return solvers_at(lambda s: S(a, s), lambda ls: [S(a, ls[0])], ((0, problem.m),), x, sS, opts)
 
-    Tmv, Trmv, T_solve, T_solve_t = T_solvers(theta)
+    Tmv, Trmv, T_solve, T_solve_t = T_solvers(theta_T)
     Smv, Srmv, S_solve, S_solve_t = S_solvers(y)
-    T_a_pull = jax.vjp(lambda b: T(b, theta), a)[1]
+    T_a_pull = jax.vjp(lambda b: T(b, theta_T), a)[1]
 
     def Vt(*xs: Array) -> tuple[Array, ...]:
         """``Vᵀx = (∂_aT)ᵀ(∂_θT)⁻ᵀx`` (``k``) for each ``x`` (one batched solve) and the largest relative
         residual of the solves."""
         X = jnp.stack(xs)
+        X = jax.vmap(gather)(X)
         Z = jax.vmap(T_solve_t)(X)
         out = jax.vmap(lambda z: T_a_pull(z)[0])(Z)
         return (*out, jnp.max(jax.vmap(lambda z, x: relative_residual(Trmv, z, x))(Z, X)))
@@ -217,9 +307,10 @@ def theorem1_sketch_terms(
         solve = S_solvers(x)[2]
         return jax.vmap(lambda e: solve(jax.jvp(lambda b: S(b, x), (a,), (e,))[1]), out_axes=1)(jnp.eye(k, dtype=a.dtype))
 
-    gamma = T_solve_t(grad)
+    grad_T = gather(grad)
+    gamma = T_solve_t(grad_T)  # on θ_T (γ = ∇L off it)
     zeta = S_solve_t(g)
-    res = [relative_residual(Trmv, gamma, grad), relative_residual(Srmv, zeta, g)]
+    res = [relative_residual(Trmv, gamma, grad_T), relative_residual(Srmv, zeta, g)]
 
     def K(x: Array) -> Array:
         return jax.jvp(grad_loss, (y,), (x,))[1]
@@ -230,8 +321,8 @@ def theorem1_sketch_terms(
     def zeta_S_grad(b: Array, x: Array) -> Array:
         return jax.grad(lambda s: jnp.vdot(zeta, S(b, s)))(x)
 
-    blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta)[1]
-    plain_op = jax.linearize(lambda b: gamma_T_grad(b, theta), a)[1]  # s ↦ (γ·T_θa)s
+    blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta_T)[1]
+    plain_op = jax.linearize(lambda b: gamma_T_grad(b, theta_T), a)[1]  # s ↦ (γ·T_θa)s
     zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
 
     # m-space quantities (m × k), exact: S-side work only, none for a symmetry (w = 0)
@@ -253,27 +344,29 @@ def theorem1_sketch_terms(
 
     def left(u: Array) -> tuple[Array, Array, Array]:  # item 2a: uᵀD for all k directions
         Gu, Hu = lin(u)
-        lhs, blue, r1 = Vt(Hu, blue_op(u))
-        plain = jax.grad(lambda b: jnp.vdot(u, gamma_T_grad(b, theta)))(a)
-        direction = jax.jvp(lambda t: Vt_at(t, grad), (theta,), (u,))[1]
+        u_T = gather(u)
+        lhs, blue, r1 = Vt(Hu, scatter(blue_op(u_T)))
+        plain = jax.grad(lambda b: jnp.vdot(u_T, gamma_T_grad(b, theta_T)))(a)
+        direction = jax.jvp(lambda t: Vt_at(t, grad_T), (theta_T,), (u_T,))[1]
         ts = _squares(lhs, (Kw.T @ Gu, green_S.T @ Gu, blue, -plain))
         vw = _squares(lhs, ((Kw + dw_star).T @ Gu, -direction))
         return ts, vw, r1
 
     def right(s: Array) -> tuple[Array, ...]:  # eq. (12) and item 2b: R s
-        b = jax.jvp(lambda c: T(c, theta), (a,), (s,))[1]
-        x = T_solve(b)
+        b = jax.jvp(lambda c: T(c, theta_T), (a,), (s,))[1]
+        x_T = T_solve(b)
+        x = scatter(x_T)
         Gx, Hx = lin(x)
         Ws = W @ s
-        dv_s = jax.grad(lambda t: jnp.vdot(grad, V_col(t, s)))(theta)  # (∂_θv)*∇L s, through the solve
-        lhs, blue, plain, dv, r1 = Vt(Hx, blue_op(x), plain_op(s), dv_s)
+        dv_s = jax.grad(lambda t: jnp.vdot(grad_T, V_col(t, s)))(theta_T)  # (∂_θv)*∇L s, through the solve
+        lhs, blue, plain, dv, r1 = Vt(Hx, *(scatter(z) for z in (blue_op(x_T), plain_op(s), dv_s)))
         ts = _squares(lhs, (W.T @ (Kw @ s), W.T @ (zeta_Sya @ s), -(W.T @ (zeta_Syy_w @ s)), blue, -plain))
         vw = _squares(lhs, (W.T @ ((Kw + dw_star) @ s), -dv))
         nx = jnp.linalg.norm(x)
         safe = jnp.where(nx > 0, nx, 1.0)
         ratios = jnp.stack([jnp.where(nx > 0, jnp.linalg.norm(Hx) / safe, 0.0),
                             jnp.where(nx > 0, jnp.linalg.norm(Gx) / safe, 0.0)])
-        resid = jnp.maximum(relative_residual(Tmv, x, b), r1)
+        resid = jnp.maximum(relative_residual(Tmv, x_T, b), r1)
         return _squares(Gx, (Ws,)), ts, vw, jnp.vdot(x, x), jnp.vdot(Hx, Hx), ratios, resid
 
     act, act_vw, r_left = probes(left, U)
@@ -304,17 +397,24 @@ def theorem1_sketch_program(
     """The compiled ``(a, θ) ↦`` :func:`theorem1_sketch_terms` with the probes of ``sketch`` (drawn in
     the program from the seed, a run-time argument: an ``n × p`` constant would be embedded in the
     executable, and another seed needs no new compilation)."""
-    static = [structure[3:] for structure in structures]
     p, batch = sketch.probes, sketch.batch
+    found: list[tuple[Restriction | None, RowStructure]] = []  # the moved leaves, found at the first call
 
-    def program(a_: Array, t_: Array, key: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
-        sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
-        U, P = probes_of(key, problem.n, a_.shape[0], p)
-        return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch)
+    def run(a_: Array, t_: Array) -> SketchTerms:
+        if not found:
+            found.append(restriction(problem, a_, t_, structures[0]) if sketch.restrict else (None, structures[0]))
+        restrict, sT_sub = found[0]
+        static = [sT_sub[3:], structures[1][3:]]
 
-    compiled = compile_mf(problem, program, tuple(static), opts, p, batch)
-    return lambda a_, t_: compiled(a_, t_, jax.random.PRNGKey(sketch.seed), tuple(structures[0][:3]),
-                                   tuple(structures[1][:3]))
+        def program(a_: Array, t_: Array, key: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
+            sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
+            U, P = probes_of(key, problem.n, a_.shape[0], p)
+            return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch, restrict)
+
+        compiled = compile_mf(problem, program, tuple(static), opts, p, batch, restrict)
+        return compiled(a_, t_, jax.random.PRNGKey(sketch.seed), tuple(sT_sub[:3]), tuple(structures[1][:3]))
+
+    return run
 
 
 def _norms(sq: np.ndarray, p: int, names: tuple[str, ...]) -> Norms:
