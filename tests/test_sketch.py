@@ -208,8 +208,23 @@ def test_restriction_to_the_moved_leaves_changes_nothing() -> None:
     U, P = sketch.probes_of(jax.random.PRNGKey(3), problem.n, problem.k, 2)
     full = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, U, P)
     part = sketch.theorem1_sketch_terms(problem, a, theta, (sub, structures[1]), opts, U, P, restrict=restrict)
-    for x, y in zip(jax.tree_util.tree_leaves(full), jax.tree_util.tree_leaves(part)):
+    dense = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, sketch.dense_probes(U, problem.n), P)
+    for x, y, z in zip(*(jax.tree_util.tree_leaves(t) for t in (full, part, dense))):
         np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=1e-9, atol=1e-300)
+        np.testing.assert_allclose(np.asarray(z), np.asarray(x), rtol=1e-9, atol=1e-300)
     flat = CATALOG["last_layer_gl"].build(0)
     p2, a2, t2 = bind(flat.eq, flat.loss, flat.a(XP64), flat.theta(XP64), get_backend(None))
     assert sketch.restriction(p2, a2, t2, matrix_free.row_structures(p2, a2, t2)[0])[0] is None
+
+
+def test_fixed_step_krylov_gives_the_same_sketch() -> None:
+    """The attention entry's GL(16) solves by GMRES with a fixed number of steps (no on-device
+    convergence test, ``SolverOptions.fixed_cycles``) give the adaptive GMRES's sketch."""
+    inst = build("attention", 20_000, "reparameterization")
+    problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), get_backend(None))
+    adaptive, fixed = matrix_free.SolverOptions(direct_max=0), matrix_free.SolverOptions(direct_max=0, fixed_cycles=2)
+    r1 = matrix_free.theorem1_report_sketched(problem, a, theta, opts=adaptive)
+    r2 = matrix_free.theorem1_report_sketched(problem, a, theta, opts=fixed)
+    assert r1.holds and r2.holds, r2.checks
+    for c1, c2 in zip(r1.checks, r2.checks):
+        assert c2.scale == pytest.approx(c1.scale, rel=1e-9) and abs(c2.residual - c1.residual) <= 1e-13

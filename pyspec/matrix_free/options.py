@@ -55,6 +55,12 @@ class SolverOptions:
     condition_iterations : int
         Lanczos steps on ``AᵀA`` for the condition-number estimate (a lower bound; exact when it
         reaches the dimension) and for ``‖J‖₂`` in Theorem 2.
+    fixed_cycles : int
+        ``0`` (default): GMRES with an on-device convergence test (:func:`pyspec.linalg.solve`). ``c > 0``:
+        exactly ``c`` cycles of ``restart`` steps (:func:`pyspec.linalg.solve_fixed`), loops with static
+        trip counts that never wait for the host on an accelerator; the measured residual of the
+        top-level solves enters the tolerance as before (the solves inside implicit derivatives are
+        not measured: choose cycles that bring the measured residual to ``tol``).
     direct_max : int
         The active block ``C`` (``p × p``, :class:`RowStructure`) is formed by ``p`` products and
         LU-factorized when ``p`` times the size of the leaves holding it is at most this (32 MiB of
@@ -67,6 +73,7 @@ class SolverOptions:
     maxiter: int = 50
     condition_iterations: int = 30
     direct_max: int = 2**22
+    fixed_cycles: int = 0
 
 
 def check_method(method: Method, precision: int | None, sketchable: bool = True) -> None:

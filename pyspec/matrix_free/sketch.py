@@ -64,7 +64,7 @@ from pyspec.terms import HessianProbe
 
 __all__ = [
     "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms", "miss_probability", "sketch_bound",
-    "probes_of", "Restriction", "restriction", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
+    "probes_of", "KeyedProbes", "dense_probes", "Restriction", "restriction", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
     "theorem1_report_sketched",
 ]
 
@@ -180,6 +180,14 @@ class Restriction(NamedTuple):
     """The ``(offset, size)`` of those leaves in ``θ``."""
 
 
+class KeyedProbes(NamedTuple):
+    """``count`` left probes ``u_l = N(0, I)`` drawn from ``fold_in(key, l)`` inside the loop over probes
+    (so no ``p × n`` array is held); ``count`` is static."""
+
+    key: Array
+    count: int
+
+
 def restriction(
     problem: Problem, a: Array, theta: Array, structure: RowStructure
 ) -> tuple[Restriction | None, RowStructure]:
@@ -220,10 +228,10 @@ def restriction(
 
 def theorem1_sketch_terms(
     problem: Problem, a: Array, theta: Array, structures: tuple[RowStructure, RowStructure], opts: SolverOptions,
-    U: Array, P: Array, batch: int = 1, restrict: Restriction | None = None,
+    U: Array | KeyedProbes, P: Array, batch: int = 1, restrict: Restriction | None = None,
 ) -> SketchTerms:
-    """Theorem 1's sketched contractions (module docstring) for left probes ``U`` (``p × n``) and right
-    probes ``P`` (``p × k``), probes evaluated ``batch`` at a time (``lax.map`` over ``vmap``-ed
+    """Theorem 1's sketched contractions (module docstring) for left probes ``U`` (``p × n``, or drawn
+    in the loop: :class:`KeyedProbes`) and right probes ``P`` (``p × k``), probes evaluated ``batch`` at a time (``lax.map`` over ``vmap``-ed
     batches: no host round trip). With ``restrict`` (:func:`restriction`; ``structures[0]`` is then
     the structure on the moved leaves) the ``T``-side work runs on ``θ_T`` only. Traceable."""
     f, S = problem.f, problem.S
@@ -369,7 +377,11 @@ def theorem1_sketch_terms(
         resid = jnp.maximum(relative_residual(Tmv, x_T, b), r1)
         return _squares(Gx, (Ws,)), ts, vw, jnp.vdot(x, x), jnp.vdot(Hx, Hx), ratios, resid
 
-    act, act_vw, r_left = probes(left, U)
+    if isinstance(U, KeyedProbes):  # u_l drawn inside the loop: no p × n array
+        act, act_vw, r_left = probes(lambda l: left(jax.random.normal(
+            jax.random.fold_in(U.key, l), (n,), dtype=theta.dtype)), jnp.arange(U.count))
+    else:
+        act, act_vw, r_left = probes(left, U)
     key, quad, quad_vw, v_sq, Hv_sq, ratios, r_right = probes(right, P)
     u0 = probe_vector(problem.n)
     Gu0, Hu0 = lin(u0)
@@ -385,10 +397,17 @@ def theorem1_sketch_terms(
     )  # fmt: skip
 
 
-def probes_of(key: Array, n: int, k: int, p: int) -> tuple[Array, Array]:
-    """Left (``p × n``) and right (``p × k``) standard Gaussian probes from a PRNG key."""
+def probes_of(key: Array, n: int, k: int, p: int) -> tuple[KeyedProbes, Array]:
+    """Left (:class:`KeyedProbes`, ``p`` in ``ℝⁿ``) and right (``p × k``) standard Gaussian probes from a
+    PRNG key; ``dense_probes`` gives the left ones as an array."""
     left, right = jax.random.split(key)
-    return (jax.random.normal(left, (p, n), dtype=jnp.float64), jax.random.normal(right, (p, k), dtype=jnp.float64))
+    return KeyedProbes(left, p), jax.random.normal(right, (p, k), dtype=jnp.float64)
+
+
+def dense_probes(probes: KeyedProbes, n: int) -> Array:
+    """The ``p × n`` array of :class:`KeyedProbes` (tests)."""
+    return jnp.stack([jax.random.normal(jax.random.fold_in(probes.key, l), (n,), dtype=jnp.float64)
+                      for l in range(probes.count)])
 
 
 def theorem1_sketch_program(
