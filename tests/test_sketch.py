@@ -129,7 +129,7 @@ def test_bound_values() -> None:
     assert sketch.miss_probability(8, 0.1) == pytest.approx((0.01 * np.e**0.99) ** 4)
     assert sketch.sketch_bound(8) < 6e-7
     assert sketch.miss_probability(16, 0.1) < sketch.miss_probability(8, 0.1) < sketch.miss_probability(4, 0.1)
-    assert sketch.SKETCH_GAP == pytest.approx(sketch.OVERSHOOT_S / sketch.MISS_T)
+    assert sketch.SKETCH_GAP == pytest.approx(sketch.OVERSHOOT_S**2 / sketch.MISS_T)
 
 
 @pytest.mark.parametrize("rank", [1, 4])

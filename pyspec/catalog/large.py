@@ -275,7 +275,8 @@ LARGE: dict[str, LargeEntry] = {
         _transformer,
     ),
     "mlp_gl8": LargeEntry(
-        "mlp_gl8", "W₄relu(W₃relu(W₂W₁X)) with an 8-unit bottleneck W₂W₁ and GL(8) on it (k = 64), batch 32", ("reparameterization",), _mlp_gl,
+        "mlp_gl8", "W₄relu(W₃relu(W₂W₁X)) with an 8-unit bottleneck W₂W₁ and GL(8) on it (k = 64), batch 32",
+        ("reparameterization",), _mlp_gl,
     ),
     "attention": LargeEntry(
         "attention", "attention block, one head of d_k = 16 with GL(16) on (W_Q, W_K) (k = 256), 16 tokens, batch 4",

@@ -30,12 +30,16 @@ convex, both vanishing at 0), so Chernoff's bound gives, whatever the rank of ``
 :mod:`pyspec.checks`, ``max(‖lhs‖, ‖rhs‖, Σ‖term‖, natural)``, on ``N ≤ 9`` sketched Frobenius norms
 (``‖lhs‖``, ``‖rhs‖``, each term's, and ``‖v‖``, ``‖Hv‖`` in the natural scale; the magnitudes ``‖G‖``,
 ``‖H‖`` are the exact path's, from its fixed unit probe, with column ratios ``‖HVs‖/‖Vs‖ ≤ ‖H‖₂``). Let
-``ρ = ‖D‖ / σ`` be the residual with the true norms in that formula. If ``ρ > (s/t) · tolerance``, the
-sketch reports at most ``tolerance`` (``"holds"``) only if ``D̂ ≤ t‖D‖`` or some norm of the scale is
-over-reported by ``s``: probability at most ``β_p(t) + N β_p(s)``, at the defaults (``p = 8``,
-``t = 1/10``, ``s = 3``, :data:`SKETCH_GAP` ``= 30``) below ``5.2·10⁻⁷ + 9 · 8.3·10⁻¹¹ < 6·10⁻⁷`` per identity. Symmetrically, an exact residual at most the
-tolerance is reported above ``SKETCH_GAP ×`` tolerance with at most that probability. Hence the
-verdicts: ``"holds"`` when ``residual ≤ tolerance`` (the exact rule); ``"fails"`` only above the
+``ρ = ‖D‖ / σ`` be the residual with the true norms in that formula; ``σ`` is over-reported by at most
+``s²`` unless some norm is over-reported by ``s`` (item 2b's natural scale multiplies two sketched norms).
+So if ``ρ > (s²/t) · tolerance``, the sketch reports at most ``tolerance`` (``"holds"``) only if
+``D̂ ≤ t‖D‖`` or some norm of the scale is over-reported by ``s``: probability at most
+``β_p(t) + N β_p(s)``, at the defaults (``p = 8``, ``t = 1/10``, ``s = 3``, :data:`SKETCH_GAP`
+``= s²/t = 90``) below ``5.2·10⁻⁷ + 9 · 8.3·10⁻¹¹ < 6·10⁻⁷`` per identity. Conversely a residual at
+most the tolerance is reported above ``SKETCH_GAP ×`` tolerance only if ``D̂ ≥ s‖D‖`` or a norm of the
+scale is under-reported by ``√(t/s)``: probability at most ``β_p(s) + 2N β_p(√(t/s))`` (about ``10⁻³``
+at the defaults: a false alarm, not a missed violation). Hence the verdicts: ``"holds"`` when
+``residual ≤ tolerance`` (the exact rule); ``"fails"`` only above the
 resolution ``SKETCH_GAP × tolerance`` (:func:`pyspec.checks.limited`); ``"inconclusive"`` between.
 """
 
@@ -64,7 +68,8 @@ from pyspec.terms import HessianProbe
 
 __all__ = [
     "SKETCH_GAP", "MISS_T", "OVERSHOOT_S", "SketchOptions", "SketchTerms", "miss_probability", "sketch_bound",
-    "probes_of", "KeyedProbes", "dense_probes", "Restriction", "restriction", "theorem1_sketch_terms", "theorem1_sketch_program", "theorem1_sketch_checks",
+    "probes_of", "KeyedProbes", "dense_probes", "Restriction", "restriction", "theorem1_sketch_terms",
+    "theorem1_sketch_program", "theorem1_sketch_checks",
     "theorem1_report_sketched",
 ]
 
@@ -73,8 +78,9 @@ MISS_T = 0.1
 at most :func:`miss_probability` ``(p, t)``."""
 OVERSHOOT_S = 3.0
 """``s`` of the module's bound: a norm of the scale is over-reported by ``s``."""
-SKETCH_GAP = OVERSHOOT_S / MISS_T
-"""A sketched residual above the tolerance decides ``"fails"`` only above ``SKETCH_GAP × tolerance``."""
+SKETCH_GAP = OVERSHOOT_S**2 / MISS_T
+"""A sketched residual above the tolerance decides ``"fails"`` only above ``SKETCH_GAP × tolerance``
+(``s²/t``: the scale of item 2b is a product of two sketched norms)."""
 
 
 def miss_probability(p: int, x: float) -> float:
@@ -162,7 +168,8 @@ class SketchTerms(NamedTuple):
 
 
 def _squares(lhs: Array, terms: tuple[Array, ...]) -> Array:
-    """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖², ‖term_i‖²`` with ``rhs = Σ terms`` in order (as :func:`pyspec.checks.compare`)."""
+    """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖², ‖term_i‖²`` with ``rhs = Σ terms`` in order (as
+    :func:`pyspec.checks.compare`)."""
     rhs = terms[0]
     for t in terms[1:]:
         rhs = rhs + t
@@ -205,7 +212,8 @@ def restriction(
     ta = jax.random.normal(keys[-1], a.shape, dtype=a.dtype)
     out, dout = jax.jvp(problem.T_leaves, (a, parts), (ta, tl))
     still = [i for i in range(len(parts))
-             if np.array_equal(np.asarray(out[i]), np.asarray(parts[i])) and np.array_equal(np.asarray(dout[i]), np.asarray(tl[i]))]
+             if np.array_equal(np.asarray(out[i]), np.asarray(parts[i]))
+             and np.array_equal(np.asarray(dout[i]), np.asarray(tl[i]))]
     moved = tuple(i for i in range(len(parts)) if i not in still)
     if not moved or len(moved) == len(parts) or not set(structure.leaves) <= set(moved):
         return None, structure
@@ -231,14 +239,16 @@ def theorem1_sketch_terms(
     U: Array | KeyedProbes, P: Array, batch: int = 1, restrict: Restriction | None = None,
 ) -> SketchTerms:
     """Theorem 1's sketched contractions (module docstring) for left probes ``U`` (``p × n``, or drawn
-    in the loop: :class:`KeyedProbes`) and right probes ``P`` (``p × k``), probes evaluated ``batch`` at a time (``lax.map`` over ``vmap``-ed
+    in the loop: :class:`KeyedProbes`) and right probes ``P`` (``p × k``), probes evaluated ``batch`` at a
+    time (``lax.map`` over ``vmap``-ed
     batches: no host round trip). With ``restrict`` (:func:`restriction`; ``structures[0]`` is then
     the structure on the moved leaves) the ``T``-side work runs on ``θ_T`` only. Traceable."""
     f, S = problem.f, problem.S
     sT, sS = structures
     n = problem.n
     if restrict is None:
-        T, T_leaves_sub, sub_segments = problem.T, problem.T_leaves or (lambda b, ls: [problem.T(b, ls[0])]), segments_of(problem)
+        T, sub_segments = problem.T, segments_of(problem)
+        T_leaves_sub = problem.T_leaves or (lambda b, ls: [problem.T(b, ls[0])])
 
         def gather(x: Array) -> Array:
             return x
@@ -313,7 +323,8 @@ def theorem1_sketch_terms(
     def W_of(x: Array) -> Array:
         """``w`` at ``x`` (``m × k``), ``k`` solves in ``m``-space."""
         solve = S_solvers(x)[2]
-        return jax.vmap(lambda e: solve(jax.jvp(lambda b: S(b, x), (a,), (e,))[1]), out_axes=1)(jnp.eye(k, dtype=a.dtype))
+        columns = jax.vmap(lambda e: solve(jax.jvp(lambda b: S(b, x), (a,), (e,))[1]), out_axes=1)
+        return columns(jnp.eye(k, dtype=a.dtype))
 
     grad_T = gather(grad)
     gamma = T_solve_t(grad_T)  # on θ_T (γ = ∇L off it)
