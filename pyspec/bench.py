@@ -22,7 +22,13 @@ the hypothesis checks, good position and equivariance, are timed apart as ``hypo
 alone (one linearization of ``θ ↦ (f, ∇L)`` applied to ``k + 1`` tangents and ``3k + 1`` pullbacks of
 ``f``: what (c) costs with free ``T``- and ``S``-side work); ``power`` (d) 20 power iterations on HVPs
 (one linearization); ``sharpness`` (e) ``θᵀHθ/‖θ‖²`` (one HVP); ``dense`` the dense Theorem 1
-(``n ≤ DENSE_LIMIT``).
+(``n ≤ DENSE_LIMIT``); ``sketched`` the sketched Theorem 1 (:mod:`pyspec.matrix_free.sketch`, ``p = 8`` probes on
+each side, program plus host-side checks, hypotheses excluded as for (c)).
+
+``--suite sketch`` measures (a), (b), (c) and the sketch for the ``k = 4`` entry (``mlp``, last layer)
+and the large-``k`` entries (``mlp_gl8``, ``k = 64``; ``attention``, ``k = 256``), with the ratios of the
+sketch against ``(a) + k(b)`` and against (c). The exact (c) is skipped where ``v`` alone (``n × k``
+floats) would exceed :data:`EXACT_MAX_BYTES`.
 """
 
 from __future__ import annotations
@@ -39,12 +45,20 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-__all__ = ["OPERATIONS", "DENSE_LIMIT", "measure", "run", "ratios", "render", "main"]
+__all__ = ["OPERATIONS", "DENSE_LIMIT", "measure", "run", "ratios", "render", "render_sketch", "sketch_targets", "main"]
 
-OPERATIONS = ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense")
+OPERATIONS = ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense",
+              "sketched")
 DENSE_LIMIT = 10_000
 """Largest ``n`` at which the dense path is measured."""
 POWER_ITERATIONS = 20
+EXACT_MAX_BYTES = 2**30
+"""``--suite sketch`` skips the exact check (c) when ``8 n k`` (the ``k`` columns of ``v`` it holds)
+exceeds this (1 GiB: at n = 10⁶ it runs for k = 64, not for k = 256, whose 256 directions alone
+would take most of a 15-minute run)."""
+SUITE_SKETCH = (("mlp", "last_layer"), ("mlp_gl8", "reparameterization"), ("attention", "reparameterization"))
+"""The ``(model, symmetry)`` pairs of ``--suite sketch``: ``k = 4``, ``64``, ``256``."""
+SUITE_SKETCH_OPS = ("grad", "hvp", "theorem1", "sketched")
 
 
 # --- memory ----------------------------------------------------------------------------------------
@@ -125,6 +139,18 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     sT = structures[0]
     solver = "none" if is_diagonal(sT) else "GMRES" if is_iterative(sT, opts) else "LU"
     facts["active_rows"] = f"{int(sT.active.shape[0]):,} ({solver})"
+    if op == "sketched":
+        from pyspec.matrix_free import sketch
+
+        sk = sketch.SketchOptions()
+        program = sketch.theorem1_sketch_program(problem, structures, opts, sk)
+        jax.block_until_ready(program(a, theta))  # compile
+
+        def sketched() -> Any:
+            q = jax.device_get(program(a, theta))
+            return sketch.theorem1_sketch_checks(problem, q, 1.0, structures, opts, sk.probes)
+
+        return sketched, facts
     if op in ("theorem1", "theorem1_arrays"):
         program = matrix_free.theorem1_program(problem, structures, opts, keep_arrays=op == "theorem1_arrays")
         jax.block_until_ready(program(a, theta))  # compile
@@ -253,8 +279,12 @@ def run(
     batch: int | None = None,
     operations: Sequence[str] = OPERATIONS,
     progress: Callable[[str], Any] | None = None,
+    exact_max_bytes: int | None = None,
 ) -> dict[str, Any]:
-    """Measure the operations at every size (one subprocess each); returns the JSON document."""
+    """Measure the operations at every size (one subprocess each); returns the JSON document.
+
+    With ``exact_max_bytes``, (c) and (c′) are not run where ``8 n k`` exceeds it (``k`` from an
+    earlier operation of the row)."""
     rows = []
     for n in sizes:
         ops = [op for op in operations if op != "dense" or n <= dense_limit]
@@ -262,6 +292,10 @@ def run(
         for op in ops:
             if progress is not None:
                 progress(f"n={n:.0e} {op}")
+            v_bytes = 8 * row.get("n", n) * row.get("k", 0)
+            if exact_max_bytes is not None and op in ("theorem1", "theorem1_arrays") and v_bytes > exact_max_bytes:
+                row[op] = {"op": op, "skipped": f"v alone is {v_bytes / 2**30:.1f} GiB"}
+                continue
             result = _spawn(op, model, n, symmetry, repeats, timeout, batch)
             row[op] = result
             for key in ("n", "k", "m"):
@@ -294,8 +328,10 @@ def ratios(row: dict[str, Any]) -> dict[str, float | None]:
         "floor_over_a_plus_kb": div(t("floor"), a_kb),
         "c_over_floor": div(c, t("floor")),
         "c_arrays_over_a_plus_kb": div(t("theorem1_arrays"), a_kb),
+        "sketched_over_a_plus_kb": div(t("sketched"), a_kb),
+        "sketched_over_exact": div(t("sketched"), c),
     }
-    for op in ("hvp", "theorem1", "theorem1_arrays", "power", "sharpness"):
+    for op in ("hvp", "theorem1", "theorem1_arrays", "power", "sharpness", "sketched"):
         out[f"peak_{op}_over_grad"] = div(mem(op), mem("grad"))
     return out
 
@@ -310,6 +346,8 @@ def _fmt_time(x: dict[str, Any] | None) -> str:
         return "—"
     if "error" in x:
         return f"failed ({x['error']})"
+    if "skipped" in x:
+        return f"not run ({x['skipped']})"
     return f"{x['time_s']:.3g} s"
 
 
@@ -337,28 +375,29 @@ def render(doc: dict[str, Any]) -> str:
         f"on `{m['device']}`. GPU: {m['gpu']}.",
         "",
         "| n | k | active rows of ∂θT (solve) | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | floor | hypotheses "
-        "| (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| (d) 20 power it. | (e) θᵀHθ/‖θ‖² | dense Theorem 1 | sketched |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in doc["rows"]:
         active = next((r[op]["active_rows"] for op in OPERATIONS if "active_rows" in r.get(op, {})), "—")
         lines.append(
             f"| {r.get('n', r['n_requested']):,} | {r.get('k', '—')} | {active} | "
             + " | ".join(_fmt_time(r.get(op)) for op in
-                         ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense"))
+                         ("grad", "hvp", "theorem1", "theorem1_arrays", "floor", "hypotheses", "power", "sharpness", "dense",
+                          "sketched"))
             + " |"
         )
     lines += ["", "Peak memory (rise) and compile time:", "",
               "| n | (a) grad | (b) HVP | (c) Theorem 1 | (c′) with arrays | (d) power | (e) sharpness | dense "
-              "| compile (a)/(c)/dense |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| sketched | compile (a)/(c)/dense |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in doc["rows"]:
         comp = "/".join(f"{r[op]['compile_s']:.1f} s" if r.get(op) and "compile_s" in r[op] else "—"
                         for op in ("grad", "theorem1", "dense"))
         lines.append(
             f"| {r.get('n', r['n_requested']):,} | "
             + " | ".join(_fmt_mem(r.get(op)) for op in
-                         ("grad", "hvp", "theorem1", "theorem1_arrays", "power", "sharpness", "dense"))
+                         ("grad", "hvp", "theorem1", "theorem1_arrays", "power", "sharpness", "dense", "sketched"))
             + f" | {comp} |"
         )
     lines += ["", "Ratios against the targets, and what bounds the first:", "", "| n | " + " | ".join(
@@ -375,8 +414,74 @@ def render(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sketch_targets(k: int) -> dict[str, float]:
+    """Issue 17's targets of the sketch: ``sketched/((a)+k(b)) ≤ 1`` at ``k = 4``, ``≤ 0.2`` and
+    ``sketched/(c) ≤ 0.1`` from ``k = 64``; peak memory ``≤ 10×`` a gradient's."""
+    out = {"sketched_over_a_plus_kb": 1.0 if k < 64 else 0.2, "peak_sketched_over_grad": 10.0}
+    return out | ({"sketched_over_exact": 0.1} if k >= 64 else {})
+
+
+def render_sketch(docs: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of ``--suite sketch`` (one document per ``(model, symmetry)``)."""
+    m = docs[0]["machine"]
+    lines = [
+        f"Sketched Theorem 1 (`pyspec.matrix_free.sketch`, p = 8 probes each side) against (a) one gradient, (b) one HVP and (c) "
+        f"the exact matrix-free check (`keep_arrays=False`); median of {docs[0]['repeats']} run(s) after one warm-up, "
+        "peak = rise during the warm-up in a fresh subprocess, compile excluded.",
+        "",
+        f"Machine: {m['processor']}, {m['cpu_count']} CPU cores, {(m['memory_bytes'] or 0) / 2**30:.0f} GiB RAM, "
+        f"JAX {m['jax']} on `{m['device']}`. GPU: {m['gpu']}.",
+        "",
+        "| model | n | k | (a) grad | (b) HVP | (c) exact | sketched | sketched/((a)+k(b)) | sketched/(c) "
+        "| peak grad | peak sketched | peak sketched/grad | compile sketched |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+
+    def cell(r: dict[str, Any], key: str, targets: dict[str, float]) -> str:
+        x = r["ratios"].get(key)
+        if x is None:
+            return "—"
+        return f"{x:.3g}" + ("" if key not in targets else (" ✓" if x <= targets[key] else f" ✗ (≤ {targets[key]:g})"))
+
+    for doc in docs:
+        for r in doc["rows"]:
+            k = r.get("k", 0)
+            targets = sketch_targets(k)
+            sk = r.get("sketched") or {}
+            lines.append(
+                f"| {doc['model']} ({doc['symmetry']}) | {r.get('n', r['n_requested']):,} | {k} | "
+                + " | ".join(_fmt_time(r.get(op)) for op in ("grad", "hvp", "theorem1", "sketched")) + " | "
+                + " | ".join(cell(r, key, targets) for key in ("sketched_over_a_plus_kb", "sketched_over_exact")) + " | "
+                + f"{_fmt_mem(r.get('grad'))} | {_fmt_mem(sk)} | {cell(r, 'peak_sketched_over_grad', targets)} | "
+                + (f"{sk['compile_s']:.1f} s" if "compile_s" in sk else "—") + " |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _main_suite(args: argparse.Namespace) -> int:
+    """``pyspec bench --suite sketch``."""
+    sizes = [int(float(s)) for s in (args.sizes or ("2e4" if args.quick else "1e6,1e7")).split(",")]
+    repeats = 1 if args.quick else args.repeats
+    from pyspec.progress import Progress
+
+    progress = Progress(len(sizes) * len(SUITE_SKETCH) * len(SUITE_SKETCH_OPS), "bench")
+    docs = [run(sizes, model=model, symmetry=symmetry, repeats=repeats, batch=args.batch, operations=SUITE_SKETCH_OPS,
+                progress=progress.step, exact_max_bytes=EXACT_MAX_BYTES) for model, symmetry in SUITE_SKETCH]
+    progress.finish()
+    text = render_sketch(docs)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps({"suite": "sketch", "documents": docs}, indent=1) + "\n")
+        (out / "RESULTS.md").write_text("# Benchmarks: sketched Theorem 1 (`pyspec bench --suite sketch`)\n\n" + text)
+    return 1 if any("error" in r.get(op, {}) for doc in docs for r in doc["rows"] for op in OPERATIONS) else 0
+
+
 def main(args: argparse.Namespace) -> int:
     """``pyspec bench`` (see :func:`add_arguments`)."""
+    if getattr(args, "suite", ""):
+        return _main_suite(args)
     sizes = [1_000] if args.quick and not args.sizes else [int(float(s)) for s in (args.sizes or "1e4,1e5,1e6,1e7").split(",")]
     repeats = 1 if args.quick else args.repeats
     unknown = sorted(set(args.ops.split(",")) - set(OPERATIONS)) if args.ops else []
@@ -411,6 +516,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dense-limit", type=int, default=DENSE_LIMIT, help="largest n for the dense path")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after the warm-up")
     parser.add_argument("--batch", type=int, default=None, help="samples per batch (default: the model's)")
+    parser.add_argument("--suite", default="", choices=("", "sketch"),
+                        help="sketch: grad, HVP, exact and sketched Theorem 1 for k = 4, 64, 256 (default sizes 1e6,1e7)")
     parser.add_argument("--ops", default="", help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all)")
 
 

@@ -236,7 +236,7 @@ REPORTS: dict[str, ReportFn] = {
 
 def _public(model: Model, loss: Callable[..., Array], theta: Any, degree: float, precision: int | None,
             check_homogeneity: bool, jit: bool, method: Method, make: ReportFn) -> Report:
-    check_method(method, precision)
+    check_method(method, precision, sketchable=False)
     n = sum(int(np.size(leaf)) for leaf in jax.tree_util.tree_leaves(theta))
     backend = get_backend(precision, jit=jit)
     with backend.context():

@@ -114,7 +114,7 @@ def corollary3_last_layer(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError, ValueError
     """
-    matrix_free.check_method(method, precision)
+    matrix_free.check_method(method, precision, sketchable=False)
     backend = get_backend(precision, jit=jit)
     with backend.context():
         problem, a_flat, th = bind(eq, loss, a, theta, backend)

@@ -9,7 +9,8 @@ Convergence criteria
 --------------------
 * :func:`solve`: GMRES stops when ``‖A x − b‖ ≤ tol · ‖b‖``; the returned relative residual is
   recomputed with one extra product, so it is the residual of the returned ``x``, not the solver's
-  internal estimate.
+  internal estimate. :func:`solve_fixed` runs a fixed number of steps instead (no convergence test
+  on the device) and returns the same measured residual.
 * :func:`lanczos_max_eigenvalue`: stops when the Ritz residual ``‖H x − θ x‖ = β_j |s_j|`` (``x``
   the top Ritz vector, ``s_j`` its last coordinate in the Krylov basis) is at most
   ``tol · |θ|``. For symmetric ``H`` some eigenvalue lies in ``[θ − r, θ + r]``, and ``θ ≤ λ_max``
@@ -30,6 +31,7 @@ __all__ = [
     "LanczosResult",
     "PowerResult",
     "solve",
+    "solve_fixed",
     "solve_columns",
     "diagonal_rows",
     "lanczos_max_eigenvalue",
@@ -108,6 +110,52 @@ def solve(matvec: Operator, b: jax.Array, *, tol: float = 1e-13, restart: int = 
     x, _ = jax.scipy.sparse.linalg.gmres(
         matvec, b, tol=tol, atol=0.0, restart=min(restart, n), maxiter=maxiter, solve_method="incremental"
     )
+    norm_b = jnp.linalg.norm(b)
+    resid = jnp.linalg.norm(matvec(x) - b)
+    return SolveResult(x, jnp.where(norm_b > 0, resid / jnp.where(norm_b > 0, norm_b, 1.0), resid))
+
+
+def solve_fixed(matvec: Operator, b: jax.Array, *, iterations: int = 20, cycles: int = 2) -> SolveResult:
+    """Solve ``A x = b`` by restarted GMRES with a fixed number of steps: ``cycles`` cycles of exactly
+    ``iterations`` Arnoldi steps (modified Gram–Schmidt), each closed by a small least-squares solve.
+
+    Every loop has a static trip count (``lax.fori_loop``): no convergence test is evaluated, so on an
+    accelerator no iteration waits for the host (a data-dependent ``while`` loop copies its predicate to
+    the host at every step). A Krylov breakdown (``A``'s minimal polynomial reached: the exact solution
+    is in the space) leaves zero basis vectors, which the least-squares solve ignores. The returned
+    relative residual is measured, as in :func:`solve`.
+    """
+    n = b.shape[0]
+    m = min(iterations, n)
+    tiny = jnp.finfo(b.dtype).tiny
+
+    def cycle(_: int, x: jax.Array) -> jax.Array:
+        r = b - matvec(x)
+        beta = jnp.linalg.norm(r)
+        V = jnp.zeros((m + 1, n), b.dtype).at[0].set(r / jnp.where(beta > tiny, beta, 1.0))
+        H = jnp.zeros((m + 1, m), b.dtype)
+
+        def arnoldi(j: int, state: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
+            V, H = state
+            w = matvec(V[j])
+
+            def orth(i: int, wh: tuple[jax.Array, jax.Array]) -> tuple[jax.Array, jax.Array]:
+                w, h = wh
+                hij = jnp.where(i <= j, jnp.vdot(V[i], w), 0.0)
+                return w - hij * V[i], h.at[i].set(hij)
+
+            w, h = lax.fori_loop(0, m, orth, (w, jnp.zeros(m + 1, b.dtype)))
+            norm = jnp.linalg.norm(w)
+            ok = norm > 1e3 * jnp.finfo(b.dtype).eps * jnp.maximum(jnp.linalg.norm(h), tiny)
+            h = h.at[j + 1].set(jnp.where(ok, norm, 0.0))
+            return V.at[j + 1].set(jnp.where(ok, w / jnp.where(ok, norm, 1.0), 0.0)), H.at[:, j].set(h)
+
+        V, H = lax.fori_loop(0, m, arnoldi, (V, H))
+        rhs = jnp.zeros(m + 1, b.dtype).at[0].set(beta)
+        y = jnp.linalg.lstsq(H, rhs)[0]
+        return x + V[:m].T @ y
+
+    x = lax.fori_loop(0, cycles, cycle, jnp.zeros_like(b))
     norm_b = jnp.linalg.norm(b)
     resid = jnp.linalg.norm(matvec(x) - b)
     return SolveResult(x, jnp.where(norm_b > 0, resid / jnp.where(norm_b > 0, norm_b, 1.0), resid))

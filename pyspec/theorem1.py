@@ -154,6 +154,8 @@ def theorem1(
     method: Method = "auto",
     keep_arrays: bool = True,
     certify: bool = False,
+    probes: int = 8,
+    seed: int = 0,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
 
@@ -175,10 +177,14 @@ def theorem1(
     jit : bool
         Float64 only: compile the check with XLA (default); ``False`` is faster when many models of
         the same shapes are checked in one process (see :func:`pyspec.backends.get_backend`).
-    method : {"auto", "dense", "matrix_free"}
+    method : {"auto", "dense", "matrix_free", "sketched"}
         ``"dense"`` forms ``G``, ``K``, ``∂θT``, ``∂yS`` (``O(n²)`` memory); ``"matrix_free"`` uses
-        JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only). ``"auto"``
-        picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N` or any ``precision``.
+        JVPs, VJPs, HVPs and iterative solves only (:mod:`pyspec.matrix_free`; float64 only);
+        ``"sketched"`` estimates every residual from ``probes`` random probes at a cost independent of
+        ``k`` (:mod:`pyspec.matrix_free.sketch`; float64 only; checks built from norms, probability bound
+        in the module docstring). ``"auto"`` picks dense for ``n ≤`` :data:`pyspec.matrix_free.DENSE_MAX_N`
+        or any ``precision``, else sketched for ``k ≥`` :data:`pyspec.matrix_free.SKETCH_MIN_K`, else
+        matrix-free.
     keep_arrays : bool
         Matrix-free path only: ``False`` reduces item 2a (``n × k`` arrays) to norms and
         contractions on the device, one direction at a time: memory for ``v`` and one direction's terms
@@ -188,6 +194,9 @@ def theorem1(
     certify : bool
         Compute in ball arithmetic at ``precision`` digits (:mod:`pyspec.backends.arb_backend`): each
         check then carries ``residual_bound`` (rigorous) and ``certified_nonzero``.
+    probes, seed : int
+        Sketched path only: Gaussian probes on each side and their seed
+        (:class:`pyspec.matrix_free.sketch.SketchOptions`).
 
     Returns
     -------
@@ -197,14 +206,18 @@ def theorem1(
     ------
     NotGoodPositionError, EquivarianceError, ShapeError, NonFiniteError
     ValueError
-        For an unknown ``method``, or ``method="matrix_free"`` with a ``precision``.
+        For an unknown ``method``, or ``method="matrix_free"`` / ``"sketched"`` with a ``precision``.
     """
     check_method(method, precision)
     check_max_condition(max_condition)
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
-        if select_method(method, problem.n, precision) == "matrix_free":
+        path = select_method(method, problem.n, precision, problem.k)
+        if path == "sketched":
+            return matrix_free.theorem1_report_sketched(problem, a_flat, theta_flat, check_equivariance, max_condition,
+                                                        sketch=matrix_free.SketchOptions(probes=probes, seed=seed))
+        if path == "matrix_free":
             return matrix_free.theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )

@@ -64,10 +64,11 @@ def theorem2(
         negative controls.
     jit : bool
         Float64 only: compile with XLA (default); see :func:`pyspec.backends.get_backend`.
-    method : {"auto", "dense", "matrix_free"}
+    method : {"auto", "dense", "matrix_free", "sketched"}
         As in :func:`pyspec.theorem1`. Matrix-free checks item 1 exactly and item 2 on ``probes``
         random directions (``hessian.lhs`` is then ``HZ``, ``n × probes``; the probabilistic
-        guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`).
+        guarantee is in :func:`pyspec.matrix_free.theorem2_report_mf`). That is already a sketch of
+        item 2 (``O(probes)`` HVPs; Theorem 2 has no ``k``), so ``"sketched"`` runs the same check.
     probes : int
         Number of probe directions of the matrix-free item 2.
     certify : bool
@@ -84,7 +85,7 @@ def theorem2(
     backend = get_backend(precision, jit=jit, certify=certify)
     with backend.context():
         problem, a_flat, theta_flat = bind(eq, loss, a, theta, backend)
-        if select_method(method, problem.n, precision) == "matrix_free":
+        if select_method(method, problem.n, precision, problem.k) in ("matrix_free", "sketched"):
             return matrix_free.theorem2_report_mf(problem, a_flat, theta_flat, check_hypotheses, probes)
         report = theorem2_report(problem, a_flat, theta_flat, check_hypotheses)
     return escalate_report(report, (eq.model, eq.T, loss), precision, lambda digits: theorem2(

@@ -113,3 +113,20 @@ def test_diagonal_rows_finds_exactly_the_diagonal_rows() -> None:
     assert np.allclose(np.asarray(est)[expected], c[expected], rtol=1e-14)
     _, all_diag = linalg.diagonal_rows(lambda x: 3.0 * x, u, u2, tol=1e-12)
     assert bool(np.all(np.asarray(all_diag)))
+
+
+def test_solve_fixed_matches_gmres_without_a_convergence_test() -> None:
+    """Fixed-step GMRES (static trip counts) solves a well-conditioned system and a block operator whose
+    Krylov space breaks down early (a GL(4) acting on 30 rows: minimal polynomial of degree ≤ 4)."""
+    rng = np.random.default_rng(0)
+    A = np.eye(60) + 0.2 * rng.standard_normal((60, 60)) / np.sqrt(60)
+    b = rng.standard_normal(60)
+    out = linalg.solve_fixed(lambda x: jnp.asarray(A) @ x, jnp.asarray(b), iterations=30, cycles=3)
+    assert float(out.relative_residual) <= 1e-13
+    np.testing.assert_allclose(np.asarray(out.x), np.linalg.solve(A, b), rtol=1e-11)
+    G = np.eye(4) + 0.3 * rng.standard_normal((4, 4))
+    X = rng.standard_normal((4, 30))
+    block = linalg.solve_fixed(lambda x: jnp.ravel(jnp.asarray(G) @ jnp.reshape(x, (4, 30))), jnp.asarray(X.ravel()),
+                               iterations=20, cycles=1)
+    assert float(block.relative_residual) <= 1e-13 and np.all(np.isfinite(np.asarray(block.x)))
+    np.testing.assert_allclose(np.asarray(block.x), np.linalg.solve(G, X).ravel(), rtol=1e-10)

@@ -13,6 +13,9 @@ JAX-only (no ``xp``) and meant for :func:`pyspec.theorem1` / :func:`pyspec.theor
   on ``(W_Q, W_K)`` only through ``W_Q W_Kᵀ`` (``GL(r)`` on the first ``r`` head dimensions and the
   rescaling ``(aW_Q, W_K/a)``), and the read-out carries last-layer ``GL(r)``.
 
+* ``mlp_gl8`` (``k = 64``) and ``attention`` (one head of ``d_k = 16``, ``GL(16)`` on ``(W_Q, W_K)``,
+  ``k = 256``): the large-``k`` entries of the sketched check (:mod:`pyspec.matrix_free.sketch`).
+
 ``build(name, n, symmetry, seed)`` returns an :class:`~pyspec.catalog.Instance` with ``n`` close to
 the requested size.
 """
@@ -156,6 +159,103 @@ def _transformer(n: int, symmetry: str, seed: int, batch: int | None = None) -> 
 
 TRANSFORMER_SYMMETRIES = ("rescaling", "reparameterization", "last_layer")
 
+# --- large-k entries (pyspec.matrix_free.sketch): GL(r) with k = r² directions --------------------
+
+MLP_GL = 8
+"""``r`` of ``mlp_gl8``: ``GL(8)`` between the two bottleneck layers, ``k = 64``."""
+HEAD_DIM = 16
+"""``d_k`` of ``attention``: ``GL(d_k)`` on ``(W_Q, W_K)``, ``k = 256``."""
+
+
+def _gl_point(r: int, rng: np.random.Generator) -> np.ndarray:
+    return np.eye(r) + 0.3 * rng.standard_normal((r, r)) / np.sqrt(r)
+
+
+def _mlp_gl_widths(n: int) -> tuple[int, int, int]:
+    d0, c, r = 32, 10, MLP_GL
+    # n = r·d0 + d·r (the rank-r pair W₂W₁) + d² + c·d
+    b = r + c
+    return d0, max(int((-b + np.sqrt(b * b + 4 * (n - r * d0))) / 2), r + 1), c
+
+
+def _mlp_gl(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
+    """``f = W₄ relu(W₃ relu(W₂ W₁ X))`` with an 8-unit linear bottleneck ``W₂W₁`` (``W₁ ∈ ℝ^{8×32}``,
+    ``W₂ ∈ ℝ^{d×8}``): ``(W₁, W₂) ↦ (AW₁, W₂A⁻¹)`` is a ``GL(8)`` reparameterization between the two
+    layers (``k = 64``); ``W₃`` holds most parameters."""
+    if symmetry != "reparameterization":
+        raise ValueError(f"mlp_gl8 has no symmetry {symmetry!r}; choose 'reparameterization'")
+    rng = np.random.default_rng(seed)
+    d0, d, c = _mlp_gl_widths(n)
+    r = MLP_GL
+    N = 32 if batch is None else batch
+    X = jnp.asarray(rng.standard_normal((d0, N)))
+
+    def model(p: dict[str, jax.Array]) -> jax.Array:
+        h = jax.nn.relu(p["W2"] @ (p["W1"] @ X))
+        return jnp.ravel(p["W4"] @ jax.nn.relu(p["W3"] @ h))
+
+    theta = {
+        "W1": rng.standard_normal((r, d0)) / np.sqrt(d0),
+        "W2": rng.standard_normal((d, r)) / np.sqrt(r),
+        "W3": rng.standard_normal((d, d)) * np.sqrt(2 / d),
+        "W4": rng.standard_normal((c, d)) * np.sqrt(2 / d),
+    }
+
+    def T(A: jax.Array, p: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        return p | {"W1": A @ p["W1"], "W2": p["W2"] @ jnp.linalg.inv(A)}
+
+    return Instance(
+        eq=Equivariance(model=model, T=T, name="mlp_gl8_reparameterization"),
+        loss=_cross_entropy(rng.integers(0, c, N), c),
+        a=lambda xp, a0=_gl_point(r, rng): a0,
+        theta=lambda xp: theta,
+    )
+
+
+def _attention_widths(n: int) -> tuple[int, int, int]:
+    c, tokens = 10, 16
+    # n = 4·d·d_k (Q, K, V, O) + 8d² (MLP with 4d hidden) + c·d
+    b = 4 * HEAD_DIM + c
+    return max(int((-b + np.sqrt(b * b + 32 * n)) / 16), HEAD_DIM), c, tokens
+
+
+def _attention(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
+    """One attention block with a single head of dimension ``d_k = 16`` (``W_Q, W_K, W_V ∈ ℝ^{d×16}``,
+    ``W_O ∈ ℝ^{16×d}``), a ReLU MLP with residuals and a mean-token read-out: the logits depend on
+    ``(W_Q, W_K)`` only through ``W_Q W_Kᵀ``, so ``(W_Q A, W_K A⁻ᵀ)`` is a ``GL(16)`` symmetry."""
+    if symmetry != "reparameterization":
+        raise ValueError(f"attention has no symmetry {symmetry!r}; choose 'reparameterization'")
+    rng = np.random.default_rng(seed)
+    d, c, tokens = _attention_widths(n)
+    dk = HEAD_DIM
+    batch = 4 if batch is None else batch
+    X = jnp.asarray(rng.standard_normal((batch, tokens, d)))
+
+    def model(p: dict[str, jax.Array]) -> jax.Array:
+        q, k_, v = X @ p["WQ"], X @ p["WK"], X @ p["WV"]
+        att = jax.nn.softmax(q @ jnp.swapaxes(k_, 1, 2) / np.sqrt(dk), axis=-1)
+        h = X + (att @ v) @ p["WO"]
+        h = h + jax.nn.relu(h @ p["W1"]) @ p["W2"]
+        return jnp.ravel(p["head"] @ jnp.mean(h, axis=1).T)  # (c, batch)
+
+    s = 1 / np.sqrt(d)
+    theta = {
+        "WQ": rng.standard_normal((d, dk)) * s, "WK": rng.standard_normal((d, dk)) * s,
+        "WV": rng.standard_normal((d, dk)) * s, "WO": rng.standard_normal((dk, d)) / np.sqrt(dk),
+        "W1": rng.standard_normal((d, 4 * d)) * s, "W2": rng.standard_normal((4 * d, d)) * s / 2,
+        "head": rng.standard_normal((c, d)) * s,
+    }  # fmt: skip
+
+    def T(A: jax.Array, p: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        return p | {"WQ": p["WQ"] @ A, "WK": p["WK"] @ jnp.linalg.inv(A).T}
+
+    return Instance(
+        eq=Equivariance(model=model, T=T, name="attention_reparameterization"),
+        loss=_cross_entropy(rng.integers(0, c, batch), c),
+        a=lambda xp, a0=_gl_point(dk, rng): a0,
+        theta=lambda xp: theta,
+    )
+
 
 @dataclasses.dataclass(frozen=True)
 class LargeEntry:
@@ -173,6 +273,14 @@ LARGE: dict[str, LargeEntry] = {
     "transformer": LargeEntry(
         "transformer", "one attention + MLP block, 16 tokens, batch 4 by default, mean-token read-out", TRANSFORMER_SYMMETRIES,
         _transformer,
+    ),
+    "mlp_gl8": LargeEntry(
+        "mlp_gl8", "W₄relu(W₃relu(W₂W₁X)) with an 8-unit bottleneck W₂W₁ and GL(8) on it (k = 64), batch 32",
+        ("reparameterization",), _mlp_gl,
+    ),
+    "attention": LargeEntry(
+        "attention", "attention block, one head of d_k = 16 with GL(16) on (W_Q, W_K) (k = 256), 16 tokens, batch 4",
+        ("reparameterization",), _attention,
     ),
 }
 """The scalable entries by name."""

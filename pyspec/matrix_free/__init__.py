@@ -10,6 +10,7 @@ probe directions (Theorem 2). One concern per module:
 * :mod:`~pyspec.matrix_free.solvers`: row structures of ``∂θT``, ``∂yS`` and the solves built on them;
 * :mod:`~pyspec.matrix_free.position`: good position and eq. (1), the hypotheses;
 * :mod:`~pyspec.matrix_free.theorem1`, :mod:`~pyspec.matrix_free.theorem2`: each theorem's program and report;
+* :mod:`~pyspec.matrix_free.sketch`: the sketched Theorem 1 (``method="sketched"``, cost independent of ``k``);
 * :mod:`~pyspec.matrix_free.last_layer` (§5.3), :mod:`~pyspec.matrix_free.homogeneity` (§5.1),
   :mod:`~pyspec.matrix_free.eigen` (Lanczos on ``H``);
 * :mod:`~pyspec.matrix_free.verdicts`: what float64 resolves at the point (rounding noise, second route).
@@ -23,17 +24,23 @@ from pyspec.matrix_free.homogeneity import homogeneity_terms_mf
 from pyspec.matrix_free.last_layer import last_layer_terms_mf
 from pyspec.matrix_free.operators import probe_directions
 from pyspec.matrix_free.options import (
-    DENSE_MAX_N, DIAGONAL_ROW, METHODS, SOLVE_SAFETY, Method, SolverOptions, check_method, select_method,
+    DENSE_MAX_N, DIAGONAL_ROW, METHODS, SKETCH_MIN_K, SOLVE_SAFETY, Method, SolverOptions, check_method,
+    select_method,
 )
 from pyspec.matrix_free.position import checked_position_mf, condition_program, position_report_mf
 from pyspec.matrix_free.solvers import RowStructure, row_structures
 from pyspec.matrix_free.theorem1 import theorem1_checks_mf, theorem1_program, theorem1_report_mf, theorem1_terms_mf
+from pyspec.matrix_free.sketch import SketchOptions, sketch_bound, theorem1_report_sketched
 from pyspec.matrix_free.theorem2 import theorem2_report_mf, theorem2_terms_mf
 
 __all__ = [
     "METHODS",
     "Method",
     "DENSE_MAX_N",
+    "SKETCH_MIN_K",
+    "SketchOptions",
+    "sketch_bound",
+    "theorem1_report_sketched",
     "check_method",
     "select_method",
     "SolverOptions",

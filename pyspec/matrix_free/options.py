@@ -7,14 +7,16 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Method", "METHODS", "DENSE_MAX_N", "SOLVE_SAFETY", "DIAGONAL_ROW", "SolverOptions", "check_method",
-           "select_method"]
+__all__ = ["Method", "METHODS", "DENSE_MAX_N", "SKETCH_MIN_K", "SOLVE_SAFETY", "DIAGONAL_ROW", "SolverOptions",
+           "check_method", "select_method"]
 
-Method = Literal["auto", "dense", "matrix_free"]
+Method = Literal["auto", "dense", "matrix_free", "sketched"]
 """The ``method=`` argument: ``"dense"`` forms Jacobians and Hessians, ``"matrix_free"`` uses JVPs, VJPs,
-HVPs and structured or iterative solves only, ``"auto"`` picks by size (:func:`select_method`)."""
+HVPs and structured or iterative solves only, ``"sketched"`` estimates the residuals from random probes
+at a cost independent of ``k`` (:mod:`pyspec.matrix_free.sketch`), ``"auto"`` picks by size and ``k``
+(:func:`select_method`)."""
 
-METHODS: tuple[Method, ...] = ("auto", "dense", "matrix_free")
+METHODS: tuple[Method, ...] = ("auto", "dense", "matrix_free", "sketched")
 """Evaluation paths of :func:`pyspec.theorem1` and :func:`pyspec.theorem2`."""
 
 DENSE_MAX_N = 1000
@@ -23,6 +25,13 @@ matrices (``∂θT``, ``γ·T_θθ``, the Jacobian of ``θ' ↦ ∇Lᵀv(θ')``)
 factorizes ``∂θT``: ``O(n²)`` memory and ``O(n³)`` time, against ``O(k)`` HVPs plus ``T``-only work for
 the matrix-free path. At ``n ≈ 1000`` the dense check takes about 0.2 s and 160 MiB, at ``n ≈ 10⁴``
 24 s and 10 GiB against 6 ms and 2 MiB matrix-free (``benchmarks/RESULTS.md``)."""
+
+SKETCH_MIN_K = 16
+"""``method="auto"`` sketches Theorem 1 when ``n >`` :data:`DENSE_MAX_N` and ``k ≥ SKETCH_MIN_K``. The
+exact matrix-free check costs about one HVP and three pullbacks per direction (``≈ 4k`` model passes)
+and holds ``v`` (``k`` ``n``-vectors); the sketch ``2p + 1`` tangents and one pullback (``17`` at
+``p = 8``) and a fixed number of ``n``-vectors. From ``k = 16`` the sketch is about four times cheaper;
+below, the exact check is affordable and deterministic."""
 
 SOLVE_SAFETY = 4.0
 """Factor on ``κ ρ`` in the tolerance (module docstring: ``v`` enters at most quadratically)."""
@@ -46,6 +55,12 @@ class SolverOptions:
     condition_iterations : int
         Lanczos steps on ``AᵀA`` for the condition-number estimate (a lower bound; exact when it
         reaches the dimension) and for ``‖J‖₂`` in Theorem 2.
+    fixed_cycles : int
+        ``0`` (default): GMRES with an on-device convergence test (:func:`pyspec.linalg.solve`). ``c > 0``:
+        exactly ``c`` cycles of ``restart`` steps (:func:`pyspec.linalg.solve_fixed`), loops with static
+        trip counts that never wait for the host on an accelerator; the measured residual of the
+        top-level solves enters the tolerance as before (the solves inside implicit derivatives are
+        not measured: choose cycles that bring the measured residual to ``tol``).
     direct_max : int
         The active block ``C`` (``p × p``, :class:`RowStructure`) is formed by ``p`` products and
         LU-factorized when ``p`` times the size of the leaves holding it is at most this (32 MiB of
@@ -58,24 +73,31 @@ class SolverOptions:
     maxiter: int = 50
     condition_iterations: int = 30
     direct_max: int = 2**22
+    fixed_cycles: int = 0
 
 
-def check_method(method: Method, precision: int | None) -> None:
-    """Raise ``ValueError`` for an unknown method or a matrix-free request at high precision."""
+def check_method(method: Method, precision: int | None, sketchable: bool = True) -> None:
+    """Raise ``ValueError`` for an unknown method, a matrix-free or sketched request at high precision,
+    or ``"sketched"`` where it does not apply (``sketchable=False``: checks other than Theorems 1 and 2)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
-    if method == "matrix_free" and precision is not None:
+    if method == "sketched" and not sketchable:
+        raise ValueError("method='sketched' applies to pyspec.theorem1 and pyspec.theorem2; use 'matrix_free' here")
+    if method in ("matrix_free", "sketched") and precision is not None:
         raise ValueError(
-            f"method='matrix_free' runs in JAX float64 only (iterative solves and HVPs have no mpmath "
+            f"method={method!r} runs in JAX float64 only (iterative solves and HVPs have no mpmath "
             f"version); got precision={precision}: use method='dense' (or 'auto') for {precision} digits"
         )
 
 
-def select_method(method: Method, n: int, precision: int | None) -> Method:
-    """``"dense"`` or ``"matrix_free"``: ``method`` itself, or for ``"auto"`` dense when ``precision``
-    is set or ``n ≤`` :data:`DENSE_MAX_N`."""
+def select_method(method: Method, n: int, precision: int | None, k: int = 0) -> Method:
+    """``"dense"``, ``"matrix_free"`` or ``"sketched"``: ``method`` itself, or for ``"auto"`` dense when
+    ``precision`` is set or ``n ≤`` :data:`DENSE_MAX_N`, else sketched when ``k ≥`` :data:`SKETCH_MIN_K`
+    (``k``: the number of directions of Theorem 1), else matrix-free."""
     check_method(method, precision)
     if method != "auto":
         return method
-    return "dense" if precision is not None or n <= DENSE_MAX_N else "matrix_free"
+    if precision is not None or n <= DENSE_MAX_N:
+        return "dense"
+    return "sketched" if k >= SKETCH_MIN_K else "matrix_free"
 

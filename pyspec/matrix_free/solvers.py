@@ -171,6 +171,8 @@ def _solver(
     n, p = d.shape[0], idx.shape[0]
 
     def gmres(op: Callable, b: Array) -> Array:
+        if opts.fixed_cycles:
+            return linalg.solve_fixed(op, b, iterations=opts.restart, cycles=opts.fixed_cycles).x
         return linalg.solve(op, b, tol=opts.tol, restart=opts.restart, maxiter=opts.maxiter).x
 
     C, Ct = (matvec, rmatvec) if p == n else active if p else (None, None)
