@@ -55,7 +55,7 @@ class Algebra:
         self.traced_xp = backend.xp
         # outside derivatives, float64 linear algebra runs in NumPy (same IEEE arithmetic as XLA on CPU,
         # without a JAX dispatch per operation); mpmath arrays are NumPy object arrays already
-        self.host = backend.digits == 15
+        self.host = backend.digits == 15 and backend.name.startswith("jax")
         self.binding = binding
         self.rng = binding.rng
         self.cache = {} if cache is None else cache

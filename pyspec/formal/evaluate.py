@@ -210,7 +210,7 @@ def evaluate_statement(
     binding : Binding
         The instance under Lean names.
     backend : Backend
-        ``pyspec.backends.get_backend(None | D)``.
+        ``pyspec.formal.check.formal_backend(None | D)`` (float64 on dual numbers, or mpmath).
     cache : dict, optional
         Derivative cache shared by statements evaluated on the same instance.
     ignore : tuple of str
