@@ -340,6 +340,15 @@ class Algebra:
         cond = self.record_condition(A.arr)
         return Truth(cond < SINGULAR, reason=f"condition number {cond:.1e}")
 
+    def surjective(self, A: Any) -> Truth:
+        """A linear map between vector spaces is onto: full row rank, singular values well conditioned."""
+        if not isinstance(A, Lin) or np.ndim(A.arr) != 2:
+            return Truth(False, reason="not a linear map between vector spaces")
+        s = self.backend.svdvals(A.arr)
+        ratio = self.backend.to_float(s[0]) / max(self.backend.to_float(s[-1]), 1e-300)
+        full = np.shape(A.arr)[0] <= np.shape(A.arr)[1]
+        return Truth(full and ratio < SINGULAR, reason=f"singular value ratio {ratio:.1e}")
+
     def injective(self, A: Any) -> Truth:
         if not isinstance(A, Lin) or np.ndim(A.arr) != 2:
             return Truth(False, reason="not a linear map between vector spaces")

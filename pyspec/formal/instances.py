@@ -18,7 +18,7 @@ from pyspec.formal.evaluate import Binding
 from pyspec.formal.values import Basis, Fn, IndexType, Lin, curried
 
 __all__ = [
-    "theorem1_binding", "theorem2_binding", "discrete_binding", "lemma1_binding", "homogeneity_binding",
+    "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
     "noether_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
 ]
@@ -80,6 +80,19 @@ def discrete_binding(case: Instance, backend: Any, rng: np.random.Generator, off
     return Binding({"E": tuple(np.shape(theta)), "F": ()}, values, rng)
 
 
+def eigenspace_binding(case: Instance, backend: Any, rng: np.random.Generator, off_fixed: bool = False) -> Binding:
+    """§6 block structure: :func:`discrete_binding` with ``x ∈ ker(M − I)`` and ``y ∈ ker(M + I)``, the
+    projections ``(I ± M)/2`` of random vectors (``M`` an orthogonal involution: reflections, sign flips)."""
+    binding = discrete_binding(case, backend, rng, off_fixed)
+    xp = backend.xp
+    M = binding.values["M"].arr
+    n = int(np.shape(M)[0])
+    local = np.random.default_rng(int(rng.integers(2**32)))  # not the stream the model's constants came from
+    r, s = (xp.asarray(local.standard_normal(n)) for _ in range(2))
+    values = dict(binding.values, x=(r + M @ r) / 2, y=(s - M @ s) / 2)
+    return Binding(binding.spaces, values, rng)
+
+
 def symmetry_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
     """eq. (2): ``L = ℓ ∘ f`` with a symmetry ``T`` at ``(a, θ)``; ``F = ℝ``."""
     values = _model_parts(case, backend)
@@ -88,10 +101,14 @@ def symmetry_binding(case: Instance, backend: Any, rng: np.random.Generator) -> 
 
 
 def stationary_binding(case: Instance, backend: Any, rng: np.random.Generator, off: bool = False) -> Binding:
-    """§5.4: a symmetry at a (realizable) minimum ``θ*``, ``v = charDirection T a`` as a function of
+    """§5.4: a symmetry at a (realizable) minimum ``θ*`` of ``L = ℓ ∘ f + 1``, ``v = charDirection T a`` as a function of
     ``θ`` (from its Lean definition); ``off=True`` moves to a non-stationary point."""
     binding = symmetry_binding(case, backend, rng)
     values = dict(binding.values)
+    # L = ℓ ∘ f + 1: the realizable minimum has ℓ ∘ f = 0, where the invariance L(T(b, ϑ)) = L(ϑ) would
+    # be judged as round-off relative to 0; the constant changes no derivative and no symmetry
+    xp = backend.xp
+    values["L"] = curried("L+1", lambda th: case.loss(case.eq.model(th, xp=xp), xp=xp) + 1.0, 1)
     if off:
         values["θ"] = case.args["off_stationary"](backend.xp)
     values["v"] = "charDirection T a"

@@ -70,6 +70,17 @@ MUTATIONS: tuple[Mutation, ...] = (
              "D (u, 0) - D (0, w)", "D (u, 0) + D (0, w)"),
     Mutation("flip a sign", "corollary2_noether_flow", "noise_covariance_identities",
              "-2 * noiseTraceComp A (fun x => g x θ)", "2 * noiseTraceComp A (fun x => g x θ)"),
+    Mutation("flip the inequality", "symmetry_hessian_null_space_rank", "symmetry_hessian_null_space_rank", "*",
+             "Module.finrank ℝ (LinearMap.ker (L'' : E →ₗ[ℝ] E →L[ℝ] F)) ≤ "
+             "Module.finrank ℝ (LinearMap.range (v θ : G →ₗ[ℝ] E))"),
+    Mutation("drop a needed hypothesis", "symmetry_hessian_null_space_rank", "symmetry_hessian_null_space_rank",
+             "-hyp", "hcrit"),
+    Mutation("exchange the eigenspaces", "discrete_linear_hessian_block", "discrete_linear_hessian_block",
+             "L'' x y", "L'' x x"),
+    Mutation("drop a needed hypothesis", "discrete_linear_hessian_block", "discrete_linear_hessian_block",
+             "-hyp", "hfix"),
+    Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",
+             "M ∘L Hop", "Hop"),
 )
 """The gate's mutants (at least 12, every kind the issue names)."""
 

@@ -18,7 +18,7 @@ from pyspec.formal.syntax import (
     App, Ascribe, BigSum, Binder, Binop, Eventually, EventuallyEq, Exists, Forall, Ident, Lam, Node, Norm, Num,
     Postfix, Proj, SetOf, Tuple, Unop, show,
 )
-from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Truth, conj
+from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Subspace, Truth, conj
 
 __all__ = ["Evaluator", "UnboundError", "free_vars", "is_data_type", "NEARBY"]
 
@@ -31,7 +31,8 @@ class UnboundError(LookupError):
 
 _PROP_HEADS = {
     "HasFDerivAt", "HasDerivAt", "DifferentiableAt", "Differentiable", "ContDiffAt", "ContDiff", "IsEquivariantAt",
-    "IsGoodPosition", "IsEquivariant", "IsSymmetry", "IsFixedPointSet", "Function.Injective", "IsUnit",
+    "IsGoodPosition", "IsEquivariant", "IsSymmetry", "IsFixedPointSet", "Function.Injective",
+    "Function.Surjective", "IsUnit",
     "Module.End.HasEigenvalue", "True", "False",
 }
 
@@ -449,7 +450,8 @@ class Evaluator(Algebra):
     neighbourhood = True  # False: check ∀ᶠ at the base point only (hypotheses that bind a variable)
 
 
-_DERIVATIVE_HEADS = {"HasFDerivAt", "HasDerivAt", "DifferentiableAt", "ContDiffAt", "Function.Injective", "IsUnit",
+_DERIVATIVE_HEADS = {"HasFDerivAt", "HasDerivAt", "DifferentiableAt", "ContDiffAt", "Function.Injective",
+                     "Function.Surjective", "IsUnit",
                      "fderiv"}
 
 
@@ -504,6 +506,7 @@ _BUILTINS: dict[str, Callable[[Evaluator, Mapping[str, Any]], Any]] = {
     "𝓝": lambda ev, env: Fn(Filter),
     "Fin": lambda ev, env: Fn(lambda n: IndexType(int(n))),
     "Function.Injective": lambda ev, env: Fn(ev.injective),
+    "Function.Surjective": lambda ev, env: Fn(ev.surjective),
     "IsUnit": lambda ev, env: Fn(ev.invertible),
     "Ring.inverse": lambda ev, env: Fn(ev.inverse),
     "True": lambda ev, env: Truth(True, reason="True"),
@@ -512,7 +515,45 @@ _BUILTINS: dict[str, Callable[[Evaluator, Mapping[str, Any]], Any]] = {
     "ContinuousLinearMap.compL": lambda ev, env: _curry(4, lambda _k, _d, _e, _v: LazyLin(
         lambda A: LazyLin(lambda B: ev.compose(A, B)))),
     "Module.End.HasEigenvalue": lambda ev, env: _curry(2, lambda A, mu: _eigen(ev, A, mu)),
+    # subspaces by their dimension (the statements use them only through Module.finrank)
+    "LinearMap.range": lambda ev, env: Fn(lambda A: Subspace(_rank(ev, A))),
+    "LinearMap.ker": lambda ev, env: Fn(lambda A: Subspace(_in_dimension(A) - _rank(ev, A))),
+    "Module.finrank": lambda ev, env: _curry(2, lambda _k, V: _finrank(V)),
 }
+
+
+def _finrank(V: Any) -> int:
+    if not isinstance(V, Subspace):
+        raise FormalTypeError("Module.finrank of something other than a range or kernel")
+    return V.dim
+
+
+RANK_GAP = 1e3
+"""A singular value counts as zero below ``tolerance · s_max`` and as nonzero above ``RANK_GAP`` times
+that; one in between makes the numerical rank ambiguous (:func:`_rank` raises)."""
+
+
+def _rank(ev: Evaluator, A: Any) -> int:
+    """Numerical rank of a linear map (``Module.finrank`` of its range): singular values above
+    ``tolerance · s_max``, where ``tolerance`` is that of the equations (:func:`pyspec.checks.tolerance`),
+    and no singular value within a factor :data:`RANK_GAP` above that threshold."""
+    if not isinstance(A, Lin):
+        raise FormalTypeError("finrank of the range or kernel of a non-linear map")
+    arr = A.arr
+    cols = 1 if A.ins[0] == 0 else int(np.shape(arr)[-1])
+    s = [ev.backend.to_float(x) for x in ev.backend.svdvals(ev.xp.reshape(arr, (-1, cols)))]
+    if not s or s[0] == 0:
+        return 0
+    cut = tolerance(ev.backend, ev.dimension(), ev.condition) * s[0]
+    if any(cut < x <= RANK_GAP * cut for x in s):
+        raise FormalTypeError(f"numerical rank ambiguous: singular values {s} near the threshold {cut:.1e}")
+    return sum(1 for x in s if x > cut)
+
+
+def _in_dimension(A: Any) -> int:
+    if not isinstance(A, Lin):
+        raise FormalTypeError("kernel of a non-linear map")
+    return 1 if A.ins[0] == 0 else int(np.shape(A.arr)[-1])
 
 
 def _eigen(ev: Evaluator, A: Any, mu: Any) -> Truth:
