@@ -8,6 +8,7 @@ import os
 import pathlib
 import shutil
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -161,12 +162,32 @@ def _pyspec_holds(claim: str, model, negative: bool) -> bool:
     if claim in _PARTS:  # a claim checked as one part of another claim's report
         identity, part = _PARTS[claim]
         return getattr(application_report(identity, model, None, jit=False), part).holds
+    if claim == "noether_charge_iff_symmetric":
+        return _charge_agrees(model)
     if claim == "discrete_linear_hessian_block":
         from pyspec.hessian_blocks import discrete_linear_hessian_block
 
         report = discrete_linear_hessian_block(model.eq, model.loss, model.a(xp), model.theta(xp), jit=False)
         return all(c.holds for c in report.checks)
     return all(c.holds for c in application_report(claim, model, None, jit=False).checks)
+
+
+def _charge_agrees(model) -> bool:
+    """Eq. (5): the Lean statement's ``∃ Q`` side has the truth of pyspec's check on the same ``A``."""
+    from pyspec.formal.evaluate import Evaluator
+    from pyspec.formal.registry import draw_binding
+    from pyspec.quadratic_charge import noether_charge_iff_symmetric
+
+    entry, backend = formal_claim("noether_charge_iff_symmetric"), formal_backend()
+    binding = draw_binding(entry, model, backend)
+    result = evaluate_claim(entry, model, negative=False).results[0]
+    decl = declaration(result.name)
+    ev = Evaluator(backend, binding)
+    ev.types = {b.name: b.type for b in decl.binders}
+    with backend.context():
+        exists = ev.prop(decl.conclusion.lhs, result.env)
+    A = backend.to_numpy(binding.values["A"].arr)
+    return exists.holds == noether_charge_iff_symmetric(A, np.ones(len(A))).holds
 
 
 _PARTS = {"symmetry_hessian_null_space_rank": ("symmetry_hessian_null_space", "kernel_dimension"),

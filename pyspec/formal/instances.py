@@ -9,6 +9,7 @@ derivative, characteristic direction and Hessian is bound by the statement's own
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from pyspec.formal.values import Basis, Fn, IndexType, Lin, curried
 __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
-    "noether_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+    "noether_binding", "charge_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
 ]
 
 
@@ -205,6 +206,21 @@ def noether_binding(case: Instance, backend: Any, rng: np.random.Generator) -> B
 
     return Binding({"E": tuple(np.shape(theta))},
                    {"N": N, "g": curried("g", g, 2), "A": Lin(A, (1,)), "θ": theta, "v": A @ theta}, rng)
+
+
+def charge_binding(rng: np.random.Generator, backend: Any, negative: bool = False) -> Binding:
+    """Eq. (5): a generator ``A`` on ``E = ℝ⁴``, symmetric or not (one draw in two), and the bilinear form
+    ``B x y = ⟪A x, y⟫`` (``B = A`` as a curried tensor). ``negative=True`` breaks ``hB``: ``B`` is the
+    symmetric part of a non-symmetric ``A`` or ``A`` plus an antisymmetric part of a symmetric ``A``, so
+    that exactly one side of the equivalence holds."""
+    xp = backend.xp
+    n = 4
+    rng = copy.deepcopy(rng)  # the drawn generator is the model: every binding of it draws the same A
+    C, K = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    symmetric = bool(rng.integers(2))
+    A = (C + C.T) / 2 if symmetric else C
+    B = A + (K - K.T) / 2 if negative and symmetric else (A + A.T) / 2 if negative else A
+    return Binding({"E": (n,)}, {"A": Lin(xp.asarray(A), (1,)), "B": Lin(xp.asarray(B), (1, 1))}, rng)
 
 
 def lemma1_binding(rng: np.random.Generator, backend: Any) -> Binding:

@@ -79,6 +79,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              "L'' x y", "L'' x x"),
     Mutation("drop a needed hypothesis", "discrete_linear_hessian_block", "discrete_linear_hessian_block",
              "-hyp", "hfix"),
+    Mutation("replace a side of the equivalence by True", "noether_charge_iff_symmetric",
+             "noether_charge_iff_symmetric", "(A : E →ₗ[ℝ] E).IsSymmetric", "True"),
     Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",
              "M ∘L Hop", "Hop"),
 )

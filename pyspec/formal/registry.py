@@ -135,6 +135,9 @@ FORMAL: tuple[FormalClaim, ...] = (
                 I.homogeneity_binding, 2, None),
     FormalClaim("corollary2_noether_flow", ("noise_covariance_identities",), lambda: _strategies().noether_models(),
                 I.noether_binding, 2, _broken(I.noether_binding), ("horth", "hhess")),
+    FormalClaim("noether_charge_iff_symmetric", ("noether_charge_iff_symmetric",), _rngs,
+                lambda m, b, r: I.charge_binding(m, b), 1, lambda m, b, r: I.charge_binding(m, b, negative=True),
+                ("hB",)),
     FormalClaim("corollary3_last_layer", ("corollary3_last_layer",), lambda: _strategies().last_layer_models(),
                 I.last_layer_binding, 2),
     FormalClaim("symmetry_hessian_null_space", ("symmetry_hessian_null_space", "hessian_null_space_of_orthogonal"),
@@ -165,7 +168,6 @@ NOT_EVALUATED: dict[str, str] = {
     "lemma1_comp_any_k": f"ContinuousMultilinearMap slots (∘ₖ for every k) are not in the evaluator; {_NEW_NOUNS}",
     "lemma1_tensor_comp_any_k": f"ContinuousMultilinearMap slots (∘ₖ for every k) are not in the evaluator; {_NEW_NOUNS}",
     "reparam_conservation_flow": f"Matrix-valued gradient flow (HasDerivAt of Matrix) is not in the evaluator; {_NEW_NOUNS}",
-    "noether_charge_iff_symmetric": f"an iff over an existential charge Q is not in the evaluator; {_NEW_NOUNS}",
     "noether_charge_conserved": f"gradient-flow curves (HasDerivAt along t) are not in the evaluator; {_NEW_NOUNS}",
     "corollary3_softmax_variance": f"Finset sums over Fin m with softmax are not in the evaluator; {_NEW_NOUNS}",
 }

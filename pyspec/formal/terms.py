@@ -127,6 +127,10 @@ class Evaluator(Algebra):
             return self.inverse(value)
         if field == "IsInvertible":
             return self.invertible(value)
+        if field == "IsSymmetric":  # ⟪A x, y⟫ = ⟪x, A y⟫ on ℝⁿ: A = Aᵀ
+            if not isinstance(value, Lin) or np.ndim(value.arr) != 2:
+                raise FormalTypeError(".IsSymmetric of something other than an endomorphism of ℝⁿ")
+            return self.compare_values(value.arr, self.xp.transpose(value.arr), [], [], record=False)
         if field in ("1", "2") and isinstance(value, tuple):
             return value[int(field) - 1]
         if field == "flip":
@@ -303,7 +307,9 @@ class Evaluator(Algebra):
                 return self.prop(node.rhs, env) if premise.holds else Truth(True, reason="premise false")
             if op == "↔":
                 a, b = self.prop(node.lhs, env), self.prop(node.rhs, env)
-                return Truth(a.holds == b.holds, reason="↔")
+                if a.holds and b.holds:  # the residuals of both sides, as for ∧
+                    return conj([a, b])._replace(reason="↔ (both sides hold)")
+                return Truth(a.holds == b.holds, reason=f"↔ ({a.holds}, {b.holds})")
             if op == "=":
                 return self.equation(node.lhs, node.rhs, env)
             if op == "≠":
@@ -367,8 +373,14 @@ class Evaluator(Algebra):
         return [p, move(p)]
 
     def exists(self, node: Exists, env: Mapping[str, Any]) -> Truth:
-        """``∃ μ, …`` with a conjunct ``HasEigenvalue A μ``: the witnesses are the eigenvalues of ``A``."""
+        """``∃ μ, …`` with a conjunct ``HasEigenvalue A μ``: the witnesses are the eigenvalues of ``A``;
+        ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ``: :meth:`potential`."""
         (b,) = node.binders
+        body = node.body
+        if (isinstance(body, Forall) and len(body.binders) == 1 and isinstance(body.body, App)
+                and body.body.fn == Ident("HasFDerivAt") and body.body.args[0] == Ident(b.name)
+                and body.body.args[2] == Ident(body.binders[0].name)):
+            return self.potential(b.name, body, env)
         stack, operator = [node.body], None
         while stack:
             n = stack.pop()
@@ -385,6 +397,29 @@ class Evaluator(Algebra):
                 return t
             best = t
         return best
+
+    def potential(self, name: str, body: Forall, env: Mapping[str, Any]) -> Truth:
+        """``∃ Q, ∀ θ, HasFDerivAt Q (G θ) θ`` for a field ``G`` of covectors on ``E = ℝⁿ``: by the
+        Poincaré lemma such a ``Q`` exists iff ``DG`` is symmetric everywhere. False: the asymmetry of
+        ``DG`` at a sampled point is the counterexample. True: the witness ``Q(θ) = ∫₀¹ G(sθ) θ ds``,
+        by the midpoint rule ``G(θ/2) θ`` (exact at every precision for a linear field ``G``, such as the
+        statements' ``B θ`` with ``B : E →L[ℝ] E →L[ℝ] ℝ``), must satisfy the body."""
+        (var,) = body.binders
+        field = self.lam(Lam((var,), body.body.args[1]), env)
+        truths = []
+        for sample in self.samples((var,), body.body, env):
+            D = self.deriv(field, sample[var.name])
+            if np.ndim(D.arr) != 2:
+                raise FormalTypeError("∃ potential of a field that is not a covector field on ℝⁿ")
+            truths.append(self.compare_values(D.arr, self.xp.transpose(D.arr), [], [], record=False))
+        symmetric = conj(truths)
+        if not symmetric.holds:
+            return Truth(False, symmetric.residual, symmetric.tolerance, "no potential: DG is not symmetric")
+        def witness(x: Any) -> Any:
+            return self.call(self.call(field, 0.5 * x), x)
+
+        found = self.prop(body, {**env, name: Fn(witness, key=None)})
+        return conj([symmetric, found])
 
     def inequality(self, node: Binop, env: Mapping[str, Any]) -> Truth:
         (x, nx), (y, ny) = self.val_nat(node.lhs, env), self.val_nat(node.rhs, env)
