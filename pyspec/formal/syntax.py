@@ -23,7 +23,7 @@ __all__ = [
 
 FRAGMENT: tuple[str, ...] = (
     "identifiers (dotted, primes, subscripts), numerals", "application", "( )", "(e : T) ascription/coercion",
-    "(a, b) tuples", "p.1 p.2 .symm .inverse .IsInvertible projections", "↔ → ∨ ∧ ¬", "= ≠ < ≤ ∈ ⊆",
+    "(a, b) tuples", "p.1 p.2 .symm .inverse .IsInvertible .IsSymmetric projections", "↔ → ∨ ∧ ¬", "= ≠ < ≤ ∈ ⊆",
     "+ - * / • ^ ⁻¹ (prefix -)", "∘L ∘", "→ ×  →L[ℝ] ≃L[ℝ] →ₗ[ℝ] (types)", "⇑ ↑ coercions",
     "fun x => e", "∀ x y, e / ∀ x : T, e / ∀ (x : T), e / ∀ x ∈ s, e", "∃ x : T, e", "∀ᶠ x in 𝓝 p, e",
     "f =ᶠ[𝓝 x] g", "{x | P x}", "‖x‖", "∑ i, e",
