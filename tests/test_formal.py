@@ -198,6 +198,7 @@ def _charge_agrees(model) -> bool:
 
 
 _PARTS = {"symmetry_hessian_null_space_rank": ("symmetry_hessian_null_space", "kernel_dimension"),
+          "corollary3_softmax_variance": ("corollary3_last_layer", "softmax_variance"),
           "discrete_linear_hessian_commute": ("discrete_linear_hessian", "commutation")}
 
 
@@ -251,3 +252,21 @@ def test_claims_table_gains_the_lean_columns() -> None:
     assert row["lean_evaluated"] == 1 and row["lean_worst_residual"] <= 1e-12 and row["lean_worst_residual_hp"] <= 1e-40
     text = render_claims([row], width=200)
     assert "Lean evaluated" in text and "N=1" in text and formal_columns("no_such_claim", 1) == {}
+
+
+def test_numerical_rank_needs_a_gap() -> None:
+    """``Module.finrank`` of a range: singular values below the tolerance are zero, above 10³ times it
+    nonzero, and one in between is refused rather than counted either way."""
+    from pyspec.formal.evaluate import Binding, Evaluator
+    from pyspec.formal.terms import _rank
+    from pyspec.formal.values import FormalTypeError, Lin
+
+    backend = formal_backend()
+    ev = Evaluator(backend, Binding({"E": (2,)}, {}, np.random.default_rng(0)))
+    with backend.context():
+        def rank(*s: float) -> int:
+            return _rank(ev, Lin(backend.xp.asarray(np.diag(s)), (1,)))
+
+        assert rank(1.0, 0.5) == 2 and rank(1.0, 1e-20) == 1 and rank(0.0, 0.0) == 0
+        with pytest.raises(FormalTypeError, match="ambiguous"):
+            rank(1.0, 1e-11)

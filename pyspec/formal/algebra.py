@@ -23,7 +23,7 @@ SINGULAR = 1e10
 _NUMPY = SimpleNamespace(
     asarray=lambda x: np.asarray(x, dtype=np.float64), zeros=np.zeros, eye=np.eye, reshape=np.reshape, ravel=np.ravel,
     concatenate=np.concatenate, stack=np.stack, sum=np.sum, square=np.square, sqrt=np.sqrt, inv=np.linalg.inv,
-    solve=np.linalg.solve, transpose=np.transpose, ones=np.ones, tanh=np.tanh,
+    solve=np.linalg.solve, transpose=np.transpose, ones=np.ones, tanh=np.tanh, exp=np.exp,
 )
 """The namespace of the evaluator's own float64 operations outside derivatives."""
 
@@ -162,6 +162,8 @@ class Algebra:
             return fn.fn(arg)
         if isinstance(fn, Basis):
             return fn.matrix[:, int(arg)]
+        if isinstance(arg, int) and np.ndim(fn) == 1:  # a vector of ι → ℝ at the index arg
+            return fn[arg]
         if callable(fn) and not hasattr(fn, "shape"):
             return fn(arg)
         raise FormalTypeError(f"cannot apply a {type(fn).__name__} to an argument")
@@ -305,6 +307,8 @@ class Algebra:
             return Lin(arr, (len(dom),) + self._ins(cod))
         if isinstance(t, Binop) and t.op == "×":
             return (self.random_of(t.lhs, env), self.random_of(t.rhs, env))
+        if self.is_index_vector(t, env):
+            return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
         if isinstance(t, Binop) and t.op == "→":
             template = self.random_of(t.rhs, env)
             shape = np.shape(self.arr(template))
@@ -320,9 +324,16 @@ class Algebra:
             return Fn(smooth, key=("random", id(weights)))
         return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
 
+    def is_index_vector(self, t: Node, env: Mapping[str, Any]) -> bool:
+        """Whether ``t`` is ``ι → ℝ`` for a finite index type ``ι`` (vectors as functions)."""
+        return (isinstance(t, Binop) and t.op == "→" and t.rhs == Ident("ℝ") and isinstance(t.lhs, Ident)
+                and isinstance(env.get(t.lhs.name), IndexType))
+
     def space_shape(self, t: Node, env: Mapping[str, Any]) -> tuple[int, ...]:
         if isinstance(t, Ident) and t.name in ("ℝ", "ℕ"):
             return ()
+        if self.is_index_vector(t, env):
+            return (env[t.lhs.name].size,)  # type: ignore[union-attr]
         if isinstance(t, Ident):
             s = env.get(t.name)
             if isinstance(s, Space):

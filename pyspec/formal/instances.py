@@ -22,6 +22,7 @@ __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
     "noether_binding", "charge_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+    "softmax_last_layer_binding",
 ]
 
 
@@ -194,8 +195,8 @@ def reparam_binding(case: Instance, backend: Any, rng: np.random.Generator) -> B
 
 
 def noether_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
-    """Corollary 2: per-sample gradients ``g x θ`` of the per-sample losses, the generator ``A`` and the
-    symmetry direction ``v = Aθ``."""
+    """Corollary 2: the per-sample losses ``ℓ x θ``, their gradients ``g x θ``, the symmetry
+    ``T s θ = e^{sA}θ``, its generator ``A`` and the symmetry direction ``v = Aθ``."""
     xp = backend.xp
     theta = case.theta(xp)
     N = int(np.shape(case.eq.model(theta, xp=xp))[0])
@@ -204,8 +205,10 @@ def noether_binding(case: Instance, backend: Any, rng: np.random.Generator) -> B
     def g(x: Any, th: Any) -> Any:
         return backend.jacobian(lambda t: case.eq.model(t, xp=xp)[int(x)], th)
 
-    return Binding({"E": tuple(np.shape(theta))},
-                   {"N": N, "g": curried("g", g, 2), "A": Lin(A, (1,)), "θ": theta, "v": A @ theta}, rng)
+    values = {"N": N, "g": curried("g", g, 2), "A": Lin(A, (1,)), "θ": theta, "v": A @ theta,
+              "ℓ": curried("ℓs", lambda x, th: case.eq.model(th, xp=xp)[int(x)], 2),
+              "T": curried("T", lambda s, th: case.eq.T(xp.reshape(xp.asarray(s), (1,)), th, xp=xp), 2)}
+    return Binding({"E": tuple(np.shape(theta))}, values, rng)
 
 
 def charge_binding(rng: np.random.Generator, backend: Any, negative: bool = False) -> Binding:
@@ -287,6 +290,41 @@ def last_layer_binding(case: Instance, backend: Any, rng: np.random.Generator) -
         "φ": theta[m * width:],
     }
     return Binding({"E₀": (d - m * width,), "F₀": (width * N,), "F": (m * N,)}, values, rng)
+
+
+def softmax_last_layer_binding(case: Instance, backend: Any, rng: np.random.Generator, squared: bool = False) -> Binding:
+    """Corollary 3, softmax form: one sample of :func:`last_layer_binding`'s model, logits
+    ``y = W h(φ) ∈ ι → ℝ`` (``ι`` the ``m`` classes, ``h(ψ) = σ(ΨX)[:, 0]``) and the cross-entropy
+    ``ℓ(y) = log Σᵢ exp yᵢ − y_c`` of a random class ``c`` (its Hessian is ``diag p − ppᵀ``).
+    ``squared=True`` (the negative control, violating ``hK``) takes ``ℓ(y) = ½‖y − t‖²`` instead."""
+    xp = backend.xp
+    theta = case.theta(xp)
+    m = int(np.shape(case.a(xp))[0])
+    d = int(np.shape(theta)[0])
+    width = int(case.args.get("hidden", 3))  # pyspec.strategies.last_layer_models: hidden width 3
+    W = xp.reshape(theta[: m * width], (m, width))
+    c = int(rng.integers(m))
+    target = xp.asarray(rng.standard_normal(m))
+
+    def features(psi: Any) -> Any:  # ∂y[0] / ∂W[0, k] = σ(ΨX)[k, 0]
+        J = backend.jacobian(lambda w: case.eq.model(xp.concatenate([w, psi]), xp=xp), xp.asarray(np.zeros(m * width)))
+        return J[0, :width]
+
+    def loss(y: Any) -> Any:
+        if squared:
+            return 0.5 * xp.sum(xp.square(y - target))
+        return xp.log(xp.sum(xp.exp(y))) - y[c]
+
+    # the logits are kept within a span of 4 (every pᵢ ≥ e⁻⁴/m) by scaling the last layer, still a valid W:
+    # at a saturated softmax the float64 Hessian diag p − ppᵀ cancels to a relative error eps / min pᵢ,
+    # which the relative-residual rule (natural scale: the computed Hessian's norm) does not allow for
+    logits = backend.to_numpy(W @ features(theta[m * width:]))
+    span = float(np.max(logits) - np.min(logits))
+    if span > 4.0:
+        W = W * (4.0 / span)
+    values = {"ℓ": curried("ℓ-squared" if squared else "ℓ-ce", loss, 1), "h": curried("h0", features, 1),
+              "W": Lin(W, (1,)), "φ": theta[m * width:]}
+    return Binding({"E₀": (d - m * width,), "F₀": (width,), "ι": IndexType(m)}, values, rng)
 
 
 def _kron(W: Any, N: int, xp: Any) -> Any:

@@ -81,6 +81,8 @@ MUTATIONS: tuple[Mutation, ...] = (
              "-hyp", "hfix"),
     Mutation("replace a side of the equivalence by True", "noether_charge_iff_symmetric",
              "noether_charge_iff_symmetric", "(A : E →ₗ[ℝ] E).IsSymmetric", "True"),
+    Mutation("drop a factor", "corollary3_softmax_variance", "corollary3_softmax_variance",
+             "softmaxVariance (softmax (W (h φ))) (B (W (h φ)))", "softmaxVariance (softmax (W (h φ))) (W (h φ))"),
     Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",
              "M ∘L Hop", "Hop"),
 )

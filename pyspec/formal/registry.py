@@ -133,13 +133,17 @@ FORMAL: tuple[FormalClaim, ...] = (
                 _broken(I.scalar_homogeneity_binding), ("hhom",)),
     FormalClaim("sharpness_lower_bound", ("sharpness_lower_bound",), lambda: _strategies().homogeneous_models(),
                 I.homogeneity_binding, 2, None),
-    FormalClaim("corollary2_noether_flow", ("noise_covariance_identities",), lambda: _strategies().noether_models(),
-                I.noether_binding, 2, _broken(I.noether_binding), ("horth", "hhess")),
+    FormalClaim("corollary2_noether_flow", ("corollary2_noether_flow", "noise_covariance_identities"),
+                lambda: _strategies().noether_models(), I.noether_binding, 2, _broken(I.noether_binding),
+                ("hsym", "horth", "hhess")),
     FormalClaim("noether_charge_iff_symmetric", ("noether_charge_iff_symmetric",), _rngs,
                 lambda m, b, r: I.charge_binding(m, b), 1, lambda m, b, r: I.charge_binding(m, b, negative=True),
                 ("hB",)),
     FormalClaim("corollary3_last_layer", ("corollary3_last_layer",), lambda: _strategies().last_layer_models(),
                 I.last_layer_binding, 2),
+    FormalClaim("corollary3_softmax_variance", ("corollary3_softmax_variance",),
+                lambda: _strategies().last_layer_models(softmax=True), I.softmax_last_layer_binding, 2,
+                lambda c, b, r: I.softmax_last_layer_binding(c, b, r, squared=True), ("hK",)),
     FormalClaim("symmetry_hessian_null_space", ("symmetry_hessian_null_space", "hessian_null_space_of_orthogonal"),
                 lambda: _strategies().gl_reparameterizations(stationary=True), I.stationary_binding, 2,
                 lambda c, b, r: I.stationary_binding(c, b, r, off=True), ("hcrit",)),
@@ -178,10 +182,6 @@ NOT_EVALUATED: dict[str, str] = {
                                   "product *, transpose ᵀ, which is also outside the parser's fragment) are not "
                                   f"values of the evaluator; and {_ZERO_DERIVATIVE}"),
     "noether_charge_conserved": _ZERO_DERIVATIVE,
-    "corollary3_softmax_variance": ("needs outputs in ι → ℝ for a class index ι (vectors as functions, p j, the "
-                                    "sums over ι in softmax and softmaxVariance) and a one-sample softmax "
-                                    "cross-entropy instance: pyspec.strategies.last_layer_models averages 3 "
-                                    "samples, whose ℓ'' is not diag p − ppᵀ, so hK would be vacuous"),
 }
 """Registered claims whose statement is read and locked but not evaluated yet, with the reason (their
 Python checks and negative controls run in the other tests; evaluating their Lean text is open work)."""

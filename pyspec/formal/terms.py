@@ -538,6 +538,7 @@ _BUILTINS: dict[str, Callable[[Evaluator, Mapping[str, Any]], Any]] = {
     "Differentiable": lambda ev, env: _curry(2, lambda _k, phi: Truth(True, reason="smooth by construction")),
     "ContDiff": lambda ev, env: _curry(3, lambda _k, _n, phi: Truth(True, reason="smooth by construction")),
     "inner": lambda ev, env: _curry(3, lambda _k, x, y: ev.xp.sum(ev.xp.ravel(ev.xp.asarray(x)) * ev.xp.ravel(ev.xp.asarray(y)))),
+    "Real.exp": lambda ev, env: Fn(ev.xp.exp),
     "𝓝": lambda ev, env: Fn(Filter),
     "Fin": lambda ev, env: Fn(lambda n: IndexType(int(n))),
     "Function.Injective": lambda ev, env: Fn(ev.injective),
