@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from pyspec.formal.syntax import Binop, Ident, Node, show
+from pyspec.formal.syntax import Binop, Forall, Ident, Node, show
 from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Truth, point_key
 
 __all__ = ["Algebra", "Binding", "SINGULAR"]
@@ -309,6 +309,11 @@ class Algebra:
             return (self.random_of(t.lhs, env), self.random_of(t.rhs, env))
         if self.is_index_vector(t, env):
             return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
+        if isinstance(t, Forall) and len(t.binders) == 1 and isinstance(env.get("ι"), IndexType):
+            # a dependent point `∀ i, Xs i` of the family of spaces over the index type ι: a tuple
+            i = t.binders[0].name
+            spaces = [self.ev(t.body, {**env, i: j}) for j in range(env["ι"].size)]  # type: ignore[attr-defined]
+            return tuple(xp.asarray(self.rng.standard_normal(sp.shape)) for sp in spaces)
         if isinstance(t, Binop) and t.op == "→":
             template = self.random_of(t.rhs, env)
             shape = np.shape(self.arr(template))

@@ -16,12 +16,12 @@ import numpy as np
 
 from pyspec.catalog.base import Instance, unpack
 from pyspec.formal.evaluate import Binding
-from pyspec.formal.values import Basis, Fn, IndexType, Lin, curried
+from pyspec.formal.values import Basis, Fn, IndexType, Lin, Space, curried
 
 __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
-    "noether_binding", "charge_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+    "noether_binding", "charge_binding", "lemma1_any_k_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
     "softmax_last_layer_binding",
 ]
 
@@ -224,6 +224,31 @@ def charge_binding(rng: np.random.Generator, backend: Any, negative: bool = Fals
     A = (C + C.T) / 2 if symmetric else C
     B = A + (K - K.T) / 2 if negative and symmetric else (A + A.T) / 2 if negative else A
     return Binding({"E": (n,)}, {"A": Lin(xp.asarray(A), (1,)), "B": Lin(xp.asarray(B), (1, 1))}, rng)
+
+
+def lemma1_any_k_binding(rng: np.random.Generator, backend: Any) -> Binding:
+    """Lemma 1 for every ``k`` (``ComponentComp.lean``): ``k − 1 ∈ {1, 2, 3}`` leading slots over
+    ``ι = Fin (k − 1)`` with spaces ``Xs i = ℝ^{dᵢ}``, ``E = ℝ³``, ``V = D = ℝ²``; ``A`` a random multilinear
+    map ``x ↦ A x : E →L[ℝ] V`` (a tensor contracted with ``x₀, x₁, …``), a basis ``b`` of ``E``
+    indexed by ``κ``; ``B``, ``x``, ``y`` are drawn by the evaluator from their types."""
+    rng = copy.deepcopy(rng)
+    xp = backend.xp
+    slots = int(rng.integers(1, 4))
+    dims = [int(d) for d in rng.integers(2, 4, slots)]
+    e, v = 3, 2
+    T = xp.asarray(rng.standard_normal((v, e) + tuple(reversed(dims))))
+
+    def A(x: tuple) -> Lin:
+        out = T
+        for xi in x:  # x₀ on the last axis
+            out = out @ xi
+        return Lin(out, (1,))
+
+    values = {"A": Fn(A, key=("multilinear", id(T))),
+              "b": Basis(xp.asarray(np.eye(e) + 0.5 * rng.standard_normal((e, e))))}
+    spaces = {"E": (e,), "V": (v,), "D": (v,), "ι": IndexType(slots), "κ": IndexType(e),
+              "Xs": Fn(lambda i: Space((dims[int(i)],)))}  # a section variable: the family of spaces
+    return Binding(spaces, values, rng)
 
 
 def lemma1_binding(rng: np.random.Generator, backend: Any) -> Binding:

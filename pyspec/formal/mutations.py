@@ -81,6 +81,7 @@ MUTATIONS: tuple[Mutation, ...] = (
              "-hyp", "hfix"),
     Mutation("replace a side of the equivalence by True", "noether_charge_iff_symmetric",
              "noether_charge_iff_symmetric", "(A : E →ₗ[ℝ] E).IsSymmetric", "True"),
+    Mutation("add a summand", "lemma1_comp_any_k", "lemma1_comp_any_k", "A x (B y)", "A x (B y) + A x (B y)"),
     Mutation("drop a factor", "corollary3_softmax_variance", "corollary3_softmax_variance",
              "softmaxVariance (softmax (W (h φ))) (B (W (h φ)))", "softmaxVariance (softmax (W (h φ))) (W (h φ))"),
     Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",

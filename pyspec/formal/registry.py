@@ -99,6 +99,9 @@ FORMAL: tuple[FormalClaim, ...] = (
     FormalClaim("lemma1_tensor_comp", ("lemma1_tensor_comp", "lemma1_tensor_comp_two", "lemma1_tensor_comp_assoc"),
                 _rngs, _lemma1, 1),
     FormalClaim("lemma1_grad", ("lemma1_grad",), _rngs, _lemma1, 1),
+    FormalClaim("lemma1_comp_any_k", ("lemma1_comp_any_k",), _rngs, lambda m, b, r: I.lemma1_any_k_binding(m, b), 1),
+    FormalClaim("lemma1_tensor_comp_any_k", ("lemma1_tensor_comp_any_k",), _rngs,
+                lambda m, b, r: I.lemma1_any_k_binding(m, b), 1),
     FormalClaim("lemma1_chain", ("lemma1_chain", "lemma1_chain_first_order", "lemma1_chain_second_order"),
                 _rngs, _lemma1, 2),
     FormalClaim("lemma1_product", ("lemma1_product",), _rngs, _lemma1, 1),
@@ -167,17 +170,10 @@ FORMAL: tuple[FormalClaim, ...] = (
 )
 """Every claim whose Lean statements are evaluated on random models."""
 
-_MULTILINEAR = ("quantifies over a finite index type ι with spaces Xs : ι → Type, dependent points x : ∀ i, Xs i "
-                "and ContinuousMultilinearMap ℝ Xs (E →L[ℝ] V), unfolded through compContinuousMultilinearMap; "
-                "the evaluator's linear maps are curried tensors over named spaces (Lin) and it has no "
-                "dependent-function or multilinear-map values (the k = 2 and k = 3 forms are evaluated as "
-                "lemma1_comp / lemma1_tensor_comp)")
 _ZERO_DERIVATIVE = ("a HasDerivAt conclusion with derivative exactly 0 compares the backend's derivative, "
                     "correct to round-off, with 0: the relative residual needs the derivative's natural scale, "
                     "which a derivative taken by the backend does not carry (residual 1 on every model)")
 NOT_EVALUATED: dict[str, str] = {
-    "lemma1_comp_any_k": _MULTILINEAR,
-    "lemma1_tensor_comp_any_k": _MULTILINEAR,
     "reparam_conservation_flow": ("Matrix d d₀ ℝ values over Fintype index types (entries W s i j, the Matrix "
                                   "product *, transpose ᵀ, which is also outside the parser's fragment) are not "
                                   f"values of the evaluator; and {_ZERO_DERIVATIVE}"),

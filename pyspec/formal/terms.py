@@ -48,7 +48,11 @@ def is_data_type(t: Node) -> bool:
             return is_data_type(t.lhs) and is_data_type(t.rhs)
         return False
     if isinstance(t, App) and isinstance(t.fn, Ident):
-        return t.fn.name in ("Fin", "Set", "Module.Basis")
+        return t.fn.name in ("Fin", "Set", "Module.Basis", "ContinuousMultilinearMap")
+    if isinstance(t, Forall) and t.bound is None and len(t.binders) == 1:  # a Pi type ∀ i, Xs i
+        body = t.body
+        return (isinstance(body, App) and isinstance(body.fn, Ident) and body.fn.name not in _PROP_HEADS
+                and body.args == (Ident(t.binders[0].name),) and body.fn.name[:1].isupper())
     return False
 
 
@@ -133,6 +137,8 @@ class Evaluator(Algebra):
             return self.compare_values(value.arr, self.xp.transpose(value.arr), [], [], record=False)
         if field in ("1", "2") and isinstance(value, tuple):
             return value[int(field) - 1]
+        if field == "compContinuousMultilinearMap":  # (g.comp… A) x = g (A x)
+            return Fn(lambda A: Fn(lambda x: self.call(value, self.call(A, x))))
         if field == "flip":
             return LazyLin(lambda b: LazyLin(lambda a: self.call(self.call(value, a), b)))
         if field == "repr" and isinstance(value, Basis):
@@ -350,7 +356,7 @@ class Evaluator(Algebra):
             t = b.type or self.infer_type(b.name, body)
             if t is None:
                 raise FormalTypeError(f"cannot infer the type of the bound variable {b.name}")
-            dom = self.ev(t, env) if not (isinstance(t, Binop)) else None
+            dom = self.ev(t, env) if not isinstance(t, (Binop, Forall)) else None
             if isinstance(dom, IndexType):
                 values = list(range(dom.size))
             else:
