@@ -171,6 +171,11 @@ def _pyspec_holds(claim: str, model, negative: bool) -> bool:
         return getattr(application_report(identity, model, None, jit=False), part).holds
     if claim == "noether_charge_iff_symmetric":
         return _charge_agrees(model)
+    if claim == "noether_charge_conserved":
+        from pyspec.quadratic_charge import noether_charge_conserved
+
+        loss = lambda t, *, xp: model.loss(model.eq.model(t, xp=xp), xp=xp)  # noqa: E731
+        return noether_charge_conserved(loss, model.args["generator"], model.theta(xp)).holds
     if claim == "discrete_linear_hessian_block":
         from pyspec.hessian_blocks import discrete_linear_hessian_block
 

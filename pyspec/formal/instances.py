@@ -21,7 +21,7 @@ from pyspec.formal.values import Basis, Fn, IndexType, Lin, Space, curried
 __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
-    "noether_binding", "charge_binding", "lemma1_any_k_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+    "noether_binding", "charge_binding", "charge_flow_binding", "lemma1_any_k_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
     "softmax_last_layer_binding",
 ]
 
@@ -224,6 +224,24 @@ def charge_binding(rng: np.random.Generator, backend: Any, negative: bool = Fals
     A = (C + C.T) / 2 if symmetric else C
     B = A + (K - K.T) / 2 if negative and symmetric else (A + A.T) / 2 if negative else A
     return Binding({"E": (n,)}, {"A": Lin(xp.asarray(A), (1,)), "B": Lin(xp.asarray(B), (1, 1))}, rng)
+
+
+def charge_flow_binding(case: Instance, backend: Any, rng: np.random.Generator) -> Binding:
+    """Eq. (5), conservation: the loss ``L = mean of the per-sample losses`` of a Noether model, invariant
+    under ``T s = e^{sA}`` with a symmetric generator ``A`` (``B = A``), along the gradient-flow curve
+    ``θ(s) = θ₀ − s∇L(θ₀)`` at ``t = 0`` (its velocity there is ``−∇L``, what ``hflow`` asks)."""
+    xp = backend.xp
+    theta0 = case.theta(xp)
+    A = xp.asarray(case.args["generator"])
+
+    def L(th: Any) -> Any:
+        return case.loss(case.eq.model(th, xp=xp), xp=xp)
+
+    grad = backend.jacobian(L, theta0)
+    values = {"A": Lin(A, (1,)), "B": Lin(A, (1, 1)), "L": curried("L", L, 1),
+              "T": curried("T", lambda s, th: case.eq.T(xp.reshape(xp.asarray(s), (1,)), th, xp=xp), 2),
+              "θ": curried("curve", lambda s: theta0 - s * grad, 1), "t": xp.asarray(0.0)}
+    return Binding({"E": tuple(np.shape(theta0))}, values, rng)
 
 
 def lemma1_any_k_binding(rng: np.random.Generator, backend: Any) -> Binding:

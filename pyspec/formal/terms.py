@@ -1,7 +1,15 @@
 """Evaluation of Lean terms and propositions of the fragment (:mod:`pyspec.formal.syntax`) on an instance:
 names (binders, builtins such as ``fderiv``, ``HasFDerivAt``, ``inner``, and the project's definitions,
 unfolded from ``lean/``), application, operators, binders (``fun``, ``∀``, ``∃``, ``∀ᶠ``, ``=ᶠ``), sums,
-and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`."""
+and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`.
+
+Beyond linear maps (curried tensors) and functions: finite index types (``Fin N``, a basis' ``κ``) with
+vectors ``ι → ℝ`` applied to indices and ``∑ i, …``; families ``Xs : ι → Type`` with dependent points
+``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``);
+``Module.finrank`` of ``LinearMap.range`` / ``LinearMap.ker`` (numerical rank with a gap, :func:`_rank`);
+``.IsSymmetric``, ``Function.Surjective``; ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ`` (the Poincaré
+criterion with a witness, :meth:`Evaluator.potential`), ``∃ μ`` over eigenvalues; ``↔`` of both sides;
+``Real.exp``."""
 
 from __future__ import annotations
 
@@ -343,6 +351,9 @@ class Evaluator(Algebra):
             return conj([self.compare_values(self.call(f, p), self.call(g, p), [], []) for p in self.nearby(center.point)])
         if isinstance(node, Exists):
             return self.exists(node, env)
+        if (isinstance(node, App) and node.fn == Ident("HasDerivAt") and len(node.args) == 3
+                and isinstance(node.args[0], Lam) and node.args[1] == Num("0")):
+            return self.stationary_along_curves(node.args[0], node.args[2], env)
         value = self.ev(node, env)
         if isinstance(value, Truth):
             return value
@@ -426,6 +437,30 @@ class Evaluator(Algebra):
 
         found = self.prop(body, {**env, name: Fn(witness, key=None)})
         return conj([symmetric, found])
+
+    def stationary_along_curves(self, fun: Lam, at: Node, env: Mapping[str, Any]) -> Truth:
+        """``HasDerivAt (fun s => body) 0 t``: the derivative is 0 to round-off. Its natural scale (an exact
+        0 has none) is that of the product rule: ``Σₖ nat(body) ‖cₖ'(t)‖ / ‖cₖ(t)‖`` over the occurrences
+        ``cₖ s`` of curves in the body (each factor in turn differentiated), exact for bodies linear in
+        each occurrence such as ``½ B (θ s) (θ s)``."""
+        (var,) = fun.binders
+        t = self.ev(at, env)
+        D = self.arr(self.deriv(self.lam(fun, env), t))
+        _, nat = self.val_nat(fun.body, {**env, var.name: t})
+        stack, ratios = [fun.body], []
+        while stack:
+            n = stack.pop()
+            if isinstance(n, App) and n.args == (Ident(var.name),) and isinstance(n.fn, Ident) and n.fn.name in env:
+                curve = env[n.fn.name]
+                ratios.append(self.norm(self.arr(self.deriv(curve, t))) / max(self.norm(self.call(curve, t)), 1e-300))
+            else:
+                stack.extend(n.children())
+        natural = max(nat * sum(ratios), self.norm(D))
+        tol = tolerance(self.backend, self.dimension(), self.condition)
+        residual = self.norm(D) / natural if natural > 0 else 0.0
+        if self.sides is not None:
+            self.sides.append((D, self.zero_like(D)))
+        return Truth(residual <= tol, residual, tol, "d/ds = 0 (product-rule scale)")
 
     def inequality(self, node: Binop, env: Mapping[str, Any]) -> Truth:
         (x, nx), (y, ny) = self.val_nat(node.lhs, env), self.val_nat(node.rhs, env)
