@@ -204,6 +204,7 @@ def _charge_agrees(model) -> bool:
 
 _PARTS = {"symmetry_hessian_null_space_rank": ("symmetry_hessian_null_space", "kernel_dimension"),
           "corollary3_softmax_variance": ("corollary3_last_layer", "softmax_variance"),
+          "reparam_conservation_flow": ("reparam_conservation", "flow"),
           "discrete_linear_hessian_commute": ("discrete_linear_hessian", "commutation")}
 
 

@@ -307,6 +307,8 @@ class Algebra:
             return Lin(arr, (len(dom),) + self._ins(cod))
         if isinstance(t, Binop) and t.op == "×":
             return (self.random_of(t.lhs, env), self.random_of(t.rhs, env))
+        if isinstance(t, Ident) and isinstance(env.get(t.name), IndexType):  # an index of a finite type
+            return int(self.rng.integers(env[t.name].size))
         if self.is_index_vector(t, env):
             return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
         if isinstance(t, Forall) and len(t.binders) == 1 and isinstance(env.get("ι"), IndexType):
@@ -339,6 +341,9 @@ class Algebra:
             return ()
         if self.is_index_vector(t, env):
             return (env[t.lhs.name].size,)  # type: ignore[union-attr]
+        if (type(t).__name__ == "App" and t.fn == Ident("Matrix") and len(t.args) == 3  # type: ignore[attr-defined]
+                and all(isinstance(a, Ident) and isinstance(env.get(a.name), IndexType) for a in t.args[:2])):  # type: ignore[attr-defined]
+            return tuple(env[a.name].size for a in t.args[:2])  # type: ignore[attr-defined]
         if isinstance(t, Ident):
             s = env.get(t.name)
             if isinstance(s, Space):

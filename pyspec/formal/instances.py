@@ -21,7 +21,7 @@ from pyspec.formal.values import Basis, Fn, IndexType, Lin, Space, curried
 __all__ = [
     "theorem1_binding", "theorem2_binding", "discrete_binding", "eigenspace_binding", "lemma1_binding", "homogeneity_binding",
     "scalar_homogeneity_binding", "norm_growth_binding", "rescaling_binding", "reparam_binding",
-    "noether_binding", "charge_binding", "charge_flow_binding", "lemma1_any_k_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
+    "noether_binding", "charge_binding", "charge_flow_binding", "reparam_flow_binding", "lemma1_any_k_binding", "symmetry_binding", "stationary_binding", "last_layer_binding", "broken",
     "softmax_last_layer_binding",
 ]
 
@@ -242,6 +242,34 @@ def charge_flow_binding(case: Instance, backend: Any, rng: np.random.Generator) 
               "T": curried("T", lambda s, th: case.eq.T(xp.reshape(xp.asarray(s), (1,)), th, xp=xp), 2),
               "θ": curried("curve", lambda s: theta0 - s * grad, 1), "t": xp.asarray(0.0)}
     return Binding({"E": tuple(np.shape(theta0))}, values, rng)
+
+
+def reparam_flow_binding(case: Instance, backend: Any, rng: np.random.Generator, off_flow: bool = False) -> Binding:
+    """§4.1 under gradient flow: ``W₁``, ``W₂`` (layers ``args["layers"]`` of a GL reparameterization model,
+    ``d = d₂``), ``Gℓ = ∇ℓ(W₂W₁)`` for ``ℓ(P)`` the loss with ``W₁ := P``, ``W₂ := I`` (the model sees the
+    pair only through ``W₂W₁``), and the flow lines ``Wₖ(s) = Wₖ − s Gₖ`` at ``t = 0`` with
+    ``G₁ = W₂ᵀGℓ``, ``G₂ = GℓW₁ᵀ`` (``G₁``, ``G₂`` are bound by the statement's own ``hG₁``, ``hG₂``).
+    ``off_flow=True`` (the negative control, violating ``hW₁``) moves ``W₁`` along ``−G₁ + R``, ``R`` random."""
+    xp = backend.xp
+    shapes, (i, j) = case.args["shapes"], case.args["layers"]
+    theta = case.theta(xp)
+    blocks = unpack(theta, shapes, xp)
+    W1, W2 = blocks[i], blocks[j]
+    (d, d0), (d2, d_) = shapes[i], shapes[j]
+    if d_ != d or d2 != d:
+        raise ValueError("reparam_flow_binding needs square middle layers (d = d₂)")
+
+    def ell(p: Any) -> Any:
+        P = xp.reshape(p, (d2, d0))
+        th = _replace(_replace(theta, shapes, i, xp, P), shapes, j, xp, xp.asarray(np.eye(d)))
+        return case.loss(case.eq.model(th, xp=xp), xp=xp)
+
+    G = xp.reshape(backend.jacobian(ell, xp.ravel(W2 @ W1)), (d2, d0))
+    G1, G2 = xp.transpose(W2) @ G, G @ xp.transpose(W1)
+    V1 = G1 + xp.asarray(rng.standard_normal((d, d0))) if off_flow else G1
+    values = {"W₁": curried("W1(s)", lambda s: W1 - s * V1, 1), "W₂": curried("W2(s)", lambda s: W2 - s * G2, 1),
+              "Gℓ": G, "t": xp.asarray(0.0)}
+    return Binding({"d₀": IndexType(d0), "d": IndexType(d), "d₂": IndexType(d2)}, values, rng)
 
 
 def lemma1_any_k_binding(rng: np.random.Generator, backend: Any) -> Binding:

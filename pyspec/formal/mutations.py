@@ -85,6 +85,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("add an unsatisfiable hypothesis (the flow with its sign flipped)", "noether_charge_conserved",
              "noether_charge_conserved", "+hyp", "∀ x, inner ℝ θ' x = L' x"),
     Mutation("drop a needed hypothesis", "noether_charge_conserved", "noether_charge_conserved", "-hyp", "hsym"),
+    Mutation("drop a summand", "reparam_conservation_flow", "reparam_conservation_flow",
+             "W₁ s * (W₁ s)ᵀ - (W₂ s)ᵀ * W₂ s", "W₁ s * (W₁ s)ᵀ"),
     Mutation("drop a factor", "corollary3_softmax_variance", "corollary3_softmax_variance",
              "softmaxVariance (softmax (W (h φ))) (B (W (h φ)))", "softmaxVariance (softmax (W (h φ))) (W (h φ))"),
     Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",

@@ -56,7 +56,7 @@ def is_data_type(t: Node) -> bool:
             return is_data_type(t.lhs) and is_data_type(t.rhs)
         return False
     if isinstance(t, App) and isinstance(t.fn, Ident):
-        return t.fn.name in ("Fin", "Set", "Module.Basis", "ContinuousMultilinearMap")
+        return t.fn.name in ("Fin", "Set", "Module.Basis", "ContinuousMultilinearMap", "Matrix")
     if isinstance(t, Forall) and t.bound is None and len(t.binders) == 1:  # a Pi type ∀ i, Xs i
         body = t.body
         return (isinstance(body, App) and isinstance(body.fn, Ident) and body.fn.name not in _PROP_HEADS
@@ -181,15 +181,19 @@ class Evaluator(Algebra):
         elif isinstance(node, App):
             cur, nat = self.val_nat(node.fn, env, want_nat)
             linear = isinstance(cur, Lin)
+            indexed = False
             for a in node.args:
                 arg, nat_a = self.val_nat(a, env, want_nat)
+                if isinstance(arg, int) and not isinstance(cur, (Lin, Fn)) and np.ndim(cur) >= 1:
+                    cur, indexed = cur[arg], True  # an entry of a vector or matrix: the array's scale
+                    continue
                 if isinstance(cur, Lin):
                     nat = (nat if linear else self.norm(cur) if want_nat else 0.0) * nat_a
                     linear = True
                 else:
                     linear = False
                 cur = self.call(cur, arg)
-            return cur, (nat if linear else self.norm(cur) if want_nat else 0.0)
+            return cur, (nat if linear or indexed else self.norm(cur) if want_nat else 0.0)
         elif isinstance(node, Binop):
             return self.binop(node, env, want_nat)
         elif isinstance(node, Unop):
@@ -201,6 +205,11 @@ class Evaluator(Algebra):
                 return self.scale(-1, v), n
             else:
                 return self.val_nat(node.arg, env, want_nat)
+        elif isinstance(node, Postfix) and node.op == "ᵀ":
+            v, n = self.val_nat(node.arg, env, want_nat)
+            if isinstance(v, Lin) or np.ndim(v) != 2:
+                raise FormalTypeError("ᵀ of something other than a matrix")
+            return self.xp.transpose(v), n
         elif isinstance(node, Postfix):
             v = self.ev(node.arg, env)
             value = 1.0 / v if not isinstance(v, int) else 1.0 / float(v)
@@ -244,6 +253,10 @@ class Evaluator(Algebra):
         if op == "•":
             return self.scale(x, y), nx * ny
         if op == "*":
+            if not (isinstance(x, Lin) or isinstance(y, Lin)) and np.ndim(x) == 2 and np.ndim(y) == 2:
+                if np.shape(x)[1] != np.shape(y)[0]:
+                    raise FormalTypeError(f"Matrix product of shapes {np.shape(x)} and {np.shape(y)}")
+                return x @ y, nx * ny  # Matrix multiplication
             if isinstance(x, Lin) or isinstance(y, Lin) or np.shape(x) != () or np.shape(y) != ():
                 raise FormalTypeError("* of non-scalars")
             return x * y, nx * ny
@@ -300,9 +313,16 @@ class Evaluator(Algebra):
                         if isinstance(t, App) and isinstance(t.fn, Ident) and t.fn.name == "Module.Basis" and k == 0:
                             return t.args[0]
                         for _ in range(k):
+                            if _is_matrix(t):
+                                break
                             t = t.rhs if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]") else None
-                        if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]", "≃L[ℝ]"):
-                            return t.lhs
+                        else:
+                            if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]", "≃L[ℝ]"):
+                                return t.lhs
+                        if _is_matrix(t):  # Matrix m n ℝ applied to (row, column) indices
+                            rest = k - sum(1 for _ in _arrows(self.types.get(node.fn.name)))
+                            if 0 <= rest < 2:
+                                return t.args[rest]  # type: ignore[union-attr]
             stack.extend(node.children())
         return None
 
@@ -529,6 +549,17 @@ class Evaluator(Algebra):
 _DERIVATIVE_HEADS = {"HasFDerivAt", "HasDerivAt", "DifferentiableAt", "ContDiffAt", "Function.Injective",
                      "Function.Surjective", "IsUnit",
                      "fderiv"}
+
+
+def _is_matrix(t: Any) -> bool:
+    return isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3
+
+
+def _arrows(t: Any) -> Iterator[Node]:
+    """The argument types of a function type ``A → B → …`` (before its result)."""
+    while isinstance(t, Binop) and t.op in ("→", "→L[ℝ]"):
+        yield t.lhs
+        t = t.rhs
 
 
 def _pointwise(body: Node) -> bool:
