@@ -19,7 +19,7 @@ from pyspec.formal.extract import LEAN_ROOT, StatementNotFound, clear_cache, dec
 from pyspec.formal.lock import current_fingerprints, stale
 from pyspec.formal.mutations import MUTATIONS, mutate, refute
 from pyspec.formal.registry import FORMAL, NOT_EVALUATED, formal_claim, statement_names
-from pyspec.formal.syntax import App, Binop, Ident, LeanSyntaxError, Num, Unop, parse_term, show
+from pyspec.formal.syntax import App, Binop, Ident, LeanSyntaxError, Num, Postfix, Unop, parse_term, show
 
 FULL = os.environ.get("PYSPEC_FULL") == "1"
 EXAMPLES = {1: 1000, 2: 250} if FULL else {1: 200, 2: 50}
@@ -64,6 +64,7 @@ def test_every_model_quantified_claim_is_evaluated() -> None:
     ("f x y ∘L g", Binop("∘L", App(Ident("f"), (Ident("x"), Ident("y"))), Ident("g"))),
     ("a - b - c", Binop("-", Binop("-", Ident("a"), Ident("b")), Ident("c"))),
     ("c • A ∘L B", Binop("•", Ident("c"), Binop("∘L", Ident("A"), Ident("B")))),
+    ("(W s)ᵀ * V", Binop("*", Postfix("ᵀ", App(Ident("W"), (Ident("s"),))), Ident("V"))),
 ])
 def test_precedence(text: str, expected) -> None:
     assert parse_term(text) == expected
@@ -109,6 +110,24 @@ def test_lock_detects_a_changed_statement(tmp_path: pathlib.Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- properties
+
+
+def test_potential_and_symmetry_decide_both_ways() -> None:
+    """``∃ Q, ∀ θ, HasFDerivAt Q (B θ) θ`` is true with a witness for a symmetric ``B`` and refuted by the
+    asymmetry of ``DG`` for a non-symmetric one; ``.IsSymmetric`` agrees (eq. (5), both directions)."""
+    from pyspec.formal.evaluate import Binding, Evaluator
+    from pyspec.formal.values import Lin, Space
+
+    backend = formal_backend()
+    C = np.random.default_rng(1).standard_normal((3, 3))
+    for A, symmetric in ((C + C.T, True), (C, False)):
+        ev = Evaluator(backend, Binding({"E": (3,)}, {}, np.random.default_rng(0)))
+        ev.types = {"B": parse_term("E →L[ℝ] E →L[ℝ] ℝ")}
+        with backend.context():
+            env = {"E": Space((3,)), "B": Lin(backend.xp.asarray(A), (1, 1)), "A": Lin(backend.xp.asarray(A), (1,))}
+            exists = ev.prop(parse_term("∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (B θ) θ"), env)
+            symm = ev.prop(parse_term("(A : E →ₗ[ℝ] E).IsSymmetric"), env)
+        assert exists.holds == symmetric == symm.holds
 
 
 def _check(claim: str, model) -> None:
