@@ -283,7 +283,7 @@ def test_numerical_rank_needs_a_gap() -> None:
     """``Module.finrank`` of a range: singular values below the tolerance are zero, above 10³ times it
     nonzero, and one in between is refused rather than counted either way."""
     from pyspec.formal.evaluate import Binding, Evaluator
-    from pyspec.formal.terms import _rank
+    from pyspec.formal.builtins import _rank
     from pyspec.formal.values import FormalTypeError, Lin
 
     backend = formal_backend()

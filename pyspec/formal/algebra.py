@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from pyspec.formal.syntax import Binop, Forall, Ident, Node, show
+from pyspec.formal.syntax import App, Binop, Forall, Ident, Node, show
 from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Truth, point_key
 
 __all__ = ["Algebra", "Binding", "SINGULAR"]
@@ -162,7 +162,7 @@ class Algebra:
             return fn.fn(arg)
         if isinstance(fn, Basis):
             return fn.matrix[:, int(arg)]
-        if isinstance(arg, int) and np.ndim(fn) == 1:  # a vector of ι → ℝ at the index arg
+        if isinstance(arg, int) and np.ndim(fn) >= 1:  # an entry of a vector of ι → ℝ or of a Matrix
             return fn[arg]
         if callable(fn) and not hasattr(fn, "shape"):
             return fn(arg)
@@ -341,9 +341,9 @@ class Algebra:
             return ()
         if self.is_index_vector(t, env):
             return (env[t.lhs.name].size,)  # type: ignore[union-attr]
-        if (type(t).__name__ == "App" and t.fn == Ident("Matrix") and len(t.args) == 3  # type: ignore[attr-defined]
-                and all(isinstance(a, Ident) and isinstance(env.get(a.name), IndexType) for a in t.args[:2])):  # type: ignore[attr-defined]
-            return tuple(env[a.name].size for a in t.args[:2])  # type: ignore[attr-defined]
+        if (isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3
+                and all(isinstance(a, Ident) and isinstance(env.get(a.name), IndexType) for a in t.args[:2])):
+            return tuple(env[a.name].size for a in t.args[:2])  # type: ignore[union-attr]
         if isinstance(t, Ident):
             s = env.get(t.name)
             if isinstance(s, Space):

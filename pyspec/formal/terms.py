@@ -5,28 +5,31 @@ and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`
 
 Beyond linear maps (curried tensors) and functions: finite index types (``Fin N``, a basis' ``κ``) with
 vectors ``ι → ℝ`` applied to indices and ``∑ i, …``; families ``Xs : ι → Type`` with dependent points
-``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``);
-``Module.finrank`` of ``LinearMap.range`` / ``LinearMap.ker`` (numerical rank with a gap, :func:`_rank`);
+``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``); ``Matrix`` values (``*``, ``ᵀ``,
+entries ``W i j``); ``Module.finrank`` of ``LinearMap.range`` / ``LinearMap.ker`` (numerical rank with a
+gap, :mod:`pyspec.formal.builtins`);
 ``.IsSymmetric``, ``Function.Surjective``; ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ`` (the Poincaré
 criterion with a witness, :meth:`Evaluator.potential`), ``∃ μ`` over eigenvalues; ``↔`` of both sides;
+``HasDerivAt (fun s => …) 0 t`` with a product-rule scale (:meth:`Evaluator.stationary_along_curves`);
 ``Real.exp``."""
 
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from pyspec.checks import compare, tolerance
 from pyspec.formal.algebra import Algebra
+from pyspec.formal.builtins import BUILTINS
 from pyspec.formal.extract import Declaration, declaration
 from pyspec.formal.syntax import (
     App, Ascribe, BigSum, Binder, Binop, Eventually, EventuallyEq, Exists, Forall, Ident, Lam, Node, Norm, Num,
     Postfix, Proj, SetOf, Tuple, Unop, show,
 )
-from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Subspace, Truth, conj
+from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Truth, conj
 
 __all__ = ["Evaluator", "UnboundError", "free_vars", "is_data_type", "NEARBY"]
 
@@ -88,8 +91,8 @@ class Evaluator(Algebra):
     def lookup(self, name: str, env: Mapping[str, Any]) -> Any:
         if name in env:
             return env[name]
-        if name in _BUILTINS:
-            return _BUILTINS[name](self, env)
+        if name in BUILTINS:
+            return BUILTINS[name](self, env)
         if "." in name:
             base, field = name.split(".", 1)
             if base in env:
@@ -110,7 +113,7 @@ class Evaluator(Algebra):
             self.types = saved
 
     def is_definition(self, name: str, env: Mapping[str, Any]) -> bool:
-        if name in env or name in _BUILTINS or "." in name:
+        if name in env or name in BUILTINS or "." in name:
             return False
         try:
             return declaration(name).body is not None
@@ -573,100 +576,3 @@ def _pointwise(body: Node) -> bool:
             return False
         stack.extend(node.children())
     return True
-
-
-def _curry(n: int, f: Callable[..., Any]) -> Fn:
-    def build(args: tuple) -> Any:
-        if len(args) == n:
-            return f(*args)
-        return Fn(lambda x: build(args + (x,)))
-
-    return build(())
-
-
-def _has_fderiv(ev: Evaluator, scalar: bool) -> Fn:
-    def check(phi: Any, d: Any, x: Any) -> Truth:
-        D = ev.deriv(phi, x)
-        expected = D.arr if scalar else D
-        return ev.compare_values(expected, d, [], [], record=False)
-
-    return _curry(3, check)
-
-
-def _finite_derivative(ev: Evaluator, phi: Any, x: Any) -> Truth:
-    D = ev.deriv(phi, x)
-    return Truth(ev.backend.all_finite(D.arr), reason="derivative finite")
-
-
-_BUILTINS: dict[str, Callable[[Evaluator, Mapping[str, Any]], Any]] = {
-    "ℝ": lambda ev, env: Space(()),
-    "fderiv": lambda ev, env: _curry(2, lambda _k, phi: Fn(lambda x: ev.deriv(phi, x),
-                                                           key=None if getattr(phi, "key", None) is None else ("fderiv", phi.key))),
-    "HasFDerivAt": lambda ev, env: _has_fderiv(ev, False),
-    "HasDerivAt": lambda ev, env: _has_fderiv(ev, True),
-    "DifferentiableAt": lambda ev, env: _curry(3, lambda _k, phi, x: _finite_derivative(ev, phi, x)),
-    "ContDiffAt": lambda ev, env: _curry(4, lambda _k, _n, phi, x: _finite_derivative(ev, phi, x)),
-    # a global smoothness hypothesis is not checkable at finitely many points; the strategies' models are smooth
-    "Differentiable": lambda ev, env: _curry(2, lambda _k, phi: Truth(True, reason="smooth by construction")),
-    "ContDiff": lambda ev, env: _curry(3, lambda _k, _n, phi: Truth(True, reason="smooth by construction")),
-    "inner": lambda ev, env: _curry(3, lambda _k, x, y: ev.xp.sum(ev.xp.ravel(ev.xp.asarray(x)) * ev.xp.ravel(ev.xp.asarray(y)))),
-    "Real.exp": lambda ev, env: Fn(ev.xp.exp),
-    "𝓝": lambda ev, env: Fn(Filter),
-    "Fin": lambda ev, env: Fn(lambda n: IndexType(int(n))),
-    "Function.Injective": lambda ev, env: Fn(ev.injective),
-    "Function.Surjective": lambda ev, env: Fn(ev.surjective),
-    "IsUnit": lambda ev, env: Fn(ev.invertible),
-    "Ring.inverse": lambda ev, env: Fn(ev.inverse),
-    "True": lambda ev, env: Truth(True, reason="True"),
-    "False": lambda ev, env: Truth(False, reason="False"),
-    "ContinuousLinearMap.id": lambda ev, env: _curry(2, lambda _k, s: Lin(ev.xp.eye(int(np.prod(s.shape))), (1,))),
-    "ContinuousLinearMap.compL": lambda ev, env: _curry(4, lambda _k, _d, _e, _v: LazyLin(
-        lambda A: LazyLin(lambda B: ev.compose(A, B)))),
-    "Module.End.HasEigenvalue": lambda ev, env: _curry(2, lambda A, mu: _eigen(ev, A, mu)),
-    # subspaces by their dimension (the statements use them only through Module.finrank)
-    "LinearMap.range": lambda ev, env: Fn(lambda A: Subspace(_rank(ev, A))),
-    "LinearMap.ker": lambda ev, env: Fn(lambda A: Subspace(_in_dimension(A) - _rank(ev, A))),
-    "Module.finrank": lambda ev, env: _curry(2, lambda _k, V: _finrank(V)),
-}
-
-
-def _finrank(V: Any) -> int:
-    if not isinstance(V, Subspace):
-        raise FormalTypeError("Module.finrank of something other than a range or kernel")
-    return V.dim
-
-
-RANK_GAP = 1e3
-"""A singular value counts as zero below ``tolerance · s_max`` and as nonzero above ``RANK_GAP`` times
-that; one in between makes the numerical rank ambiguous (:func:`_rank` raises)."""
-
-
-def _rank(ev: Evaluator, A: Any) -> int:
-    """Numerical rank of a linear map (``Module.finrank`` of its range): singular values above
-    ``tolerance · s_max``, where ``tolerance`` is that of the equations (:func:`pyspec.checks.tolerance`),
-    and no singular value within a factor :data:`RANK_GAP` above that threshold."""
-    if not isinstance(A, Lin):
-        raise FormalTypeError("finrank of the range or kernel of a non-linear map")
-    arr = A.arr
-    cols = 1 if A.ins[0] == 0 else int(np.shape(arr)[-1])
-    s = [ev.backend.to_float(x) for x in ev.backend.svdvals(ev.xp.reshape(arr, (-1, cols)))]
-    if not s or s[0] == 0:
-        return 0
-    cut = tolerance(ev.backend, ev.dimension(), ev.condition) * s[0]
-    if any(cut < x <= RANK_GAP * cut for x in s):
-        raise FormalTypeError(f"numerical rank ambiguous: singular values {s} near the threshold {cut:.1e}")
-    return sum(1 for x in s if x > cut)
-
-
-def _in_dimension(A: Any) -> int:
-    if not isinstance(A, Lin):
-        raise FormalTypeError("kernel of a non-linear map")
-    return 1 if A.ins[0] == 0 else int(np.shape(A.arr)[-1])
-
-
-def _eigen(ev: Evaluator, A: Any, mu: Any) -> Truth:
-    eig = ev.backend.eigvalsh(ev.arr(A))
-    scale = max(abs(ev.backend.to_float(e)) for e in eig) or 1.0
-    gap = min(abs(ev.backend.to_float(e) - ev.backend.to_float(mu)) for e in eig) / scale
-    tol = tolerance(ev.backend, ev.dimension(), ev.condition)
-    return Truth(gap <= tol, gap, tol, "eigenvalue")
