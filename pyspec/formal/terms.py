@@ -5,11 +5,11 @@ and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`
 
 Beyond linear maps (curried tensors) and functions: finite index types (``Fin N``, a basis' ``κ``) with
 vectors ``ι → ℝ`` applied to indices and ``∑ i, …``; families ``Xs : ι → Type`` with dependent points
-``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``); ``Matrix`` values (``*``, ``ᵀ``,
-entries ``W i j``); ``Module.finrank`` of ``LinearMap.range`` / ``LinearMap.ker`` (numerical rank with a
-gap, :mod:`pyspec.formal.builtins`);
-``.IsSymmetric``, ``Function.Surjective``; ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ`` (the Poincaré
-criterion with a witness, :meth:`Evaluator.potential`), ``∃ μ`` over eigenvalues; ``↔`` of both sides;
+``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``);
+``Matrix`` values (``*``, ``ᵀ``, entries ``W i j``); ``Module.finrank`` of ``LinearMap.range`` /
+``LinearMap.ker`` (numerical rank with a gap, :mod:`pyspec.formal.builtins`); ``.IsSymmetric``,
+``Function.Surjective``; ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ`` (the Poincaré criterion with a
+witness, :meth:`Evaluator.potential`), ``∃ μ`` over eigenvalues; ``↔`` of both sides;
 ``HasDerivAt (fun s => …) 0 t`` with a product-rule scale (:meth:`Evaluator.stationary_along_curves`);
 ``Real.exp``."""
 
