@@ -377,6 +377,8 @@ class Evaluator(Algebra):
         if (isinstance(node, App) and node.fn == Ident("HasDerivAt") and len(node.args) == 3
                 and isinstance(node.args[0], Lam) and node.args[1] == Num("0")):
             return self.stationary_along_curves(node.args[0], node.args[2], env)
+        if isinstance(node, App) and node.fn in (Ident("HasFDerivAt"), Ident("HasDerivAt")) and len(node.args) == 3:
+            return self.has_derivative(node, env)
         value = self.ev(node, env)
         if isinstance(value, Truth):
             return value
@@ -460,6 +462,16 @@ class Evaluator(Algebra):
 
         found = self.prop(body, {**env, name: Fn(witness, key=None)})
         return conj([symmetric, found])
+
+    def has_derivative(self, node: App, env: Mapping[str, Any]) -> Truth:
+        """``HasFDerivAt φ φ' x`` (``HasDerivAt``): the backend derivative of ``φ`` at ``x`` equals ``φ'``,
+        with the natural scale of ``φ'``'s terms (as for an equation: a claimed derivative such as
+        ``-2 * noiseTraceComp A G``, a difference of sums, is judged against the size of its summands)."""
+        phi, claimed, at = node.args
+        D = self.deriv(self.ev(phi, env), self.ev(at, env))
+        expected = D.arr if node.fn == Ident("HasDerivAt") else D
+        right = self.summands(claimed, env)
+        return self.compare_values(None, None, [(1.0, expected, self.norm(expected))], right, record=False)
 
     def stationary_along_curves(self, fun: Lam, at: Node, env: Mapping[str, Any]) -> Truth:
         """``HasDerivAt (fun s => body) 0 t``: the derivative is 0 to round-off. Its natural scale (an exact
