@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Cost of the Lean-statement tests (tests/test_formal.py: property tests, 50-digit evaluation, agreement
 # with pyspec, mutation gate) as `make test` runs them: single process, then two xdist workers.
-# Usage: bash benchmarks/formal_tests.sh [python]   (PYSPEC_FULL=1 for the 200/50-example counts)
+# Usage: bash benchmarks/formal_tests.sh [python]   (make test: 200 / 50 float64 models per first-order / Hessian
+# claim, 2 at 50 digits; PYSPEC_FULL=1: 1000 / 250 and 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${1:-.venv/bin/python}"

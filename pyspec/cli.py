@@ -278,8 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="print the registry as a JSON list (with statements, Python callables and tests)")
     c.add_argument("--no-measure", action="store_true", help="do not run the checks for the residual columns")
     c.add_argument("--precision", type=_precision, default=None, metavar="D", help="also measure at D digits (20 to 300)")
-    c.add_argument("--lean-models", type=int, default=3, metavar="N",
-                   help="evaluate each Lean statement's own text on N random models (pyspec.formal; default 3)")
+    c.add_argument("--lean-models", type=int, default=20, metavar="N",
+                   help="evaluate each Lean statement's own text on N random models (pyspec.formal; default 20)")
     c.set_defaults(run=_claims)
     ls = command("list", "the catalog entries, the identity ids and the experiments")
     ls.add_argument("what", nargs="?", default="all", choices=("entries", "identities", "experiments", "all"),

@@ -2,7 +2,7 @@
 
 * :mod:`pyspec.formal.syntax` — lexer and recursive-descent parser of the Lean term fragment;
 * :mod:`pyspec.formal.extract` — declarations (binders, hypotheses, conclusion up to ``:=``), fingerprints;
-* :mod:`pyspec.formal.values`, :mod:`~pyspec.formal.algebra`, :mod:`~pyspec.formal.terms`,
+* :mod:`pyspec.formal.values`, :mod:`~pyspec.formal.algebra`, :mod:`~pyspec.formal.terms`, :mod:`~pyspec.formal.builtins`,
   :mod:`~pyspec.formal.evaluate` — evaluation on ``E = ℝⁿ``, ``F = ℝᵐ``, ``G = ℝᵏ`` (float64 or mpmath);
 * :mod:`pyspec.formal.instances`, :mod:`~pyspec.formal.registry`, :mod:`~pyspec.formal.check` — drawn
   models under Lean names, the statements of each claim, the ``pyspec claims`` columns;

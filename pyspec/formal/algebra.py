@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from pyspec.formal.syntax import Binop, Ident, Node, show
+from pyspec.formal.syntax import App, Binop, Forall, Ident, Node, show
 from pyspec.formal.values import Basis, Filter, Fn, FormalTypeError, IndexType, LazyLin, Lin, Space, Truth, point_key
 
 __all__ = ["Algebra", "Binding", "SINGULAR"]
@@ -23,7 +23,7 @@ SINGULAR = 1e10
 _NUMPY = SimpleNamespace(
     asarray=lambda x: np.asarray(x, dtype=np.float64), zeros=np.zeros, eye=np.eye, reshape=np.reshape, ravel=np.ravel,
     concatenate=np.concatenate, stack=np.stack, sum=np.sum, square=np.square, sqrt=np.sqrt, inv=np.linalg.inv,
-    solve=np.linalg.solve, transpose=np.transpose, ones=np.ones, tanh=np.tanh,
+    solve=np.linalg.solve, transpose=np.transpose, ones=np.ones, tanh=np.tanh, exp=np.exp,
 )
 """The namespace of the evaluator's own float64 operations outside derivatives."""
 
@@ -55,7 +55,7 @@ class Algebra:
         self.traced_xp = backend.xp
         # outside derivatives, float64 linear algebra runs in NumPy (same IEEE arithmetic as XLA on CPU,
         # without a JAX dispatch per operation); mpmath arrays are NumPy object arrays already
-        self.host = backend.digits == 15
+        self.host = backend.digits == 15 and backend.name.startswith("jax")
         self.binding = binding
         self.rng = binding.rng
         self.cache = {} if cache is None else cache
@@ -162,6 +162,8 @@ class Algebra:
             return fn.fn(arg)
         if isinstance(fn, Basis):
             return fn.matrix[:, int(arg)]
+        if isinstance(arg, int) and np.ndim(fn) >= 1:  # an entry of a vector of ι → ℝ or of a Matrix
+            return fn[arg]
         if callable(fn) and not hasattr(fn, "shape"):
             return fn(arg)
         raise FormalTypeError(f"cannot apply a {type(fn).__name__} to an argument")
@@ -305,6 +307,15 @@ class Algebra:
             return Lin(arr, (len(dom),) + self._ins(cod))
         if isinstance(t, Binop) and t.op == "×":
             return (self.random_of(t.lhs, env), self.random_of(t.rhs, env))
+        if isinstance(t, Ident) and isinstance(env.get(t.name), IndexType):  # an index of a finite type
+            return int(self.rng.integers(env[t.name].size))
+        if self.is_index_vector(t, env):
+            return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
+        if isinstance(t, Forall) and len(t.binders) == 1 and isinstance(env.get("ι"), IndexType):
+            # a dependent point `∀ i, Xs i` of the family of spaces over the index type ι: a tuple
+            i = t.binders[0].name
+            spaces = [self.ev(t.body, {**env, i: j}) for j in range(env["ι"].size)]  # type: ignore[attr-defined]
+            return tuple(xp.asarray(self.rng.standard_normal(sp.shape)) for sp in spaces)
         if isinstance(t, Binop) and t.op == "→":
             template = self.random_of(t.rhs, env)
             shape = np.shape(self.arr(template))
@@ -320,9 +331,19 @@ class Algebra:
             return Fn(smooth, key=("random", id(weights)))
         return xp.asarray(self.rng.standard_normal(self.space_shape(t, env)))
 
+    def is_index_vector(self, t: Node, env: Mapping[str, Any]) -> bool:
+        """Whether ``t`` is ``ι → ℝ`` for a finite index type ``ι`` (vectors as functions)."""
+        return (isinstance(t, Binop) and t.op == "→" and t.rhs == Ident("ℝ") and isinstance(t.lhs, Ident)
+                and isinstance(env.get(t.lhs.name), IndexType))
+
     def space_shape(self, t: Node, env: Mapping[str, Any]) -> tuple[int, ...]:
         if isinstance(t, Ident) and t.name in ("ℝ", "ℕ"):
             return ()
+        if self.is_index_vector(t, env):
+            return (env[t.lhs.name].size,)  # type: ignore[union-attr]
+        if (isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3
+                and all(isinstance(a, Ident) and isinstance(env.get(a.name), IndexType) for a in t.args[:2])):
+            return tuple(env[a.name].size for a in t.args[:2])  # type: ignore[union-attr]
         if isinstance(t, Ident):
             s = env.get(t.name)
             if isinstance(s, Space):
@@ -339,6 +360,15 @@ class Algebra:
             return Truth(False, reason="not a square linear map")
         cond = self.record_condition(A.arr)
         return Truth(cond < SINGULAR, reason=f"condition number {cond:.1e}")
+
+    def surjective(self, A: Any) -> Truth:
+        """A linear map between vector spaces is onto: full row rank, singular values well conditioned."""
+        if not isinstance(A, Lin) or np.ndim(A.arr) != 2:
+            return Truth(False, reason="not a linear map between vector spaces")
+        s = self.backend.svdvals(A.arr)
+        ratio = self.backend.to_float(s[0]) / max(self.backend.to_float(s[-1]), 1e-300)
+        full = np.shape(A.arr)[0] <= np.shape(A.arr)[1]
+        return Truth(full and ratio < SINGULAR, reason=f"singular value ratio {ratio:.1e}")
 
     def injective(self, A: Any) -> Truth:
         if not isinstance(A, Lin) or np.ndim(A.arr) != 2:

@@ -6,7 +6,7 @@ Given a :class:`~pyspec.formal.extract.Declaration` and a :class:`Binding` (the 
 1. binds every hypothesis that *defines* a variable: ``HasFDerivAt φ φ' x`` binds ``φ'`` to the
    backend derivative of ``φ`` at ``x`` (under ``∀ᶠ ϑ in 𝓝 θ`` / ``∀ x`` as a function of ``ϑ``/``x``);
    ``A ∘L u = B`` binds ``u = A⁻¹B``; ``u ∘L A = B`` binds ``u = BA⁻¹``; ``inner (U x) y = R x y``
-   binds ``U``; ``φ (x, y) = e`` binds ``φ``;
+   binds ``U``; ``φ (x, y) = e`` binds ``φ``; ``u = e`` binds ``u``;
 2. draws the remaining data (explicit vectors ``δ``, ``g``, …) at random from their types;
 3. checks every other hypothesis numerically (``∀ᶠ`` at the base point and a nearby point, ``∀`` at
    random points, equalities by relative residual, invertibility by condition number);
@@ -144,6 +144,9 @@ class _Binder:
             return (name,)
         if isinstance(core, Binop) and core.op == "=":
             lhs, rhs = core.lhs, core.rhs
+            if isinstance(lhs, Ident) and lhs.name in self.unbound and not qnames and self.ready(rhs, set()):
+                env[lhs.name] = ev.ev(rhs, env)  # `u = e`: u is e
+                return (lhs.name,)
             if isinstance(lhs, Binop) and lhs.op == "∘L":
                 for mine, other, left in ((lhs.rhs, lhs.lhs, True), (lhs.lhs, lhs.rhs, False)):
                     target = _pattern(mine, qnames, self.unbound)
@@ -210,7 +213,7 @@ def evaluate_statement(
     binding : Binding
         The instance under Lean names.
     backend : Backend
-        ``pyspec.backends.get_backend(None | D)``.
+        ``pyspec.formal.check.formal_backend(None | D)`` (float64 on dual numbers, or mpmath).
     cache : dict, optional
         Derivative cache shared by statements evaluated on the same instance.
     ignore : tuple of str

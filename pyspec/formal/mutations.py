@@ -70,6 +70,27 @@ MUTATIONS: tuple[Mutation, ...] = (
              "D (u, 0) - D (0, w)", "D (u, 0) + D (0, w)"),
     Mutation("flip a sign", "corollary2_noether_flow", "noise_covariance_identities",
              "-2 * noiseTraceComp A (fun x => g x θ)", "2 * noiseTraceComp A (fun x => g x θ)"),
+    Mutation("flip the inequality", "symmetry_hessian_null_space_rank", "symmetry_hessian_null_space_rank", "*",
+             "Module.finrank ℝ (LinearMap.ker (L'' : E →ₗ[ℝ] E →L[ℝ] F)) ≤ "
+             "Module.finrank ℝ (LinearMap.range (v θ : G →ₗ[ℝ] E))"),
+    Mutation("drop a needed hypothesis", "symmetry_hessian_null_space_rank", "symmetry_hessian_null_space_rank",
+             "-hyp", "hcrit"),
+    Mutation("exchange the eigenspaces", "discrete_linear_hessian_block", "discrete_linear_hessian_block",
+             "L'' x y", "L'' x x"),
+    Mutation("drop a needed hypothesis", "discrete_linear_hessian_block", "discrete_linear_hessian_block",
+             "-hyp", "hfix"),
+    Mutation("replace a side of the equivalence by True", "noether_charge_iff_symmetric",
+             "noether_charge_iff_symmetric", "(A : E →ₗ[ℝ] E).IsSymmetric", "True"),
+    Mutation("add a summand", "lemma1_comp_any_k", "lemma1_comp_any_k", "A x (B y)", "A x (B y) + A x (B y)"),
+    Mutation("add an unsatisfiable hypothesis (the flow with its sign flipped)", "noether_charge_conserved",
+             "noether_charge_conserved", "+hyp", "∀ x, inner ℝ θ' x = L' x"),
+    Mutation("drop a needed hypothesis", "noether_charge_conserved", "noether_charge_conserved", "-hyp", "hsym"),
+    Mutation("drop a summand", "reparam_conservation_flow", "reparam_conservation_flow",
+             "W₁ s * (W₁ s)ᵀ - (W₂ s)ᵀ * W₂ s", "W₁ s * (W₁ s)ᵀ"),
+    Mutation("drop a factor", "corollary3_softmax_variance", "corollary3_softmax_variance",
+             "softmaxVariance (softmax (W (h φ))) (B (W (h φ)))", "softmaxVariance (softmax (W (h φ))) (W (h φ))"),
+    Mutation("drop a factor", "discrete_linear_hessian_commute", "discrete_linear_hessian_commute",
+             "M ∘L Hop", "Hop"),
 )
 """The gate's mutants (at least 12, every kind the issue names)."""
 

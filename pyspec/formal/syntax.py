@@ -3,7 +3,7 @@
 Supported fragment (see :data:`FRAGMENT`): identifiers (dotted names, primes, subscripts), numerals,
 application by juxtaposition, parentheses, type ascriptions ``(e : T)``, tuples ``(a, b)``, the binary
 operators ``↔ → ∨ ∧ = ≠ < ≤ ∈ ⊆ + - * / • ^ ∘L ∘ ×`` and the arrows ``→L[ℝ] ≃L[ℝ] →ₗ[ℝ]`` with
-Lean's precedences, prefix ``- ¬ ⇑ ↑``, postfix ``⁻¹``, projections ``e.symm``, ``(e).IsInvertible``,
+Lean's precedences, prefix ``- ¬ ⇑ ↑``, postfix ``⁻¹`` and ``ᵀ``, projections ``e.symm``, ``(e).IsInvertible``,
 ``p.1``, binders ``fun x => e``, ``∀ x y, e``, ``∀ x : T, e``, ``∀ (x : T) (y : U), e``,
 ``∀ x ∈ s, e``, ``∃ x : T, e``, ``∀ᶠ x in F, e``, ``f =ᶠ[F] g``, the set-builder ``{x | P x}``, the norm
 ``‖x‖`` and finite sums ``∑ i, e``. Declarations are ``theorem``/``lemma``/``def`` headers with
@@ -23,8 +23,8 @@ __all__ = [
 
 FRAGMENT: tuple[str, ...] = (
     "identifiers (dotted, primes, subscripts), numerals", "application", "( )", "(e : T) ascription/coercion",
-    "(a, b) tuples", "p.1 p.2 .symm .inverse .IsInvertible projections", "↔ → ∨ ∧ ¬", "= ≠ < ≤ ∈ ⊆",
-    "+ - * / • ^ ⁻¹ (prefix -)", "∘L ∘", "→ ×  →L[ℝ] ≃L[ℝ] →ₗ[ℝ] (types)", "⇑ ↑ coercions",
+    "(a, b) tuples", "p.1 p.2 .symm .inverse .IsInvertible .IsSymmetric projections", "↔ → ∨ ∧ ¬", "= ≠ < ≤ ∈ ⊆",
+    "+ - * / • ^ ⁻¹ ᵀ (prefix -)", "∘L ∘", "→ ×  →L[ℝ] ≃L[ℝ] →ₗ[ℝ] (types)", "⇑ ↑ coercions",
     "fun x => e", "∀ x y, e / ∀ x : T, e / ∀ (x : T), e / ∀ x ∈ s, e", "∃ x : T, e", "∀ᶠ x in 𝓝 p, e",
     "f =ᶠ[𝓝 x] g", "{x | P x}", "‖x‖", "∑ i, e",
 )
@@ -324,9 +324,9 @@ class Parser:
                 self.next()
                 left = Proj(left, t.text)
                 continue
-            if t.text == "⁻¹":
+            if t.text in ("⁻¹", "ᵀ"):
                 self.next()
-                left = Postfix("⁻¹", left)
+                left = Postfix(t.text, left)
                 continue
             if t.kind == "op" and t.text in _INFIX:
                 lbp, nbp = _INFIX[t.text]
@@ -350,7 +350,7 @@ class Parser:
 
     def starts_argument(self, t: Token) -> bool:
         if t.kind in ("id", "num"):
-            return t.text != "in"
+            return t.text not in ("in", "ᵀ")
         return t.text in ("(", "⟨", "⇑", "↑")
 
     def argument(self) -> Node:

@@ -1,18 +1,29 @@
 """Evaluation of Lean terms and propositions of the fragment (:mod:`pyspec.formal.syntax`) on an instance:
 names (binders, builtins such as ``fderiv``, ``HasFDerivAt``, ``inner``, and the project's definitions,
 unfolded from ``lean/``), application, operators, binders (``fun``, ``∀``, ``∃``, ``∀ᶠ``, ``=ᶠ``), sums,
-and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`."""
+and equations judged by the residual and tolerance rules of :mod:`pyspec.checks`.
+
+Beyond linear maps (curried tensors) and functions: finite index types (``Fin N``, a basis' ``κ``) with
+vectors ``ι → ℝ`` applied to indices and ``∑ i, …``; families ``Xs : ι → Type`` with dependent points
+``∀ i, Xs i`` (tuples) and ``ContinuousMultilinearMap`` values (``.compContinuousMultilinearMap``);
+``Matrix`` values (``*``, ``ᵀ``, entries ``W i j``); ``Module.finrank`` of ``LinearMap.range`` /
+``LinearMap.ker`` (numerical rank with a gap, :mod:`pyspec.formal.builtins`); ``.IsSymmetric``,
+``Function.Surjective``; ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ`` (the Poincaré criterion with a
+witness, :meth:`Evaluator.potential`), ``∃ μ`` over eigenvalues; ``↔`` of both sides;
+``HasDerivAt (fun s => …) 0 t`` with a product-rule scale (:meth:`Evaluator.stationary_along_curves`);
+``Real.exp``."""
 
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
 from pyspec.checks import compare, tolerance
 from pyspec.formal.algebra import Algebra
+from pyspec.formal.builtins import BUILTINS
 from pyspec.formal.extract import Declaration, declaration
 from pyspec.formal.syntax import (
     App, Ascribe, BigSum, Binder, Binop, Eventually, EventuallyEq, Exists, Forall, Ident, Lam, Node, Norm, Num,
@@ -31,7 +42,8 @@ class UnboundError(LookupError):
 
 _PROP_HEADS = {
     "HasFDerivAt", "HasDerivAt", "DifferentiableAt", "Differentiable", "ContDiffAt", "ContDiff", "IsEquivariantAt",
-    "IsGoodPosition", "IsEquivariant", "IsSymmetry", "IsFixedPointSet", "Function.Injective", "IsUnit",
+    "IsGoodPosition", "IsEquivariant", "IsSymmetry", "IsFixedPointSet", "Function.Injective",
+    "Function.Surjective", "IsUnit",
     "Module.End.HasEigenvalue", "True", "False",
 }
 
@@ -47,7 +59,11 @@ def is_data_type(t: Node) -> bool:
             return is_data_type(t.lhs) and is_data_type(t.rhs)
         return False
     if isinstance(t, App) and isinstance(t.fn, Ident):
-        return t.fn.name in ("Fin", "Set", "Module.Basis")
+        return t.fn.name in ("Fin", "Set", "Module.Basis", "ContinuousMultilinearMap", "Matrix")
+    if isinstance(t, Forall) and t.bound is None and len(t.binders) == 1:  # a Pi type ∀ i, Xs i
+        body = t.body
+        return (isinstance(body, App) and isinstance(body.fn, Ident) and body.fn.name not in _PROP_HEADS
+                and body.args == (Ident(t.binders[0].name),) and body.fn.name[:1].isupper())
     return False
 
 
@@ -75,8 +91,8 @@ class Evaluator(Algebra):
     def lookup(self, name: str, env: Mapping[str, Any]) -> Any:
         if name in env:
             return env[name]
-        if name in _BUILTINS:
-            return _BUILTINS[name](self, env)
+        if name in BUILTINS:
+            return BUILTINS[name](self, env)
         if "." in name:
             base, field = name.split(".", 1)
             if base in env:
@@ -97,7 +113,7 @@ class Evaluator(Algebra):
             self.types = saved
 
     def is_definition(self, name: str, env: Mapping[str, Any]) -> bool:
-        if name in env or name in _BUILTINS or "." in name:
+        if name in env or name in BUILTINS or "." in name:
             return False
         try:
             return declaration(name).body is not None
@@ -126,8 +142,14 @@ class Evaluator(Algebra):
             return self.inverse(value)
         if field == "IsInvertible":
             return self.invertible(value)
+        if field == "IsSymmetric":  # ⟪A x, y⟫ = ⟪x, A y⟫ on ℝⁿ: A = Aᵀ
+            if not isinstance(value, Lin) or np.ndim(value.arr) != 2:
+                raise FormalTypeError(".IsSymmetric of something other than an endomorphism of ℝⁿ")
+            return self.compare_values(value.arr, self.xp.transpose(value.arr), [], [], record=False)
         if field in ("1", "2") and isinstance(value, tuple):
             return value[int(field) - 1]
+        if field == "compContinuousMultilinearMap":  # (g.comp… A) x = g (A x)
+            return Fn(lambda A: Fn(lambda x: self.call(value, self.call(A, x))))
         if field == "flip":
             return LazyLin(lambda b: LazyLin(lambda a: self.call(self.call(value, a), b)))
         if field == "repr" and isinstance(value, Basis):
@@ -162,15 +184,19 @@ class Evaluator(Algebra):
         elif isinstance(node, App):
             cur, nat = self.val_nat(node.fn, env, want_nat)
             linear = isinstance(cur, Lin)
+            indexed = False
             for a in node.args:
                 arg, nat_a = self.val_nat(a, env, want_nat)
+                if isinstance(arg, int) and not isinstance(cur, (Lin, Fn)) and np.ndim(cur) >= 1:
+                    cur, indexed = cur[arg], True  # an entry of a vector or matrix: the array's scale
+                    continue
                 if isinstance(cur, Lin):
                     nat = (nat if linear else self.norm(cur) if want_nat else 0.0) * nat_a
                     linear = True
                 else:
                     linear = False
                 cur = self.call(cur, arg)
-            return cur, (nat if linear else self.norm(cur) if want_nat else 0.0)
+            return cur, (nat if linear or indexed else self.norm(cur) if want_nat else 0.0)
         elif isinstance(node, Binop):
             return self.binop(node, env, want_nat)
         elif isinstance(node, Unop):
@@ -182,6 +208,11 @@ class Evaluator(Algebra):
                 return self.scale(-1, v), n
             else:
                 return self.val_nat(node.arg, env, want_nat)
+        elif isinstance(node, Postfix) and node.op == "ᵀ":
+            v, n = self.val_nat(node.arg, env, want_nat)
+            if isinstance(v, Lin) or np.ndim(v) != 2:
+                raise FormalTypeError("ᵀ of something other than a matrix")
+            return self.xp.transpose(v), n
         elif isinstance(node, Postfix):
             v = self.ev(node.arg, env)
             value = 1.0 / v if not isinstance(v, int) else 1.0 / float(v)
@@ -225,6 +256,10 @@ class Evaluator(Algebra):
         if op == "•":
             return self.scale(x, y), nx * ny
         if op == "*":
+            if not (isinstance(x, Lin) or isinstance(y, Lin)) and np.ndim(x) == 2 and np.ndim(y) == 2:
+                if np.shape(x)[1] != np.shape(y)[0]:
+                    raise FormalTypeError(f"Matrix product of shapes {np.shape(x)} and {np.shape(y)}")
+                return x @ y, nx * ny  # Matrix multiplication
             if isinstance(x, Lin) or isinstance(y, Lin) or np.shape(x) != () or np.shape(y) != ():
                 raise FormalTypeError("* of non-scalars")
             return x * y, nx * ny
@@ -281,9 +316,16 @@ class Evaluator(Algebra):
                         if isinstance(t, App) and isinstance(t.fn, Ident) and t.fn.name == "Module.Basis" and k == 0:
                             return t.args[0]
                         for _ in range(k):
+                            if _is_matrix(t):
+                                break
                             t = t.rhs if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]") else None
-                        if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]", "≃L[ℝ]"):
-                            return t.lhs
+                        else:
+                            if isinstance(t, Binop) and t.op in ("→", "→L[ℝ]", "≃L[ℝ]"):
+                                return t.lhs
+                        if _is_matrix(t):  # Matrix m n ℝ applied to (row, column) indices
+                            rest = k - sum(1 for _ in _arrows(self.types.get(node.fn.name)))
+                            if 0 <= rest < 2:
+                                return t.args[rest]  # type: ignore[union-attr]
             stack.extend(node.children())
         return None
 
@@ -302,7 +344,9 @@ class Evaluator(Algebra):
                 return self.prop(node.rhs, env) if premise.holds else Truth(True, reason="premise false")
             if op == "↔":
                 a, b = self.prop(node.lhs, env), self.prop(node.rhs, env)
-                return Truth(a.holds == b.holds, reason="↔")
+                if a.holds and b.holds:  # the residuals of both sides, as for ∧
+                    return conj([a, b])._replace(reason="↔ (both sides hold)")
+                return Truth(a.holds == b.holds, reason=f"↔ ({a.holds}, {b.holds})")
             if op == "=":
                 return self.equation(node.lhs, node.rhs, env)
             if op == "≠":
@@ -330,6 +374,11 @@ class Evaluator(Algebra):
             return conj([self.compare_values(self.call(f, p), self.call(g, p), [], []) for p in self.nearby(center.point)])
         if isinstance(node, Exists):
             return self.exists(node, env)
+        if (isinstance(node, App) and node.fn == Ident("HasDerivAt") and len(node.args) == 3
+                and isinstance(node.args[0], Lam) and node.args[1] == Num("0")):
+            return self.stationary_along_curves(node.args[0], node.args[2], env)
+        if isinstance(node, App) and node.fn in (Ident("HasFDerivAt"), Ident("HasDerivAt")) and len(node.args) == 3:
+            return self.has_derivative(node, env)
         value = self.ev(node, env)
         if isinstance(value, Truth):
             return value
@@ -343,7 +392,7 @@ class Evaluator(Algebra):
             t = b.type or self.infer_type(b.name, body)
             if t is None:
                 raise FormalTypeError(f"cannot infer the type of the bound variable {b.name}")
-            dom = self.ev(t, env) if not (isinstance(t, Binop)) else None
+            dom = self.ev(t, env) if not isinstance(t, (Binop, Forall)) else None
             if isinstance(dom, IndexType):
                 values = list(range(dom.size))
             else:
@@ -366,8 +415,14 @@ class Evaluator(Algebra):
         return [p, move(p)]
 
     def exists(self, node: Exists, env: Mapping[str, Any]) -> Truth:
-        """``∃ μ, …`` with a conjunct ``HasEigenvalue A μ``: the witnesses are the eigenvalues of ``A``."""
+        """``∃ μ, …`` with a conjunct ``HasEigenvalue A μ``: the witnesses are the eigenvalues of ``A``;
+        ``∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (G θ) θ``: :meth:`potential`."""
         (b,) = node.binders
+        body = node.body
+        if (isinstance(body, Forall) and len(body.binders) == 1 and isinstance(body.body, App)
+                and body.body.fn == Ident("HasFDerivAt") and body.body.args[0] == Ident(b.name)
+                and body.body.args[2] == Ident(body.binders[0].name)):
+            return self.potential(b.name, body, env)
         stack, operator = [node.body], None
         while stack:
             n = stack.pop()
@@ -384,6 +439,63 @@ class Evaluator(Algebra):
                 return t
             best = t
         return best
+
+    def potential(self, name: str, body: Forall, env: Mapping[str, Any]) -> Truth:
+        """``∃ Q, ∀ θ, HasFDerivAt Q (G θ) θ`` for a field ``G`` of covectors on ``E = ℝⁿ``: by the
+        Poincaré lemma such a ``Q`` exists iff ``DG`` is symmetric everywhere. False: the asymmetry of
+        ``DG`` at a sampled point is the counterexample. True: the witness ``Q(θ) = ∫₀¹ G(sθ) θ ds``,
+        by the midpoint rule ``G(θ/2) θ`` (exact at every precision for a linear field ``G``, such as the
+        statements' ``B θ`` with ``B : E →L[ℝ] E →L[ℝ] ℝ``), must satisfy the body."""
+        (var,) = body.binders
+        field = self.lam(Lam((var,), body.body.args[1]), env)
+        truths = []
+        for sample in self.samples((var,), body.body, env):
+            D = self.deriv(field, sample[var.name])
+            if np.ndim(D.arr) != 2:
+                raise FormalTypeError("∃ potential of a field that is not a covector field on ℝⁿ")
+            truths.append(self.compare_values(D.arr, self.xp.transpose(D.arr), [], [], record=False))
+        symmetric = conj(truths)
+        if not symmetric.holds:
+            return Truth(False, symmetric.residual, symmetric.tolerance, "no potential: DG is not symmetric")
+        def witness(x: Any) -> Any:
+            return self.call(self.call(field, 0.5 * x), x)
+
+        found = self.prop(body, {**env, name: Fn(witness, key=None)})
+        return conj([symmetric, found])
+
+    def has_derivative(self, node: App, env: Mapping[str, Any]) -> Truth:
+        """``HasFDerivAt φ φ' x`` (``HasDerivAt``): the backend derivative of ``φ`` at ``x`` equals ``φ'``,
+        with the natural scale of ``φ'``'s terms (as for an equation: a claimed derivative such as
+        ``-2 * noiseTraceComp A G``, a difference of sums, is judged against the size of its summands)."""
+        phi, claimed, at = node.args
+        D = self.deriv(self.ev(phi, env), self.ev(at, env))
+        expected = D.arr if node.fn == Ident("HasDerivAt") else D
+        right = self.summands(claimed, env)
+        return self.compare_values(None, None, [(1.0, expected, self.norm(expected))], right, record=False)
+
+    def stationary_along_curves(self, fun: Lam, at: Node, env: Mapping[str, Any]) -> Truth:
+        """``HasDerivAt (fun s => body) 0 t``: the derivative is 0 to round-off. Its natural scale (an exact
+        0 has none) is that of the product rule: ``Σₖ nat(body) ‖cₖ'(t)‖ / ‖cₖ(t)‖`` over the occurrences
+        ``cₖ s`` of curves in the body (each factor in turn differentiated), exact for bodies linear in
+        each occurrence such as ``½ B (θ s) (θ s)``."""
+        (var,) = fun.binders
+        t = self.ev(at, env)
+        D = self.arr(self.deriv(self.lam(fun, env), t))
+        _, nat = self.val_nat(fun.body, {**env, var.name: t})
+        stack, ratios = [fun.body], []
+        while stack:
+            n = stack.pop()
+            if isinstance(n, App) and n.args == (Ident(var.name),) and isinstance(n.fn, Ident) and n.fn.name in env:
+                curve = env[n.fn.name]
+                ratios.append(self.norm(self.arr(self.deriv(curve, t))) / max(self.norm(self.call(curve, t)), 1e-300))
+            else:
+                stack.extend(n.children())
+        natural = max(nat * sum(ratios), self.norm(D))
+        tol = tolerance(self.backend, self.dimension(), self.condition)
+        residual = self.norm(D) / natural if natural > 0 else 0.0
+        if self.sides is not None:
+            self.sides.append((D, self.zero_like(D)))
+        return Truth(residual <= tol, residual, tol, "d/ds = 0 (product-rule scale)")
 
     def inequality(self, node: Binop, env: Mapping[str, Any]) -> Truth:
         (x, nx), (y, ny) = self.val_nat(node.lhs, env), self.val_nat(node.rhs, env)
@@ -449,8 +561,20 @@ class Evaluator(Algebra):
     neighbourhood = True  # False: check ∀ᶠ at the base point only (hypotheses that bind a variable)
 
 
-_DERIVATIVE_HEADS = {"HasFDerivAt", "HasDerivAt", "DifferentiableAt", "ContDiffAt", "Function.Injective", "IsUnit",
+_DERIVATIVE_HEADS = {"HasFDerivAt", "HasDerivAt", "DifferentiableAt", "ContDiffAt", "Function.Injective",
+                     "Function.Surjective", "IsUnit",
                      "fderiv"}
+
+
+def _is_matrix(t: Any) -> bool:
+    return isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3
+
+
+def _arrows(t: Any) -> Iterator[Node]:
+    """The argument types of a function type ``A → B → …`` (before its result)."""
+    while isinstance(t, Binop) and t.op in ("→", "→L[ℝ]"):
+        yield t.lhs
+        t = t.rhs
 
 
 def _pointwise(body: Node) -> bool:
@@ -464,60 +588,3 @@ def _pointwise(body: Node) -> bool:
             return False
         stack.extend(node.children())
     return True
-
-
-def _curry(n: int, f: Callable[..., Any]) -> Fn:
-    def build(args: tuple) -> Any:
-        if len(args) == n:
-            return f(*args)
-        return Fn(lambda x: build(args + (x,)))
-
-    return build(())
-
-
-def _has_fderiv(ev: Evaluator, scalar: bool) -> Fn:
-    def check(phi: Any, d: Any, x: Any) -> Truth:
-        D = ev.deriv(phi, x)
-        expected = D.arr if scalar else D
-        return ev.compare_values(expected, d, [], [], record=False)
-
-    return _curry(3, check)
-
-
-def _finite_derivative(ev: Evaluator, phi: Any, x: Any) -> Truth:
-    D = ev.deriv(phi, x)
-    return Truth(ev.backend.all_finite(D.arr), reason="derivative finite")
-
-
-_BUILTINS: dict[str, Callable[[Evaluator, Mapping[str, Any]], Any]] = {
-    "ℝ": lambda ev, env: Space(()),
-    "fderiv": lambda ev, env: _curry(2, lambda _k, phi: Fn(lambda x: ev.deriv(phi, x),
-                                                           key=None if getattr(phi, "key", None) is None else ("fderiv", phi.key))),
-    "HasFDerivAt": lambda ev, env: _has_fderiv(ev, False),
-    "HasDerivAt": lambda ev, env: _has_fderiv(ev, True),
-    "DifferentiableAt": lambda ev, env: _curry(3, lambda _k, phi, x: _finite_derivative(ev, phi, x)),
-    "ContDiffAt": lambda ev, env: _curry(4, lambda _k, _n, phi, x: _finite_derivative(ev, phi, x)),
-    # a global smoothness hypothesis is not checkable at finitely many points; the strategies' models are smooth
-    "Differentiable": lambda ev, env: _curry(2, lambda _k, phi: Truth(True, reason="smooth by construction")),
-    "ContDiff": lambda ev, env: _curry(3, lambda _k, _n, phi: Truth(True, reason="smooth by construction")),
-    "inner": lambda ev, env: _curry(3, lambda _k, x, y: ev.xp.sum(ev.xp.ravel(ev.xp.asarray(x)) * ev.xp.ravel(ev.xp.asarray(y)))),
-    "𝓝": lambda ev, env: Fn(Filter),
-    "Fin": lambda ev, env: Fn(lambda n: IndexType(int(n))),
-    "Function.Injective": lambda ev, env: Fn(ev.injective),
-    "IsUnit": lambda ev, env: Fn(ev.invertible),
-    "Ring.inverse": lambda ev, env: Fn(ev.inverse),
-    "True": lambda ev, env: Truth(True, reason="True"),
-    "False": lambda ev, env: Truth(False, reason="False"),
-    "ContinuousLinearMap.id": lambda ev, env: _curry(2, lambda _k, s: Lin(ev.xp.eye(int(np.prod(s.shape))), (1,))),
-    "ContinuousLinearMap.compL": lambda ev, env: _curry(4, lambda _k, _d, _e, _v: LazyLin(
-        lambda A: LazyLin(lambda B: ev.compose(A, B)))),
-    "Module.End.HasEigenvalue": lambda ev, env: _curry(2, lambda A, mu: _eigen(ev, A, mu)),
-}
-
-
-def _eigen(ev: Evaluator, A: Any, mu: Any) -> Truth:
-    eig = ev.backend.eigvalsh(ev.arr(A))
-    scale = max(abs(ev.backend.to_float(e)) for e in eig) or 1.0
-    gap = min(abs(ev.backend.to_float(e) - ev.backend.to_float(mu)) for e in eig) / scale
-    tol = tolerance(ev.backend, ev.dimension(), ev.condition)
-    return Truth(gap <= tol, gap, tol, "eigenvalue")

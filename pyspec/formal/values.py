@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, NamedTuple
 
-__all__ = ["Lin", "LazyLin", "Fn", "Truth", "FormalTypeError", "IndexType", "Filter", "Basis", "Space"]
+__all__ = ["Lin", "LazyLin", "Fn", "Truth", "FormalTypeError", "IndexType", "Filter", "Basis", "Space", "Subspace"]
 
 
 class FormalTypeError(TypeError):
@@ -87,6 +87,13 @@ class Space:
     """A type naming a vector space of arrays of ``shape`` (``()`` for ``ℝ``)."""
 
     shape: tuple[int, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subspace:
+    """A subspace (``LinearMap.range``, ``LinearMap.ker``) by its numerical dimension ``dim``."""
+
+    dim: int
 
 
 @dataclasses.dataclass(frozen=True)
