@@ -15,7 +15,8 @@ Usage (from the repository root)::
 
     PYTHONPATH=. python benchmarks/verdicts.py --models 10000 --workers 2 --out benchmarks/VERDICTS.md
 
-``--minutes`` stops drawing new models after that wall time and reports the count reached. Each worker
+``--minutes`` stops drawing new models after that wall time and reports the count reached;
+``--resume --jsonl FILE`` continues such a run (seeds already in ``FILE`` are kept, not redrawn). Each worker
 process evaluates with ``jit=False`` (JAX caches every operation's compilation by shape, and a family's
 callables are reused across its models).
 """
@@ -121,15 +122,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="first seed")
     parser.add_argument("--out", default="benchmarks/VERDICTS.md")
     parser.add_argument("--jsonl", default="", help="also write one JSON line per model to this file")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the models already in --jsonl, append new seeds to it, summarize all")
     parser.add_argument("--note", default="", help="a line on the machine (e.g. 'contended: 8 jobs on 2 cores')")
     args = parser.parse_args(argv)
     sys.path.insert(0, os.getcwd())
+    if args.resume and not args.jsonl:
+        parser.error("--resume needs --jsonl")
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
-    log = open(args.jsonl, "w") if args.jsonl else None  # noqa: SIM115 - closed below
+    if args.resume and os.path.exists(args.jsonl):
+        with open(args.jsonl) as previous:
+            rows = [json.loads(line) for line in previous if line.strip()]
+    done = {r["seed"] for r in rows}
+    seeds = [s for s in range(args.seed, args.seed + args.models) if s not in done]
+    log = open(args.jsonl, "a" if args.resume else "w") if args.jsonl else None  # noqa: SIM115 - closed below
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers) as pool:
-        for row in pool.imap_unordered(_one, range(args.seed, args.seed + args.models), chunksize=4):
+        for row in pool.imap_unordered(_one, seeds, chunksize=4):
             rows.append(row)
             if log is not None:
                 log.write(json.dumps(row) + "\n")
@@ -142,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     header = ["# Verdicts on random models (benchmarks/verdicts.py)", "",
               f"`PYTHONPATH=. python benchmarks/verdicts.py --models {args.models} --workers {args.workers} "
-              f"--minutes {args.minutes:g}`: {len(rows)} models in {elapsed / 60:.1f} min"
+              f"--minutes {args.minutes:g}`: {len(rows)} models"
+              + (f" ({len(rows) - len(done)} in this run of {elapsed / 60:.1f} min, the rest resumed from "
+                 f"{args.jsonl})" if done else f" in {elapsed / 60:.1f} min")
               + (f" ({args.note})" if args.note else "") + ".", ""]
     text = "\n".join(header) + summarize(rows) + "\n"
     with open(args.out, "w") as out:

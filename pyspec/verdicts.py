@@ -19,8 +19,8 @@ from pyspec.errors import PyspecError
 from pyspec.reports import Theorem1Checks, Theorem2Checks
 from pyspec.terms import Theorem1Terms
 
-__all__ = ["ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report", "merge_escalated",
-           "route_limited", "second_route_theorem1", "second_route_theorem2"]
+__all__ = ["DECIDED_MARGIN", "ESCALATION_DIGITS", "ROUTE_FACTOR", "backend_neutral", "escalate_report",
+           "merge_escalated", "route_limited", "second_route_theorem1", "second_route_theorem2"]
 
 ROUTE_FACTOR = 64.0
 """A residual up to this multiple of the disagreement between two differentiation routes is within
@@ -28,11 +28,24 @@ float64's resolving power (the disagreement is only a lower bound on the error o
 hence a wider factor than :data:`pyspec.checks.NOISE_FACTOR`)."""
 
 
+DECIDED_MARGIN = 1e3
+"""A failure whose residual exceeds this multiple of a degraded resolution is decided in float64.
+
+The resolution is a measured noise level (``NOISE_FACTOR`` × the spread of ``lhs − rhs`` at ulp-moved
+inputs, or ``ROUTE_FACTOR`` × the disagreement of two differentiation routes); rounding errors are of
+the order of that spread, so a residual 10³ times above it is not rounding. Negative controls exceed
+their resolution by 10⁶–10¹¹ and are decided without a 50-digit re-run."""
+
+
 def _undecided(check: IdentityCheck) -> bool:
-    """Inconclusive in float64, or failed where float64's resolving power was measured to be degraded
-    (a resolution above the tolerance): both are re-run at 50 digits when possible."""
+    """Inconclusive in float64, or failed within :data:`DECIDED_MARGIN` of a resolution measured to be
+    degraded (above the tolerance): both are re-run at 50 digits when possible."""
     verdict = check.own_verdict
-    return verdict == "inconclusive" or (verdict == "fails" and check.resolution > check.tolerance)
+    if verdict == "inconclusive":
+        return True
+    degraded = check.resolution > check.tolerance
+    return verdict == "fails" and degraded and check.residual <= DECIDED_MARGIN * check.resolution
+
 
 ESCALATION_DIGITS = 50
 """Digits of the automatic re-run (residuals then ~``10^-40``: far below any float64 question)."""

@@ -3,6 +3,7 @@ tolerances, and a named outcome for every bad input (pyspec.verdicts, pyspec.che
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import jax.numpy as jnp
@@ -14,6 +15,7 @@ from pyspec.backends import get_backend
 from pyspec.characteristic import solve_condition
 from pyspec.checks import compare, with_rounding_noise
 from pyspec.errors import DegenerateError, DTypeError, InputError, NonDifferentiableWarning, PrecisionError
+from pyspec.verdicts import DECIDED_MARGIN, _undecided
 
 B = get_backend(None)
 rng = np.random.default_rng(12)
@@ -66,6 +68,22 @@ def test_report_verdicts_are_three_valued() -> None:
 
 
 # --- escalation to 50 digits ---------------------------------------------------------------------
+
+
+def test_a_failure_far_above_a_degraded_resolution_is_decided_without_escalation() -> None:
+    """A negative control of a backend-neutral model: residual ≫ ``DECIDED_MARGIN`` × resolution is
+    ``fails`` in float64 (no 50-digit re-run); just above a degraded resolution it is re-run."""
+    broken = RESCALING.replace(model=lambda t, *, xp: net(t, xp=xp) + 1e-3 * xp.sin(3.0 * t[:10]))
+    bad = ps.theorem1(broken, mse, A1, THETA, jit=False, check_equivariance=False)
+    assert bad.verdict == "fails" and not bad.escalated
+    failed = [c for c in bad.checks if c.own_verdict == "fails"]
+    assert failed and all(c.residual > DECIDED_MARGIN * max(c.resolution, c.tolerance) for c in failed)
+    check = failed[0]
+    near = dataclasses.replace(check, resolution=2 * check.tolerance, residual=3 * check.tolerance)
+    far = dataclasses.replace(near, residual=2 * DECIDED_MARGIN * near.resolution)
+    assert near.own_verdict == far.own_verdict == "fails"
+    assert _undecided(near) and not _undecided(far)
+    assert not _undecided(dataclasses.replace(near, resolution=check.tolerance))  # not degraded: decided
 
 
 def _saturated():
