@@ -119,18 +119,27 @@ def _transformer_widths(n: int) -> tuple[int, int, int]:
     return max(d, R + 1), c, tokens
 
 
+def _attention_block(X: jax.Array, temperature: float) -> Callable[[dict[str, jax.Array]], jax.Array]:
+    """One attention block (residual attention, residual ReLU MLP) on the token batch ``X``, then a linear
+    head on the token mean: the model of the ``transformer`` and ``attention`` entries."""
+
+    def model(p: dict[str, jax.Array]) -> jax.Array:
+        q, k_, v = X @ p["WQ"], X @ p["WK"], X @ p["WV"]
+        att = jax.nn.softmax(q @ jnp.swapaxes(k_, 1, 2) / temperature, axis=-1)
+        h = X + (att @ v) @ p["WO"]
+        h = h + jax.nn.relu(h @ p["W1"]) @ p["W2"]
+        return jnp.ravel(p["head"] @ jnp.mean(h, axis=1).T)  # (c, batch)
+
+    return model
+
+
 def _transformer(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
     rng = np.random.default_rng(seed)
     d, c, tokens = _transformer_widths(n)
     batch = 4 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((batch, tokens, d)))
 
-    def model(p: dict[str, jax.Array]) -> jax.Array:
-        q, k_, v = X @ p["WQ"], X @ p["WK"], X @ p["WV"]
-        att = jax.nn.softmax(q @ jnp.swapaxes(k_, 1, 2) / np.sqrt(d), axis=-1)
-        h = X + (att @ v) @ p["WO"]
-        h = h + jax.nn.relu(h @ p["W1"]) @ p["W2"]
-        return jnp.ravel(p["head"] @ jnp.mean(h, axis=1).T)  # (c, batch)
+    model = _attention_block(X, np.sqrt(d))
 
     s = 1 / np.sqrt(d)
     theta = {
@@ -231,12 +240,7 @@ def _attention(n: int, symmetry: str, seed: int, batch: int | None = None) -> In
     batch = 4 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((batch, tokens, d)))
 
-    def model(p: dict[str, jax.Array]) -> jax.Array:
-        q, k_, v = X @ p["WQ"], X @ p["WK"], X @ p["WV"]
-        att = jax.nn.softmax(q @ jnp.swapaxes(k_, 1, 2) / np.sqrt(dk), axis=-1)
-        h = X + (att @ v) @ p["WO"]
-        h = h + jax.nn.relu(h @ p["W1"]) @ p["W2"]
-        return jnp.ravel(p["head"] @ jnp.mean(h, axis=1).T)  # (c, batch)
+    model = _attention_block(X, np.sqrt(dk))
 
     s = 1 / np.sqrt(d)
     theta = {
