@@ -85,6 +85,8 @@ def summarize(rows: list[dict[str, Any]]) -> str:
             valid[f"error: {v['error']}"] += 1
         elif v["outcome"] == "holds" and v.get("escalated"):
             valid["inconclusive → holds at 50 digits"] += 1
+        elif v["outcome"] == "inconclusive" and "vacuous" in v.get("reason", ""):
+            valid["inconclusive: vacuous (a check is exactly 0 = 0)" + (" after 50 digits" if v.get("escalated") else "")] += 1
         else:
             valid[v["outcome"] + (" (after 50 digits)" if v.get("escalated") else "")] += 1
     false_alarms = sum(r["valid"]["outcome"] in ("fails", "error") for r in rows)
