@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
@@ -181,6 +182,7 @@ def reparam_report(problem: Problem, theta: Array, shapes: Shapes, layers: tuple
 
 
 @certifiable
+@three_valued
 def rescaling_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
@@ -235,6 +237,7 @@ def rescaling_conservation(
 
 
 @certifiable
+@three_valued
 def reparam_conservation(
     model: Callable[..., Array],
     loss: Callable[..., Array],
@@ -280,6 +283,7 @@ def orthogonality_report(problem: Problem, a: Array, theta: Array, condition: fl
 
 
 @certifiable
+@three_valued
 def symmetry_orthogonality(
     eq: Equivariance,
     loss: Callable[..., Array],

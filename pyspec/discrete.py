@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
 from pyspec.certify import certifiable
@@ -122,6 +123,7 @@ _LINEAR_PARAMETERS = """
 
 
 @certifiable
+@three_valued
 def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
                              precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
     """Eq. (8) of §6: ``Mᵀ∇L(θ) = ∇L(θ)`` at ``θ ∈ ker(M − I)`` (part ``gradient``).
@@ -130,6 +132,7 @@ def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: An
 
 
 @certifiable
+@three_valued
 def discrete_linear_hessian(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
                             precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
     """Eq. (9) of §6: ``MᵀHM = H`` at ``θ ∈ ker(M − I)`` (part ``conjugation``), and ``HM = MH``
@@ -198,6 +201,7 @@ def mirror_problem(model: Callable[..., Array], loss: Callable[..., Array], O: A
 
 
 @certifiable
+@three_valued
 def corollary4_mirror(
     model: Callable[..., Array],
     loss: Callable[..., Array],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.checks import tolerance
@@ -44,6 +45,7 @@ def block_report(problem: Problem, theta: Array, M: Array) -> Report:
     })
 
 
+@three_valued
 def discrete_linear_hessian_block(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
                                   precision: int | None = None, check_hypotheses: bool = True,
                                   jit: bool = True) -> Report:

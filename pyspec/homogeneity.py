@@ -22,6 +22,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
+from pyspec.application_verdicts import three_valued
 from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
@@ -274,6 +275,7 @@ _PARAMETERS = """
 
 
 @certifiable
+@three_valued
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
                       method: Method = "auto") -> Report:
@@ -283,6 +285,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
 
 
 @certifiable
+@three_valued
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
                             jit: bool = True, method: Method = "auto") -> Report:
@@ -293,6 +296,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
 
 
 @certifiable
+@three_valued
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
                                jit: bool = True, method: Method = "auto") -> Report:
@@ -302,6 +306,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
 
 
 @certifiable
+@three_valued
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
                                   jit: bool = True, method: Method = "auto") -> Report:
@@ -311,6 +316,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
 
 
 @certifiable
+@three_valued
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
                                          jit: bool = True, method: Method = "auto") -> Report:
@@ -326,6 +332,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
 
 
 @certifiable
+@three_valued
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
                           jit: bool = True, method: Method = "auto") -> Report:

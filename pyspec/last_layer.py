@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pyspec.application_verdicts import three_valued
 from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
@@ -71,6 +72,7 @@ def last_layer_report(problem: Problem, q: LastLayerTerms, condition: float,
 
 
 @certifiable
+@three_valued
 def corollary3_last_layer(
     eq: Equivariance,
     loss: Callable[..., Array],

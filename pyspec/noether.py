@@ -20,6 +20,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import numpy as np
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
@@ -137,6 +138,7 @@ def noether_report(problem: Problem, theta: Array, generator: np.ndarray, eta: f
 
 
 @certifiable
+@three_valued
 def corollary2_noether_flow(
     sample_losses: Callable[..., Array],
     generator: np.ndarray,

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.checks import compare, tolerance
@@ -28,6 +29,7 @@ def _generator(generator: Any, theta: Any) -> tuple[np.ndarray, np.ndarray]:
     return A, th
 
 
+@three_valued
 def noether_charge_iff_symmetric(generator: Any, theta: Any, *, precision: int | None = None) -> Report:
     """Eq. (5): ``Q(θ) = ½θᵀAθ`` has ``∇Q = Aθ``, and ``v(θ) = Aθ`` is a gradient field, iff ``A = Aᵀ``.
 
@@ -74,6 +76,7 @@ def noether_charge_iff_symmetric(generator: Any, theta: Any, *, precision: int |
         return Report("noether_charge_iff_symmetric", parts, {"symmetric": bool(np.array_equal(A_host, A_host.T))})
 
 
+@three_valued
 def noether_charge_conserved(loss: Callable[..., Array], generator: Any, theta: Any, *,
                              precision: int | None = None) -> Report:
     """Eq. (5): under gradient flow ``θ̇ = −∇L``, ``dQ/dt = −⟨Aθ, ∇L(θ)⟩ = 0`` for ``Q = ½θᵀAθ``.

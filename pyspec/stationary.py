@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pyspec.application_verdicts import three_valued
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.certify import certifiable
@@ -52,6 +53,7 @@ def null_space_report(problem: Problem, a: Array, theta: Array, condition: float
 
 
 @certifiable
+@three_valued
 def symmetry_hessian_null_space(
     eq: Equivariance,
     loss: Callable[..., Array],

@@ -2,7 +2,7 @@
 
 The graph is built from the source with ``ast`` (no import executed): an edge ``a → b`` for every
 ``import`` of ``b`` in ``a``, at module level (what runs at import time) and, for the graph with lazy
-imports, inside functions too. ``from pkg import name`` is an edge to ``pkg.name`` when that is a
+imports, inside functions too (imports under ``if TYPE_CHECKING:`` never run and are not edges). ``from pkg import name`` is an edge to ``pkg.name`` when that is a
 module, else to ``pkg``; the root package ``pyspec`` (which re-exports everything) is not a node.
 """
 
@@ -45,6 +45,15 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, m
     return {name for name in names if name in modules and name != "pyspec"}
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    """An ``if TYPE_CHECKING:`` block: its imports are read by type checkers only, never run."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
 def import_graph(lazy: bool) -> dict[str, set[str]]:
     """``module → modules it imports`` (module-level imports only unless ``lazy``)."""
     modules = _modules()
@@ -52,9 +61,10 @@ def import_graph(lazy: bool) -> dict[str, set[str]]:
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         nodes = ast.walk(tree) if lazy else tree.body
+        typing_only = {id(n) for block in ast.walk(tree) if _is_type_checking(block) for n in ast.walk(block)}
         edges: set[str] = set()
         for node in nodes:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in typing_only:
                 edges |= _targets(node, name, path.name == "__init__.py", modules)
         graph[name] = edges - {name}
     return graph
