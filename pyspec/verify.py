@@ -78,6 +78,7 @@ class Row:
     residual_hp: float | None = None
     tolerance_hp: float | None = None
     holds_hp: bool | None = None
+    vacuous_hp: bool = False
     negative_control_hp: float | None = None
     negative_control_hp_flagged: bool | None = None
     lhs_agreement: float | None = None
@@ -96,7 +97,10 @@ class Row:
             return False
         good = self.verdict != "fails" and self.negative_control_flagged and self.dropped_term_flagged is not False
         if self.precision is not None:
-            good = good and bool(self.holds_hp) and bool(self.negative_control_hp_flagged)
+            # exactly 0 = 0 at high precision (e.g. eq. (12) at a realizable minimum, where ∇ℓ = 0) is
+            # consistent with a float64 check that holds; anything else must hold there
+            holds_hp = bool(self.holds_hp) or (self.vacuous_hp and self.verdict == "holds")
+            good = good and holds_hp and bool(self.negative_control_hp_flagged)
             good = good and self.lhs_agreement is not None and self.lhs_agreement <= LHS_AGREEMENT
         if self.certify is not None:
             good = good and self.residual_bound is not None and self.residual_bound <= CERTIFIED_BOUND
@@ -228,6 +232,7 @@ def _rows(entry: Entry, instance: Instance, precision: int | None) -> list[Row]:
             row.residual_hp = high.check.residual
             row.tolerance_hp = high.check.tolerance
             row.holds_hp = high.check.holds
+            row.vacuous_hp = high.check.trivial
             row.negative_control_hp = high.control.residual
             row.negative_control_hp_flagged = _flagged(high.control)
             row.lhs_agreement = _agreement(low.check.lhs, high.check, hp_backend)

@@ -63,3 +63,19 @@ def test_verify_exits_nonzero_when_an_identity_fails(monkeypatch, capsys) -> Non
 def test_verify_unknown_entry(capsys) -> None:
     assert main(["verify", "--entries", "nope"]) == 2
     assert "unknown catalog entries" in capsys.readouterr().err
+
+
+def test_exactly_vacuous_at_high_precision_is_consistent_only_with_a_float64_pass() -> None:
+    """Eq. (12) at a realizable minimum is 0 = 0 exactly at 50 digits (∇ℓ = 0): the row is ok when the
+    float64 check holds; the same 0 = 0 beside a float64 failure, or an inconclusive 50-digit check that
+    is not vacuous, is not."""
+    row = verify_module.Row(entry="e", identity="theorem1_first_order", form="", residual=1e-17, tolerance=3e-13,
+                            holds=True, negative_control=2e-3, negative_control_kind="broken",
+                            negative_control_flagged=True, precision=50, residual_hp=0.0, tolerance_hp=1e-40,
+                            holds_hp=None, vacuous_hp=True, negative_control_hp=2e-3, negative_control_hp_flagged=True,
+                            lhs_agreement=0.0, verdict="holds")
+    assert row.ok
+    row.verdict, row.holds = "fails", False
+    assert not row.ok
+    row.verdict, row.holds, row.vacuous_hp = "holds", True, False
+    assert not row.ok
