@@ -110,7 +110,7 @@ _T1 = "tests/test_theorem1.py::test_every_identity_holds_to_round_off"
 _T1_NEG = "tests/test_theorem1.py::test_negative_control_flags_every_identity"
 _T2 = "tests/test_theorem2.py::test_theorem2_holds_at_fixed_points"
 _T2_NEG = "tests/test_theorem2.py::test_off_the_fixed_set_is_flagged"
-_PROPS1 = "tests/test_strategies.py::test_theorem1_nonlinear_conjugations"
+_PROPS1 = "tests/test_strategies.py::test_theorem1_random_models"
 _PROPS2 = "tests/test_strategies.py::test_theorem2_discrete_symmetries"
 
 CLAIMS: tuple[Claim, ...] = (

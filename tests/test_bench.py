@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 
 from pyspec import bench
 from pyspec.cli import main
 
 
 def test_bench_quick(tmp_path, capsys) -> None:
-    start = time.perf_counter()
+    # Its wall time (under a minute on 2 quiet cores) is measured in benchmarks/RESULTS.md, not
+    # asserted here: a timed test fails on a loaded machine without anything being wrong.
     assert main(["bench", "--quick", "--out", str(tmp_path)]) == 0
-    assert time.perf_counter() - start < 60
     doc = json.loads((tmp_path / "results.json").read_text())
     (row,) = doc["rows"]
     for op in bench.OPERATIONS:

@@ -15,46 +15,44 @@ from pyspec.backends import get_backend
 from pyspec.catalog import CATALOG, Instance
 from pyspec.conservation import reparam_problem, reparam_report
 from pyspec.report import perturbed
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
-
-PROPERTY_EXAMPLES = 50
-"""Examples per property (op-by-op float64 derivatives, ~0.1 s each); marked slow."""
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
 
-@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(st.one_of(strategies.rescaling_models(), strategies.gl_reparameterizations(), strategies.linear_symmetries()))
 def test_symmetry_orthogonality_properties(case: Instance) -> None:
-    outcomes_hold_and_controls_flagged(
-        APPLICATIONS["symmetry_orthogonality"](case, None, ("symmetry_orthogonality",), jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(
+            APPLICATIONS["symmetry_orthogonality"](case, None, ("symmetry_orthogonality",), jit=False))
 
 
-@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.rescaling_models())
 def test_rescaling_properties(case: Instance) -> None:
     """Controls: the broken model (balance) and the charge ‖u‖² + ‖w‖² (flow)."""
-    outcomes_hold_and_controls_flagged(
-        APPLICATIONS["rescaling_conservation"](case, None, ("rescaling_conservation",), jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(
+            APPLICATIONS["rescaling_conservation"](case, None, ("rescaling_conservation",), jit=False))
 
 
 def _gram_sum(W1, W2, *, xp):
     return W1 @ W1.T + W2.T @ W2
 
 
-@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.gl_reparameterizations())
 def test_reparam_properties(case: Instance) -> None:
     """Controls: the broken model (balance) and the charge W₁W₁ᵀ + W₂ᵀW₂ (flow)."""
-    backend = get_backend(None, jit=False)
-    shapes, layers = case.args["shapes"], case.args["layers"]
-    problem, th = reparam_problem(case.eq.model, case.loss, case.theta(backend.xp), shapes, layers, backend)
-    good = reparam_report(problem, th, shapes, layers)
-    assert good.holds, good.checks
-    for bad in (reparam_report(perturbed(problem, th), th, shapes, layers).balance,
-                reparam_report(problem, th, shapes, layers, _gram_sum).flow):
-        assert not bad.holds and bad.residual >= 1e-6, bad
+    with on_duals():
+        backend = get_backend(None, jit=False)
+        shapes, layers = case.args["shapes"], case.args["layers"]
+        problem, th = reparam_problem(case.eq.model, case.loss, case.theta(backend.xp), shapes, layers, backend)
+        good = reparam_report(problem, th, shapes, layers)
+        assert good.holds, good.checks
+        for bad in (reparam_report(perturbed(problem, th), th, shapes, layers).balance,
+                    reparam_report(problem, th, shapes, layers, _gram_sum).flow):
+            assert not bad.holds and bad.residual >= 1e-6, bad
 
 
 @pytest.mark.parametrize("precision", [None, 50])

@@ -15,23 +15,24 @@ from pyspec.catalog import CATALOG, Instance
 from pyspec.catalog.losses import squared_error
 from pyspec.discrete import linear_map, linear_reports
 from pyspec.equivariance import Equivariance, bind
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
 LINEAR = ("discrete_linear_gradient", "discrete_linear_hessian")
 
 
-@pytest.mark.slow
-@settings(max_examples=50)
+@settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.discrete_symmetries())
 def test_discrete_linear_properties(case: Instance) -> None:
-    outcomes_hold_and_controls_flagged(APPLICATIONS["discrete_linear_gradient"](case, None, LINEAR, jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(APPLICATIONS["discrete_linear_gradient"](case, None, LINEAR, jit=False))
 
 
-@pytest.mark.slow
-@settings(max_examples=50)
+@settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.discrete_symmetries(kinds=("reflection",)))
 def test_mirror_properties(case: Instance) -> None:
-    outcomes_hold_and_controls_flagged(APPLICATIONS["corollary4_mirror"](case, None, ("corollary4_mirror",), jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(APPLICATIONS["corollary4_mirror"](case, None, ("corollary4_mirror",), jit=False))
 
 
 def test_nonlinear_T_is_rejected() -> None:

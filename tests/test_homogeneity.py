@@ -14,30 +14,29 @@ from pyspec.backends import get_backend
 from pyspec.catalog import CATALOG, Instance
 from pyspec.catalog.losses import exponential, squared_error
 from pyspec.homogeneity import REPORTS
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
-PROPERTY_EXAMPLES = 50
-"""Examples per property (each forms a dense Hessian op by op: ~0.2 s); marked slow."""
 
 ALL_M = ("homogeneity_euler", "homogeneity_norm_growth", "homogeneity_hessian_action",
          "homogeneity_hessian_quadratic", "sharpness_lower_bound")
 
 
-@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.homogeneous_models())
 def test_homogeneity_properties(case: Instance) -> None:
     """Every id valid for any output dimension; controls: degree p + 1, and λ_min for the bound."""
-    outcomes_hold_and_controls_flagged(APPLICATIONS["homogeneity_euler"](case, None, ALL_M, jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(APPLICATIONS["homogeneity_euler"](case, None, ALL_M, jit=False))
 
 
-@pytest.mark.slow
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.scalar_homogeneous_models())
 def test_corollary1_properties(case: Instance) -> None:
-    outcomes = APPLICATIONS["corollary1_gradient_in_hessian_range"](
-        case, None, ("corollary1_gradient_in_hessian_range",), jit=False)
-    outcomes_hold_and_controls_flagged(outcomes)
+    with on_duals():
+        outcomes = APPLICATIONS["corollary1_gradient_in_hessian_range"](
+            case, None, ("corollary1_gradient_in_hessian_range",), jit=False)
+        outcomes_hold_and_controls_flagged(outcomes)
 
 
 def _square_of_linear(x: np.ndarray):

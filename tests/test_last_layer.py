@@ -16,17 +16,18 @@ from pyspec.applications import APPLICATIONS
 from pyspec.backends import get_backend
 from pyspec.catalog import CATALOG, Instance
 from pyspec.checks import compare, tolerance
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
 
-@pytest.mark.slow
-@settings(max_examples=50)
+@settings(max_examples=PROPERTY_EXAMPLES)
 @given(st.booleans().flatmap(lambda softmax: strategies.last_layer_models(softmax=softmax)))
 def test_last_layer_properties(case: Instance) -> None:
     """Control: the model broken (no longer last-layer equivariant)."""
-    outcomes = APPLICATIONS["corollary3_last_layer"](case, None, ("corollary3_last_layer",), jit=False)
-    assert {o.form for o in outcomes} == ({"quadratic", "softmax_variance"} if case.args else {"quadratic"})
-    outcomes_hold_and_controls_flagged(outcomes)
+    with on_duals():
+        outcomes = APPLICATIONS["corollary3_last_layer"](case, None, ("corollary3_last_layer",), jit=False)
+        assert {o.form for o in outcomes} == ({"quadratic", "softmax_variance"} if case.args else {"quadratic"})
+        outcomes_hold_and_controls_flagged(outcomes)
 
 
 def test_a_direction_with_a_feature_component_is_flagged() -> None:

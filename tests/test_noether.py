@@ -14,19 +14,20 @@ from pyspec.catalog import CATALOG, Instance
 from pyspec.catalog.base import broken, cayley_orthogonal
 from pyspec.checks import compare
 from pyspec.backends import get_backend
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
 PARTS = {"noise_null", "trace_identity", "ito_drift", "noether_flow", "sgd_step"}
 
 
-@pytest.mark.slow
-@settings(max_examples=50)
+@settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.noether_models())
 def test_noether_properties(case: Instance) -> None:
     """Control: the per-sample losses broken (the symmetry holds for L at best, not per sample)."""
-    outcomes = APPLICATIONS["corollary2_noether_flow"](case, None, ("corollary2_noether_flow",), jit=False)
-    assert {o.form for o in outcomes} == PARTS
-    outcomes_hold_and_controls_flagged(outcomes)
+    with on_duals():
+        outcomes = APPLICATIONS["corollary2_noether_flow"](case, None, ("corollary2_noether_flow",), jit=False)
+        assert {o.form for o in outcomes} == PARTS
+        outcomes_hold_and_controls_flagged(outcomes)
 
 
 def test_sde_normalization_controls() -> None:

@@ -9,16 +9,17 @@ import pyspec as ps
 from pyspec import strategies
 from pyspec.applications import APPLICATIONS
 from pyspec.catalog import CATALOG, Instance
-from tests.helpers import XP64, outcomes_hold_and_controls_flagged
+from tests.conftest import PROPERTY_EXAMPLES
+from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 
 
-@pytest.mark.slow
-@settings(max_examples=50)
+@settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.gl_reparameterizations(stationary=True))
 def test_null_space_properties(case: Instance) -> None:
     """Control: a nearby point that is not stationary (H v = −(∂θv)*∇L ≠ 0 there)."""
-    outcomes_hold_and_controls_flagged(
-        APPLICATIONS["symmetry_hessian_null_space"](case, None, ("symmetry_hessian_null_space",), jit=False))
+    with on_duals():
+        outcomes_hold_and_controls_flagged(
+            APPLICATIONS["symmetry_hessian_null_space"](case, None, ("symmetry_hessian_null_space",), jit=False))
 
 
 def test_kernel_dimension_at_the_catalog_minimum() -> None:

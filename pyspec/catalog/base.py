@@ -186,9 +186,12 @@ def breaking_perturbation(n: int, y: np.ndarray, seed: int = 7) -> Callable[...,
 def broken(instance: Instance, seed: int = 7) -> Instance:
     """The instance with its model plus :func:`breaking_perturbation` (sized at its float64 point):
     a negative control, not equivariant."""
-    xp = get_backend(None, jit=False).xp
+    backend = get_backend(None, jit=False)
     model = instance.eq.model
-    delta = breaking_perturbation(np.size(instance.theta(xp)), np.asarray(model(instance.theta(xp), xp=xp)), seed)
+    with backend.context():  # the float64 backend in use (JAX, or dual numbers inside dual_float64())
+        theta = instance.theta(backend.xp)
+        n, y = int(np.size(backend.to_numpy(theta))), np.asarray(backend.to_numpy(model(theta, xp=backend.xp)))
+    delta = breaking_perturbation(n, y, seed)
 
     def perturbed(theta: Any, *, xp: Any) -> Any:
         return model(theta, xp=xp) + delta(theta, xp=xp)

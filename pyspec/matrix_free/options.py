@@ -7,6 +7,8 @@ from typing import Literal
 
 import numpy as np
 
+from pyspec.backends import duals_active
+
 __all__ = ["Method", "METHODS", "DENSE_MAX_N", "SKETCH_MIN_K", "SOLVE_SAFETY", "DIAGONAL_ROW", "SolverOptions",
            "check_method", "select_method"]
 
@@ -83,6 +85,9 @@ def check_method(method: Method, precision: int | None, sketchable: bool = True)
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
     if method == "sketched" and not sketchable:
         raise ValueError("method='sketched' applies to pyspec.theorem1 and pyspec.theorem2; use 'matrix_free' here")
+    if method in ("matrix_free", "sketched") and precision is None and duals_active():
+        raise ValueError(f"method={method!r} runs in JAX float64 only: not inside pyspec.backends.dual_float64(); "
+                         "use method='dense' (or 'auto')")
     if method in ("matrix_free", "sketched") and precision is not None:
         raise ValueError(
             f"method={method!r} runs in JAX float64 only (iterative solves and HVPs have no mpmath "
@@ -97,7 +102,7 @@ def select_method(method: Method, n: int, precision: int | None, k: int = 0) -> 
     check_method(method, precision)
     if method != "auto":
         return method
-    if precision is not None or n <= DENSE_MAX_N:
+    if precision is not None or n <= DENSE_MAX_N or duals_active():
         return "dense"
     return "sketched" if k >= SKETCH_MIN_K else "matrix_free"
 
