@@ -2,4 +2,5 @@
 
 from pyspec.cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a spawned worker process imports it (pyspec verify --jobs)
+    raise SystemExit(main())

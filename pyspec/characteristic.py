@@ -93,6 +93,10 @@ def solve_condition(backend: Backend, matrix: Array) -> float:
     if dense.ndim != 2 or dense.shape[0] != dense.shape[1]:
         return condition_number(backend, matrix)
     n = dense.shape[0]
+    if pattern.all():  # one block (the common dense case), without building the graph
+        return condition_number(backend, matrix)
+    if np.count_nonzero(pattern) == n and pattern.any(axis=0).all() and pattern.any(axis=1).all():
+        return 1.0  # diagonal or monomial without zeros: n blocks of one entry
     rows, cols = np.nonzero(pattern)
     graph = csr_matrix((np.ones(rows.size), (rows, n + cols)), shape=(2 * n, 2 * n))
     count, label = connected_components(graph, directed=False)

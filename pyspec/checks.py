@@ -224,8 +224,18 @@ def ulp_neighbours(backend: Backend, a: Array, theta: Array, move_a: bool = True
     for _ in range(NOISE_SAMPLES):
         dth = th64 * rng.uniform(-NOISE_ULPS, NOISE_ULPS, th64.shape) * backend.eps
         da = a64 * rng.uniform(-NOISE_ULPS, NOISE_ULPS, a64.shape) * backend.eps
-        out.append((a + backend.asarray(da) if move_a else a, theta + backend.asarray(dth)))
+        out.append((_moved(backend, a, da) if move_a else a, _moved(backend, theta, dth)))
     return out
+
+
+def _moved(backend: Backend, x: Array, dx: np.ndarray) -> Array:
+    """``x + dx`` in the backend; for IEEE floating-point arrays the same sum is formed on the host (no
+    array operation is dispatched to, and compiled for, the device)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "f":
+        host = np.asarray(x)
+        return backend.asarray(host + dx.astype(host.dtype))
+    return x + backend.asarray(dx)
 
 
 def with_rounding_noise(backend: Backend, checks: Mapping[str, IdentityCheck],

@@ -32,6 +32,17 @@ def _enable_x64() -> None:
     jax.config.update("jax_enable_x64", True)
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a positive integer (else exit 2, one line)."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be a positive integer, got {text!r}")
+    return jobs
+
+
 def _precision(text: str) -> int:
     """``--precision``: an integer number of digits in the supported range (else exit 2, one line)."""
     from pyspec.backends import MAX_PRECISION, MIN_PRECISION
@@ -96,7 +107,9 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     progress = Progress(len(names), "verify")
-    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step, certify=args.certify)
+    jobs = args.jobs if args.jobs is not None else os.cpu_count() or 1
+    rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step, certify=args.certify,
+                  jobs=jobs)
     progress.finish()
     summary = summarize(rows)
     summary["seconds"] = round(time.perf_counter() - start, 2)
@@ -272,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     v.add_argument("--certify", type=_precision, default=None, metavar="D",
                    help="also check in ball arithmetic at D digits (needs [certify]): a rigorous bound on each "
                         "residual, and whether each negative control's violation is proved")
+    v.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="entries verified at once, one process each (default: the number of CPU cores)")
     v.set_defaults(run=_verify)
     c = command("claims", "the claims registry: paper item -> id (Lean declaration) -> Python check -> residuals")
     c.add_argument("--json", action="store_true",

@@ -119,11 +119,16 @@ class _Flattener:
             got = tuple(leaf.shape) if hasattr(leaf, "shape") else tuple(np.shape(leaf))
             if got != shape:
                 raise ShapeError(f"{who} returned a leaf of shape {got}, expected {shape} like {self.role}")
-            parts.append(xp.reshape(xp.asarray(leaf) if not hasattr(leaf, "shape") else leaf, (size,)))
+            if _host_floats(leaf):  # reshaped on the host: no array operation is dispatched
+                parts.append(leaf.reshape(size))
+            else:
+                parts.append(xp.reshape(xp.asarray(leaf) if not hasattr(leaf, "shape") else leaf, (size,)))
         return parts
 
     def flatten(self, tree: Any, xp: Any, who: str) -> Array:
         parts = self.leaves(tree, xp, who)
+        if all(_host_floats(part) for part in parts):  # joined on the host, moved to the backend once
+            return xp.asarray(parts[0] if len(parts) == 1 else np.concatenate(parts))
         if len(parts) == 1:
             return parts[0]
         if isinstance(parts[0], jax.Array):
@@ -146,6 +151,11 @@ class _Flattener:
 
     def unflatten(self, flat: Array, xp: Any) -> Any:
         return flat if self.trivial else self.from_leaves(self.split(flat), xp)
+
+
+def _host_floats(x: Any) -> bool:
+    """Whether ``x`` is a NumPy array of floating-point numbers (not object, not a tracer)."""
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
 def _dtype(x: Any) -> str:

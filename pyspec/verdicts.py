@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
+from pyspec.cache import compile_program
 from pyspec.checks import IdentityCheck, limited
 from pyspec.equivariance import accepts_xp
 from pyspec.errors import PyspecError
@@ -137,13 +138,14 @@ def second_route_theorem1(problem: Any, theta: Any, q: Theorem1Terms, checks: Th
     import jax.numpy as jnp
     import numpy as np
 
-    t = jnp.asarray(theta)
+    def reverse_routes(t: Any, v: Any) -> tuple[Any, Any, Any]:
+        grad = jax.grad(problem.L)
+        Hv = jax.vmap(lambda col: jax.jvp(grad, (t,), (col,))[1], in_axes=1, out_axes=1)(v)
+        return Hv, jax.jacrev(problem.f)(t), grad(t)
+
     v = np.asarray(q.v)
-    grad = jax.grad(problem.L)
-    along = jax.vmap(lambda col: jax.jvp(grad, (t,), (col,))[1], in_axes=1, out_axes=1)
-    dH = np.asarray(along(jnp.asarray(v))) - np.asarray(q.Hv)
-    dG = np.asarray(jax.jacrev(problem.f)(t)) - np.asarray(q.G)
-    dg = np.asarray(grad(t)) - np.asarray(q.grad_L)
+    Hv, G, g = problem.backend.to_host(compile_program(problem, reverse_routes)(jnp.asarray(theta), jnp.asarray(v)))
+    dH, dG, dg = Hv - np.asarray(q.Hv), G - np.asarray(q.G), g - np.asarray(q.grad_L)
     deltas = {
         "theorem1_key_identity": float(np.linalg.norm(dG @ v)),
         "theorem1_first_order": float(np.linalg.norm(dg @ v)),
@@ -175,9 +177,11 @@ def second_route_theorem2(problem: Any, theta: Any, J: Any, grad: Any, H: Any, c
     import jax.numpy as jnp
     import numpy as np
 
-    t = jnp.asarray(theta)
-    dg = np.asarray(jax.grad(problem.L)(t)) - np.asarray(grad)
-    dH = np.asarray(jax.jacfwd(jax.grad(problem.L))(t)) - np.asarray(H)
+    def reverse_routes(t: Any) -> tuple[Any, Any]:
+        return jax.grad(problem.L)(t), jax.jacfwd(jax.grad(problem.L))(t)
+
+    g_route, H_route = problem.backend.to_host(compile_program(problem, reverse_routes)(jnp.asarray(theta)))
+    dg, dH = g_route - np.asarray(grad), H_route - np.asarray(H)
     J = np.asarray(J)
     return Theorem2Checks(
         gradient=_route_limited(checks.gradient, float(np.linalg.norm(dg) + np.linalg.norm(J.T @ dg))),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from pyspec import verify as verify_module
 from pyspec.catalog import CATALOG, Entry
 from pyspec.cli import main
@@ -52,12 +54,30 @@ def test_verify_exits_nonzero_when_an_identity_fails(monkeypatch, capsys) -> Non
         return type(instance)(eq=eq, loss=instance.loss, a=instance.a, theta=instance.theta)
 
     monkeypatch.setitem(verify_module.CATALOG, "wrong_degree", Entry("wrong_degree", "p = 2 claimed for a cubic", "continuous", build))
-    assert main(["verify", "--entries", "wrong_degree,mirror_symmetry"]) == 1
+    # --jobs 1: the monkeypatched entry exists in this process only
+    assert main(["verify", "--jobs", "1", "--entries", "wrong_degree,mirror_symmetry"]) == 1
     text = capsys.readouterr().out
     assert "ERROR wrong_degree: EquivarianceError" in text and "4 failed" in text
-    assert main(["verify", "--json", "--entries", "wrong_degree"]) == 1
+    assert main(["verify", "--jobs", "1", "--json", "--entries", "wrong_degree"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["summary"]["failed"] == 4 and all(not row["ok"] and row["error"] for row in out["rows"])
+
+
+def test_parallel_verify_gives_the_rows_of_the_sequential_one() -> None:
+    """``jobs=2`` (two spawned processes) returns the same rows, in the same order, as ``jobs=1``."""
+    names = SUBSET.split(",")
+    called: list[str] = []
+    parallel = verify_module.verify(names, jobs=2, progress=called.append)
+    assert called == names
+    assert parallel == verify_module.verify(names, jobs=1)
+
+
+def test_jobs_must_be_positive(capsys) -> None:
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        verify_module.verify(["mirror_symmetry"], jobs=0)
+    with pytest.raises(SystemExit) as exit_:
+        main(["verify", "--jobs", "0"])
+    assert exit_.value.code == 2 and "--jobs must be a positive integer" in capsys.readouterr().err
 
 
 def test_verify_unknown_entry(capsys) -> None:

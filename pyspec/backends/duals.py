@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
+import math
 
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Union
 
@@ -58,7 +59,7 @@ from numpy.lib.array_utils import normalize_axis_tuple
 __all__ = [
     "Arr", "Dual", "ScalarField", "ELEMENTWISE", "use_field", "set_default_field", "current_field",
     "asarray", "coerce", "primal", "tag_of", "split", "zeros", "eye", "add", "sub", "mul", "div", "matmul",
-    "concatenate_arrays", "stack_arrays", "jacobian", "jvp",
+    "concatenate_arrays", "stack_arrays", "jacobian", "jvp", "taylor_expm",
 ]
 
 ELEMENTWISE: tuple[str, ...] = (
@@ -597,6 +598,22 @@ def jacobian(fun: Callable[[Arr], Any], x: Any) -> Arr:
         raise ValueError(f"jacobian: x must be 1-D, got shape {x.shape}")
     return jvp(fun, x, _eye(x.shape[0]))[1]
 
+
+def taylor_expm(a: Arr, norm: float, extra_bits: int, terms: int, scale: Callable[[int], Any]) -> Arr:
+    """``exp(a)`` by scaling and squaring of a Taylor polynomial, with the dual operations (Duals
+    propagate through it): ``a`` is scaled by ``scale(s) = 2**-s`` in the field, with the fewest
+    ``s ≥ 0`` that brings its 1-norm ``norm`` to at most ``2**-extra_bits``; the polynomial of degree
+    ``terms`` is evaluated by Horner's rule and squared ``s`` times."""
+    n = a.shape[0]
+    s = max(0, math.ceil(math.log2(norm)) + extra_bits) if 0 < norm < math.inf else 0
+    scaled = _mul(a, scale(s))
+    identity = _eye(n)
+    result: Arr = identity
+    for k in range(terms, 0, -1):
+        result = _add(identity, _div(_matmul(scaled, result), k))
+    for _ in range(s):
+        result = _matmul(result, result)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pyspec.backends.dual_namespace import xp
-from pyspec.backends.duals import Arr, Dual, ScalarField, add, coerce, div, eye, matmul, mul, primal, use_field
+from pyspec.backends.duals import Arr, Dual, ScalarField, coerce, primal, taylor_expm, use_field
 from pyspec.backends.field_backend import FieldBackend, plain
 
 __all__ = ["FLOAT64_FIELD", "Float64DualBackend"]
@@ -113,17 +113,8 @@ is below ``0.5**19 / 19! ≈ 2e-23``, far under float64's round-off (also for it
 def _expm(a: Any) -> Arr:
     """Matrix exponential by scaling (1-norm ≤ 1/2, the fewest squarings: each squaring doubles the
     relative rounding error) and squaring of a Taylor polynomial, written with dual operations."""
-    n = a.shape[0]
-    norm = float(np.max(np.sum(np.abs(np.asarray(primal(a), dtype=np.float64)), axis=0))) if n else 0.0
-    s = max(0, math.ceil(math.log2(norm)) + 1) if 0 < norm < math.inf else 0
-    scaled = mul(a, 2.0**-s)
-    identity = eye(n)
-    result: Arr = identity
-    for k in range(EXPM_TERMS, 0, -1):
-        result = add(identity, div(matmul(scaled, result), k))
-    for _ in range(s):
-        result = matmul(result, result)
-    return result
+    norm = float(np.max(np.sum(np.abs(np.asarray(primal(a), dtype=np.float64)), axis=0))) if a.shape[0] else 0.0
+    return taylor_expm(a, norm, 1, EXPM_TERMS, lambda s: 2.0**-s)
 
 
 FLOAT64_FIELD = ScalarField(

@@ -33,16 +33,12 @@ from pyspec.backends.duals import (
     Arr,
     Dual,
     ScalarField,
-    add,
     coerce,
-    div,
-    eye,
     jacobian,
     jvp,
-    matmul,
-    mul,
     primal,
     set_default_field,
+    taylor_expm,
     use_field,
 )
 from pyspec.backends.field_backend import FieldBackend, plain
@@ -154,19 +150,10 @@ def _expm(a: Any) -> Arr:
     ``a`` is square (checked by the namespace). The matrix is scaled by ``2**-s`` to 1-norm at most
     ``2**-6`` (``s`` from the primal values), the Taylor polynomial (degree from the working precision)
     is evaluated by Horner's rule and squared ``s`` times, all with the dual operations so that Duals
-    propagate through it.
+    propagate through it (:func:`~pyspec.backends.duals.taylor_expm`).
     """
-    n = a.shape[0]
-    norm = float(np.max(np.sum(np.abs(primal(a)), axis=0))) if n else 0.0
-    s = max(0, math.ceil(math.log2(norm)) + _EXPM_THETA_BITS) if 0 < norm < math.inf else 0
-    scaled = mul(a, mpmath.ldexp(1, -s))
-    identity = eye(n)
-    result: Arr = identity
-    for k in range(_expm_terms(mpmath.mp.prec), 0, -1):
-        result = add(identity, div(matmul(scaled, result), k))
-    for _ in range(s):
-        result = matmul(result, result)
-    return result
+    norm = float(np.max(np.sum(np.abs(primal(a)), axis=0))) if a.shape[0] else 0.0
+    return taylor_expm(a, norm, _EXPM_THETA_BITS, _expm_terms(mpmath.mp.prec), lambda s: mpmath.ldexp(1, -s))
 
 
 MP_FIELD = ScalarField(

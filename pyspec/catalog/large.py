@@ -70,15 +70,23 @@ def _mlp_widths(n: int) -> tuple[int, int, int]:
     return d0, max(d, R + 1), c
 
 
+def _relu_mlp4(X: jax.Array) -> Callable[[dict[str, jax.Array]], jax.Array]:
+    """``θ ↦ vec(W₄ relu(W₃ relu(W₂W₁X)))`` on the dict ``θ`` of ``W1..W4``."""
+
+    def model(p: dict[str, jax.Array]) -> jax.Array:
+        h = jax.nn.relu(p["W2"] @ (p["W1"] @ X))
+        return jnp.ravel(p["W4"] @ jax.nn.relu(p["W3"] @ h))
+
+    return model
+
+
 def _mlp(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance:
     rng = np.random.default_rng(seed)
     d0, d, c = _mlp_widths(n)
     N = 32 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((d0, N)))
 
-    def model(p: dict[str, jax.Array]) -> jax.Array:
-        h = jax.nn.relu(p["W2"] @ (p["W1"] @ X))
-        return jnp.ravel(p["W4"] @ jax.nn.relu(p["W3"] @ h))
+    model = _relu_mlp4(X)
 
     theta = {
         "W1": rng.standard_normal((d, d0)) / np.sqrt(d0),
@@ -199,9 +207,7 @@ def _mlp_gl(n: int, symmetry: str, seed: int, batch: int | None = None) -> Insta
     N = 32 if batch is None else batch
     X = jnp.asarray(rng.standard_normal((d0, N)))
 
-    def model(p: dict[str, jax.Array]) -> jax.Array:
-        h = jax.nn.relu(p["W2"] @ (p["W1"] @ X))
-        return jnp.ravel(p["W4"] @ jax.nn.relu(p["W3"] @ h))
+    model = _relu_mlp4(X)
 
     theta = {
         "W1": rng.standard_normal((r, d0)) / np.sqrt(d0),

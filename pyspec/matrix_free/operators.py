@@ -13,7 +13,7 @@ from pyspec.backends.jax_backend import ahead_of_time, compile_options
 from pyspec.cache import cached, program_key
 from pyspec.equivariance import Problem
 
-__all__ = ["compile_mf", "probe_key", "probe_directions", "probe_vector", "operators", "relative_residual"]
+__all__ = ["compile_mf", "contracted_gradient", "probe_key", "probe_directions", "probe_vector", "operators", "relative_residual"]
 
 
 def compile_mf(problem: Problem, fun: Callable[..., Any], *static: Any) -> Callable[..., Any]:
@@ -39,6 +39,16 @@ def operators(fun: Callable[[Array], Array], x: Array) -> tuple[Callable, Callab
     _, jvp = jax.linearize(fun, x)
     vjp = jax.linear_transpose(jvp, x)
     return jvp, lambda u: vjp(u)[0]
+
+
+def contracted_gradient(c: Array, F: Callable[[Array, Array], Array]) -> Callable[[Array, Array], Array]:
+    """``(b, s) ↦ ∇_s ⟨c, F(b, s)⟩``: e.g. ``c = γ``, ``F = T`` gives ``(γ·T_θ)`` at ``(b, s)``, whose
+    linearizations in ``s`` and ``b`` are ``γ·T_θθ`` and ``γ·T_θa``."""
+
+    def gradient(b: Array, s: Array) -> Array:
+        return jax.grad(lambda u: jnp.vdot(c, F(b, u)))(s)
+
+    return gradient
 
 
 def relative_residual(matvec: Callable, x: Array, b: Array) -> Array:

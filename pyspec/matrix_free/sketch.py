@@ -58,7 +58,7 @@ from pyspec.backends.base import Array
 from pyspec.checks import IdentityCheck, Norms, compare, compare_norms, limited, tolerance
 from pyspec.equivariance import Problem
 from pyspec.identities import hessian_scale_from_norms
-from pyspec.matrix_free.operators import compile_mf, probe_vector, relative_residual
+from pyspec.matrix_free.operators import compile_mf, contracted_gradient, probe_vector, relative_residual
 from pyspec.matrix_free.options import SolverOptions
 from pyspec.matrix_free.position import checked_position_mf
 from pyspec.matrix_free.solvers import RowStructure, segments_of, solvers_at
@@ -334,11 +334,7 @@ def theorem1_sketch_terms(
     def K(x: Array) -> Array:
         return jax.jvp(grad_loss, (y,), (x,))[1]
 
-    def gamma_T_grad(b: Array, t: Array) -> Array:
-        return jax.grad(lambda s: jnp.vdot(gamma, T(b, s)))(t)
-
-    def zeta_S_grad(b: Array, x: Array) -> Array:
-        return jax.grad(lambda s: jnp.vdot(zeta, S(b, s)))(x)
+    gamma_T_grad, zeta_S_grad = contracted_gradient(gamma, T), contracted_gradient(zeta, S)
 
     blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta_T)[1]
     plain_op = jax.linearize(lambda b: gamma_T_grad(b, theta_T), a)[1]  # s ↦ (γ·T_θa)s

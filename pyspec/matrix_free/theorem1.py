@@ -31,7 +31,7 @@ from pyspec.backends.base import Array
 from pyspec.checks import Norms, limited, tolerance
 from pyspec.equivariance import Problem
 from pyspec.identities import CONDITIONING, hessian_scale_from_norms, identity_checks
-from pyspec.matrix_free.operators import compile_mf, probe_vector, relative_residual
+from pyspec.matrix_free.operators import compile_mf, contracted_gradient, probe_vector, relative_residual
 from pyspec.matrix_free.options import SOLVE_SAFETY, SolverOptions
 from pyspec.matrix_free.position import checked_position_mf
 from pyspec.matrix_free.solvers import RowStructure, S_solvers_at, T_solvers_at, is_iterative
@@ -119,11 +119,7 @@ def theorem1_terms_mf(
     def K(x: Array) -> Array:
         return jax.jvp(grad_loss, (y,), (x,))[1]
 
-    def gamma_T_grad(b: Array, t: Array) -> Array:
-        return jax.grad(lambda s: jnp.vdot(gamma, T(b, s)))(t)
-
-    def zeta_S_grad(b: Array, x: Array) -> Array:
-        return jax.grad(lambda s: jnp.vdot(zeta, S(b, s)))(x)
+    gamma_T_grad, zeta_S_grad = contracted_gradient(gamma, T), contracted_gradient(zeta, S)
 
     blue_op = jax.linearize(lambda t: gamma_T_grad(a, t), theta)[1]
     zeta_Syy_op = jax.linearize(lambda x: zeta_S_grad(a, x), y)[1]
