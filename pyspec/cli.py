@@ -26,6 +26,11 @@ EXIT_CODES = """exit codes:
   2  usage error (unknown option, catalog entry or experiment; a missing optional dependency)"""
 
 
+MAX_DEFAULT_JOBS = 8
+"""Most processes ``verify`` starts by default (each imports JAX and compiles its own programs);
+``--jobs`` sets any number."""
+
+
 def _enable_x64() -> None:
     import jax
 
@@ -107,7 +112,7 @@ def _verify(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     progress = Progress(len(names), "verify")
-    jobs = args.jobs if args.jobs is not None else os.cpu_count() or 1
+    jobs = args.jobs if args.jobs is not None else min(os.cpu_count() or 1, MAX_DEFAULT_JOBS)
     rows = verify(names, seed=args.seed, precision=args.precision, progress=progress.step, certify=args.certify,
                   jobs=jobs)
     progress.finish()
@@ -286,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="also check in ball arithmetic at D digits (needs [certify]): a rigorous bound on each "
                         "residual, and whether each negative control's violation is proved")
     v.add_argument("--jobs", type=_jobs, default=None, metavar="N",
-                   help="entries verified at once, one process each (default: the number of CPU cores)")
+                   help="entries verified at once, one process each (default: the number of CPU cores, at most 8)")
     v.set_defaults(run=_verify)
     c = command("claims", "the claims registry: paper item -> id (Lean declaration) -> Python check -> residuals")
     c.add_argument("--json", action="store_true",
