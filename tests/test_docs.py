@@ -129,19 +129,11 @@ def test_nothing_points_outside_the_repository() -> None:
     assert not bad, "\n".join(bad)
 
 
-@pytest.mark.parametrize("name", ["MATH.md", "DESIGN.md", "LEAN_NOTES.md"])
-def test_the_unshipped_reference_files_are_not_cited(name: str) -> None:
-    """The reconstruction the project was written from is not shipped: docs/theory.md replaces it."""
-    assert not (ROOT / name).exists()
-    cited = [r for r in _references() if pathlib.PurePath(r[2]).name == name]
-    assert not cited, cited
-
-
 def test_the_check_catches_a_dangling_reference(tmp_path) -> None:
     """Negative control: a reference to a missing file and to a missing section are both reported."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "theory.md").write_text("# Theory\n\n## Theorem 1\n")
-    (tmp_path / "a.py").write_text('"""See MATH.md §3, docs/theory.md#theorem-9 and docs/theory.md#theorem-1."""\n')
+    (tmp_path / "a.py").write_text('"""See SPEC.md §3, docs/theory.md#theorem-9 and docs/theory.md#theorem-1."""\n')
     globals()["ROOT"], saved = tmp_path, ROOT
     try:
         with pytest.raises(AssertionError) as failure:
@@ -149,5 +141,5 @@ def test_the_check_catches_a_dangling_reference(tmp_path) -> None:
     finally:
         globals()["ROOT"] = saved
     message = str(failure.value)
-    assert "MATH.md does not exist" in message and "theorem-9: no such section" in message
+    assert "SPEC.md does not exist" in message and "theorem-9: no such section" in message
     assert "theorem-1:" not in message
