@@ -332,6 +332,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     discover_arguments(d)
     d.set_defaults(run=_discover)
     args = parser.parse_args(argv)
+    if args.command in ("verify", "claims"):  # compile-bound: many small programs, each run a few times
+        from pyspec.backends.xla_flags import prefer_fast_compilation
+
+        prefer_fast_compilation()
     _enable_x64()
     try:
         return int(args.run(args))

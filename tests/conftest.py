@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 
-import jax
-from hypothesis import HealthCheck, settings
+from pyspec.backends.xla_flags import prefer_fast_compilation
+
+# The suite is compile-bound (thousands of small programs, each run a few times): skipping XLA's backend
+# optimisation halves the time of its compile-heavy files (pyspec/backends/xla_flags.py). Set before JAX
+# creates its backend; the user's own XLA_FLAGS level wins.
+prefer_fast_compilation()
+
+import jax  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 # No persistent (on-disk) XLA compilation cache, although it made `make test` ~1.5x faster: on this

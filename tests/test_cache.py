@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import pyspec as ps
+from pyspec import cache as cache_module
 from pyspec.cache import MAX_PROGRAMS, cache_info
 
 rng = np.random.default_rng(3)
@@ -137,3 +138,37 @@ def test_section5_homogeneity_does_not_trace_again() -> None:
     assert len(counter) == before
     with pytest.raises(ps.EquivarianceError):
         ps.homogeneity_euler(quadratic, loss, _point()[:6], 3)
+
+
+def _compile_models(count: int) -> None:
+    """``count`` new models (new callables: new programs), each checked once."""
+    for scale in range(count):
+        eq = ps.Equivariance(model=lambda th, s=scale + 1.0: s * jnp.tanh(th * th), T=lambda a, th: -th)
+        ps.theorem2(eq, loss, np.zeros(1), np.zeros(4))
+
+
+@pytest.mark.skipif(cache_module._map_limit() is None, reason="memory maps are counted on Linux only")
+def test_cached_programs_hold_memory_maps_and_clear_cache_releases_them() -> None:
+    """Why the cache watches memory maps: each compiled program maps regions, released with it."""
+    ps.clear_cache()
+    before = cache_module._maps_in_use()
+    _compile_models(6)
+    held = cache_module._maps_in_use()
+    assert cache_info().size >= 6 and held > before + 6
+    ps.clear_cache()
+    assert cache_module._maps_in_use() < held - 6
+
+
+def test_cache_drops_its_older_half_when_maps_run_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    ps.clear_cache()
+    monkeypatch.setattr(cache_module, "_map_limit", lambda: 1000)
+    maps = {"count": 0}
+    monkeypatch.setattr(cache_module, "_maps_in_use", lambda: maps["count"])
+    _compile_models(3)
+    assert cache_info().map_evictions == 0  # negative control: far below the budget, nothing dropped
+    size = cache_info().size
+    maps["count"] = 10_000  # over MAP_FRACTION of the limit, and programs release none (fake count)
+    _compile_models(1)
+    info = cache_info()
+    # halved down to the newest program at every count, so at most the programs compiled since the last one
+    assert info.map_evictions >= 1 and info.size <= cache_module.MAP_CHECK_EVERY < size
