@@ -9,10 +9,11 @@ quantity's norm or, for a quantity that vanishes in exact arithmetic (rounding n
 softmax translation), the natural scale of the identity it enters (:func:`_scales`). Eager evaluation
 compiles every operation once per shape (~5–15 s per model), hence few random models, marked slow.
 
-The suite (and ``pyspec verify``/``claims``) compiles at XLA's backend optimisation level 0
-(:mod:`pyspec.backends.xla_flags`), eager operations included. So each catalog entry's programs are
-also compiled at XLA's default level (3) and compared with the same bound: the fast compilation
-changes results only by rounding, like any other evaluation order.
+The suite (and ``pyspec verify``/``claims``) compiles at XLA's backend optimisation level 0 with
+XLA:CPU's LLVM IR fusion emitters (:mod:`pyspec.backends.xla_flags`), eager operations included. So
+each catalog entry's programs are also compiled with XLA's defaults (level 3, MLIR fusion emitters) and
+compared with the same bound: the fast compilation changes results only by rounding, like any other
+evaluation order.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ ULPS = 16.0
 observed worst over the catalog is 2.1 ulps of the scale, level 0 against eager at the default level
 (JAX 0.10.2; an earlier JAX was seen to move a leaky-ReLU model's Jacobian by 9e-11 at level 0)."""
 
-DEFAULT_LEVEL = {"xla_backend_optimization_level": 3}
-"""XLA's default backend optimisation level (``DefaultDebugOptionsIgnoringFlags``), as a compile
-option: it overrides the level 0 of ``XLA_FLAGS``."""
+XLA_DEFAULTS = {"xla_backend_optimization_level": 3, "xla_cpu_use_fusion_emitters": True}
+"""XLA's defaults (``DefaultDebugOptionsIgnoringFlags``) of the options of fast compilation, as compile
+options: they override the ``XLA_FLAGS`` of the suite and the library's own :func:`compile_options`."""
 
 FORBIDDEN = ("xla_llvm_disable_expensive_passes", "xla_cpu_enable_fast_math", "xla_cpu_fast_math_honor_nans",
              "xla_cpu_enable_fast_min_max")
@@ -86,8 +87,8 @@ def _scales(q: dict[str, np.ndarray]) -> dict[str, float]:
 
 def _compare(instance: Instance, reference: str = "eager") -> list[tuple[str, float]]:
     """``(quantity, ‖compiled − reference‖ / (eps · scale))`` for every quantity of the instance's
-    theorem; the reference is eager evaluation or (``"default level"``) the same program compiled at
-    XLA's default optimisation level."""
+    theorem; the reference is eager evaluation or (``"defaults"``) the same program compiled with
+    XLA's defaults."""
     eager = get_backend(None, jit=False)
     jitted = get_backend(None, jit=True)
     xp = eager.xp
@@ -103,7 +104,7 @@ def _compare(instance: Instance, reference: str = "eager") -> list[tuple[str, fl
     if reference == "eager":
         q_reference = _as_dict(eager.to_host(quantities(problem, a_, t_)))
     else:
-        at_default = jax.jit(program).lower(a_, t_).compile({**compile_options(), **DEFAULT_LEVEL})
+        at_default = jax.jit(program).lower(a_, t_).compile(XLA_DEFAULTS)
         q_reference = _as_dict(jitted.to_host(at_default(a_, t_)))
     q_compiled = _as_dict(jitted.to_host(jitted.compile(program)(a_, t_)))
     for key, scale in _scales(q_reference).items():
@@ -122,18 +123,19 @@ def test_catalog_compiled_equals_eager(name: str) -> None:
     assert worst[1] <= ULPS, (name, worst)
 
 
-def test_compile_options_reach_the_compiler() -> None:
-    """The default-level comparison is not level 0 against itself: XLA reads a per-compile option (a
-    malformed value of the same option is refused) instead of ignoring it."""
+@pytest.mark.parametrize("option", list(XLA_DEFAULTS))
+def test_compile_options_reach_the_compiler(option: str) -> None:
+    """The comparison with XLA's defaults is not the fast compilation against itself: XLA reads each
+    per-compile option (a malformed value of the same option is refused) instead of ignoring it."""
     lowered = jax.jit(lambda x: 2.0 * x).lower(np.ones(3))
-    with pytest.raises(Exception, match="xla_backend_optimization_level"):
-        lowered.compile({"xla_backend_optimization_level": "not a level"})
-    assert np.array_equal(lowered.compile(DEFAULT_LEVEL)(np.ones(3)), 2.0 * np.ones(3))
+    with pytest.raises(Exception, match=option):
+        lowered.compile({option: "not a value"})
+    assert np.array_equal(lowered.compile(XLA_DEFAULTS)(np.ones(3)), 2.0 * np.ones(3))
 
 
 @pytest.mark.parametrize("name", list(CATALOG))
-def test_fast_compilation_equals_default_level(name: str) -> None:
-    worst = max(_compare(CATALOG[name].build(0), "default level"), key=lambda kv: kv[1])
+def test_fast_compilation_equals_xla_defaults(name: str) -> None:
+    worst = max(_compare(CATALOG[name].build(0), "defaults"), key=lambda kv: kv[1])
     assert worst[1] <= ULPS, (name, worst)
 
 

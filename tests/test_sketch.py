@@ -210,8 +210,11 @@ def test_restriction_to_the_moved_leaves_changes_nothing() -> None:
     part = sketch.theorem1_sketch_terms(problem, a, theta, (sub, structures[1]), opts, U, P, restrict=restrict)
     dense = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, sketch.dense_probes(U, problem.n), P)
     for x, y, z in zip(*(jax.tree_util.tree_leaves(t) for t in (full, part, dense))):
-        np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=1e-9, atol=1e-300)
-        np.testing.assert_allclose(np.asarray(z), np.asarray(x), rtol=1e-9, atol=1e-300)
+        # Entries that vanish in exact arithmetic (a residual of an identity that holds) are rounding
+        # noise, ~1e-29 next to terms of ~1e2 in the same leaf: they agree at the leaf's scale.
+        atol = 1e-9 * float(np.max(np.abs(np.asarray(x)))) + 1e-300
+        np.testing.assert_allclose(np.asarray(y), np.asarray(x), rtol=1e-9, atol=atol)
+        np.testing.assert_allclose(np.asarray(z), np.asarray(x), rtol=1e-9, atol=atol)
     flat = CATALOG["last_layer_gl"].build(0)
     p2, a2, t2 = bind(flat.eq, flat.loss, flat.a(XP64), flat.theta(XP64), get_backend(None))
     assert sketch.restriction(p2, a2, t2, matrix_free.row_structures(p2, a2, t2)[0])[0] is None

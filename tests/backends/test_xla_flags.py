@@ -6,29 +6,36 @@ import os
 
 import pytest
 
-from pyspec.backends.xla_flags import FAST_COMPILE_FLAG, prefer_fast_compilation
+from pyspec.backends.xla_flags import FAST_COMPILE_FLAGS, prefer_fast_compilation
+
+LEVEL, EMITTERS = FAST_COMPILE_FLAGS
 
 
 def test_suite_runs_with_fast_compilation() -> None:
-    """conftest.py set the flag before JAX created its backend (or the user chose a level)."""
-    assert "xla_backend_optimization_level" in os.environ.get("XLA_FLAGS", "")
+    """conftest.py set the flags before JAX created its backend (or the user chose the options)."""
+    flags = os.environ.get("XLA_FLAGS", "")
+    assert "xla_backend_optimization_level" in flags and "xla_cpu_use_fusion_emitters" in flags
 
 
-def test_flag_is_appended_to_other_flags_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_flags_are_appended_to_other_flags_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_thunk_runtime=true")
-    assert prefer_fast_compilation() is True
-    assert os.environ["XLA_FLAGS"] == f"--xla_cpu_use_thunk_runtime=true {FAST_COMPILE_FLAG}"
-    assert prefer_fast_compilation() is False  # negative control: not added twice
+    assert prefer_fast_compilation() == FAST_COMPILE_FLAGS
+    assert os.environ["XLA_FLAGS"] == f"--xla_cpu_use_thunk_runtime=true {LEVEL} {EMITTERS}"
+    assert prefer_fast_compilation() == ()  # negative control: not added twice
     assert os.environ["XLA_FLAGS"].count("xla_backend_optimization_level") == 1
+    assert os.environ["XLA_FLAGS"].count("xla_cpu_use_fusion_emitters") == 1
 
 
-def test_users_level_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_users_options_win(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3")
-    assert prefer_fast_compilation() is False
-    assert os.environ["XLA_FLAGS"] == "--xla_backend_optimization_level=3"
+    assert prefer_fast_compilation() == (EMITTERS,)
+    assert os.environ["XLA_FLAGS"] == f"--xla_backend_optimization_level=3 {EMITTERS}"
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=true")
+    assert prefer_fast_compilation() == (LEVEL,)
+    assert os.environ["XLA_FLAGS"] == f"--xla_cpu_use_fusion_emitters=true {LEVEL}"
 
 
 def test_unset_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("XLA_FLAGS", raising=False)
-    assert prefer_fast_compilation() is True
-    assert os.environ["XLA_FLAGS"] == FAST_COMPILE_FLAG
+    assert prefer_fast_compilation() == FAST_COMPILE_FLAGS
+    assert os.environ["XLA_FLAGS"] == f"{LEVEL} {EMITTERS}"
