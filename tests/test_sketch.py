@@ -179,7 +179,9 @@ def test_sketch_terms_are_exact_for_rank_one_probes() -> None:
     exact = ps.theorem1(inst.eq, inst.loss, a0, t0, method="matrix_free")
     U = jnp.eye(problem.n)
     P = jnp.eye(problem.k)
-    q = sketch.theorem1_sketch_terms(problem, a, theta, structures, matrix_free.SolverOptions(), U, P, batch=4)
+    # Compiled, as the check runs it (op by op it compiles ~400 operations).
+    q = jax.jit(lambda U, P: sketch.theorem1_sketch_terms(
+        problem, a, theta, structures, matrix_free.SolverOptions(), U, P, batch=4))(U, P)
     Hv = np.asarray(exact.hessian_action.lhs)
     assert float(q.action_sq[0]) == pytest.approx(np.sum(Hv**2), rel=1e-10)  # Σ_i ‖Hvᵀe_i‖² = ‖Hv‖_F²
     for j, term in enumerate(("green_K", "green_S", "blue", "plain")):
@@ -206,9 +208,12 @@ def test_restriction_to_the_moved_leaves_changes_nothing() -> None:
     assert restrict is not None and [names[i] for i in restrict.leaves] == ["W1", "W2"]
     assert sub.inv_diag.shape == (sum(size for _, size in restrict.segments),)
     U, P = sketch.probes_of(jax.random.PRNGKey(3), problem.n, problem.k, 2)
-    full = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, U, P)
-    part = sketch.theorem1_sketch_terms(problem, a, theta, (sub, structures[1]), opts, U, P, restrict=restrict)
-    dense = sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, sketch.dense_probes(U, problem.n), P)
+    # Each compiled, as the check runs it (op by op they compile ~300 operations).
+    full = jax.jit(lambda: sketch.theorem1_sketch_terms(problem, a, theta, structures, opts, U, P))()
+    part = jax.jit(lambda: sketch.theorem1_sketch_terms(
+        problem, a, theta, (sub, structures[1]), opts, U, P, restrict=restrict))()
+    dense = jax.jit(lambda: sketch.theorem1_sketch_terms(
+        problem, a, theta, structures, opts, sketch.dense_probes(U, problem.n), P))()
     for x, y, z in zip(*(jax.tree_util.tree_leaves(t) for t in (full, part, dense))):
         # Entries that vanish in exact arithmetic (a residual of an identity that holds) are rounding
         # noise, ~1e-29 next to terms of ~1e2 in the same leaf: they agree at the leaf's scale.
