@@ -36,7 +36,8 @@ ULPS = 16.0
 observed worst over the catalog is 2.1 ulps of the scale, level 0 against eager at the default level
 (JAX 0.10.2; an earlier JAX was seen to move a leaky-ReLU model's Jacobian by 9e-11 at level 0)."""
 
-XLA_DEFAULTS = {"xla_backend_optimization_level": 3, "xla_cpu_use_fusion_emitters": True}
+XLA_DEFAULTS = {"xla_backend_optimization_level": 3, "xla_cpu_use_fusion_emitters": True,
+                "xla_cpu_parallel_codegen_split_count": 32}
 """XLA's defaults (``DefaultDebugOptionsIgnoringFlags``) of the options of fast compilation, as compile
 options: they override the ``XLA_FLAGS`` of the suite and the library's own :func:`compile_options`."""
 
