@@ -294,7 +294,10 @@ def _asarray(x: Any) -> Arr:
     arr = np.asarray(x)
     if arr.dtype.kind == "c":
         raise TypeError(f"the {current_field().name} backend is real: complex input is not supported")
-    return _obj(np.frompyfunc(current_field().convert, 1, 1)(arr))
+    convert = current_field().convert
+    if convert is float and arr.dtype.kind == "f" and arr.dtype.itemsize <= 8:
+        return arr.astype(object)  # Python floats, exactly: what ``float`` gives element by element
+    return _obj(np.frompyfunc(convert, 1, 1)(arr))
 
 
 def _coerce(x: Any) -> Arr:

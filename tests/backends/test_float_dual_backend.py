@@ -50,3 +50,53 @@ def test_values_are_float64_and_edges_follow_ieee() -> None:
     with pytest.raises(np.linalg.LinAlgError):
         with b.context():
             b.xp.solve(b.xp.asarray(np.zeros((2, 2))), b.xp.asarray(np.ones(2)))
+
+
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                    ((40, 30), (30, 20)), ((30,), (30, 50)), ((50, 30), (30,)),
+                                    ((3, 20, 30), (30, 10)), ((2, 0), (0, 3)), ((64, 0), (0, 32))])
+def test_products_sum_in_numpy_object_order(shapes) -> None:
+    """Small and large products (below and above VECTORISED_MATMUL_PRODUCTS) give NumPy ``object``
+    matmul's result bit for bit: the same products and sums in the same order (entries spread over 16
+    orders of magnitude, so another order of summation rounds differently somewhere)."""
+    from pyspec.backends.float_dual_backend import VECTORISED_MATMUL_PRODUCTS, _matmul
+
+    rng = np.random.default_rng(sum(map(sum, shapes)))
+    spread = lambda s: rng.standard_normal(s) * 10.0 ** rng.integers(-8, 8, s)  # noqa: E731 - cancellation
+    a, b = spread(shapes[0]).astype(object), spread(shapes[1]).astype(object)
+    got, want = np.asarray(_matmul(a, b), dtype=object), np.asarray(a @ b, dtype=object)
+    assert got.shape == want.shape
+    assert [float(x) for x in got.ravel()] == [float(x) for x in want.ravel()]
+    assert all(type(x) is float for x in got.ravel())
+    if a.size * (b.shape[-1] if b.ndim > 1 else 1) >= VECTORISED_MATMUL_PRODUCTS and a.shape[-1] >= 20:
+        # negative control: the same comparison flags the same sums taken in reverse order
+        af, bf = np.asarray(a, float), np.asarray(b, float)
+        af, bf = (af[None] if af.ndim == 1 else af), (bf[:, None] if bf.ndim == 1 else bf)
+        reverse = af[..., :, -1:] * bf[..., -1:, :]
+        for k in range(af.shape[-1] - 2, -1, -1):
+            reverse = reverse + af[..., :, k : k + 1] * bf[..., k : k + 1, :]
+        assert [float(x) for x in reverse.ravel()] != [float(x) for x in want.ravel()]
+
+
+def test_products_follow_ieee_on_overflow() -> None:
+    from pyspec.backends.float_dual_backend import _matmul
+
+    big = np.full((40, 40), 1e308).astype(object)
+    out = _matmul(big, big)
+    assert all(x == math.inf for x in out.ravel()) and out.dtype == object
+    mixed = np.full((40, 40), 1.0).astype(object)
+    mixed[0, 0] = math.inf
+    zero = np.zeros((40, 40)).astype(object)
+    assert math.isnan(_matmul(mixed, zero)[0, 0]) and _matmul(mixed, zero)[1, 1] == 0.0
+
+
+def test_float_arrays_enter_exactly_as_python_floats() -> None:
+    from pyspec.backends.duals import asarray
+
+    with Float64DualBackend().context():
+        for dtype in (np.float16, np.float32, np.float64):
+            x = np.array([0.1, -2.5e-3, 7.0], dtype=dtype)
+            got = asarray(x)
+            assert got.dtype == object and all(type(v) is float for v in got)
+            assert [v for v in got] == [float(v) for v in x]
+        assert asarray(np.float64(0.1)).shape == () and asarray(np.arange(3)).tolist() == [0.0, 1.0, 2.0]
