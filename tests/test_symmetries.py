@@ -3,6 +3,8 @@ conservation laws hold, and every check flags its negative control."""
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -115,8 +117,13 @@ def test_reparameterization_between_linear_maps_linen():
     _theorem1_and_control(s, f, MSE, variables)
     assert ps.reparam_conservation(f, MSE, variables, layers=("params.Dense_1", "params.Dense_2")).holds
     relu_model, relu_vars = linen_mlp((2, 4, 3, 3))
-    with pytest.raises(ps.EquivarianceError):  # a ReLU between: only the diagonal part survives
-        ps.check_equivariance(s.equivariance(lambda v: relu_model.apply(v, X).ravel()), s.a, relu_vars).require("relu")
+    # a ReLU between: only the diagonal part survives; θ sits next to a kink, which is said too
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ps.EquivarianceError):
+            relu = s.equivariance(lambda v: relu_model.apply(v, X).ravel())
+            ps.check_equivariance(relu, s.a, relu_vars).require("relu")
+    assert any(issubclass(w.category, ps.NonDifferentiableWarning) and "kink" in str(w.message) for w in caught)
 
 
 @pytest.mark.parametrize("framework", MLPS)

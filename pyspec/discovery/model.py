@@ -79,9 +79,9 @@ def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: in
     if not leaves_paths:
         raise ValueError("theta has no array leaves")
     paths = tuple(jax.tree_util.keystr(p) or "θ" for p, _ in leaves_paths)
-    host = [np.asarray(leaf, dtype=np.float64) for _, leaf in leaves_paths]
     if any(np.iscomplexobj(np.asarray(leaf)) for _, leaf in leaves_paths):
         raise TypeError("theta has complex leaves; conservation laws are computed for real parameters")
+    host = [np.asarray(leaf, dtype=np.float64) for _, leaf in leaves_paths]
     shapes = tuple(h.shape for h in host)
     sizes = [int(np.prod(s)) for s in shapes]
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
