@@ -15,7 +15,6 @@ Neither Equinox nor Flax is imported here unless the container is one of theirs.
 
 from __future__ import annotations
 
-import inspect
 import re
 import sys
 from typing import Any, Callable, NamedTuple
@@ -23,6 +22,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import numpy as np
 
+from pyspec.backends.base import accepts_xp
 from pyspec.errors import ShapeError
 
 __all__ = ["TreeView", "Leaf", "adapt", "path_name", "parse_path", "unwrap"]
@@ -235,17 +235,9 @@ class TreeView:
                 if leaf.path[:-1] == p}
 
 
-def _accepts_xp(fn: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
-
-
 def _like(fn: Callable[..., Any], body: Callable[..., Any]) -> Callable[..., Any]:
     """``body`` with the ``xp`` keyword exactly when ``fn`` takes it (backend neutrality kept)."""
-    if _accepts_xp(fn):
+    if accepts_xp(fn):
         return lambda *args, xp: body(*args, xp=xp)
     return lambda *args: body(*args)
 

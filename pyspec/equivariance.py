@@ -11,7 +11,6 @@ A callable is *backend-neutral* when it accepts the keyword argument ``xp`` (the
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import warnings
 from typing import Any, Callable, Hashable
 
@@ -21,7 +20,7 @@ import numpy as np
 from jax import lax
 
 from pyspec.adapters import adapt
-from pyspec.backends.base import Array, Backend
+from pyspec.backends.base import Array, Backend, accepts_xp
 from pyspec.cache import cached, callable_key, program_key
 from pyspec.errors import DegenerateError, DTypeError, NonFiniteError, ShapeError
 from pyspec.precision import guard_precision
@@ -58,15 +57,6 @@ class Equivariance:
     def replace(self, **changes: Any) -> "Equivariance":
         """A copy with some fields changed (e.g. a perturbed ``model`` for a negative control)."""
         return dataclasses.replace(self, **changes)
-
-
-def accepts_xp(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` is backend-neutral: it takes the keyword argument ``xp`` (or ``**kwargs``)."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _caller(fn: Callable[..., Any], role: str, backend: Backend) -> Callable[..., Any]:

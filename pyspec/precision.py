@@ -14,12 +14,12 @@ float32's unit round-off ``2⁻²⁴``; only bfloat16 and float16 are then refus
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, Iterator
 
 import jax
 import numpy as np
 
+from pyspec.backends.base import accepts_xp
 from pyspec.errors import PrecisionError
 
 __all__ = ["guard_precision", "low_precision_operations", "LOW_PRECISION"]
@@ -97,7 +97,7 @@ def guard_precision(backend: Any, eq: Any, loss_user: Callable[..., Any] | None,
     refused = LOW_PRECISION.get(getattr(backend, "name", ""))
     if refused is None:
         return
-    jax_only = {role: fn is not None and not _accepts_xp(fn) for role, fn in
+    jax_only = {role: fn is not None and not accepts_xp(fn) for role, fn in
                 (("model", eq.model), ("T", eq.T), ("S", eq.S), ("loss", loss_user))}
     if not any(jax_only.values()):
         return
@@ -128,14 +128,6 @@ def guard_precision(backend: Any, eq: Any, loss_user: Callable[..., Any] | None,
         return
     for role, fn, args in programs:  # name the function and the operation
         _require(backend, role, jax.make_jaxpr(fn)(*args), refused)
-
-
-def _accepts_xp(fn: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _clean(closed: Any, refused: tuple[str, ...]) -> bool:

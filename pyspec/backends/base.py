@@ -22,6 +22,7 @@ symmetry they encode is exact at the working precision.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, ContextManager, Protocol, runtime_checkable
 
 Array = Any
@@ -112,3 +113,13 @@ class Backend(Protocol):
 
     def all_finite(self, x: Array) -> bool:
         """Whether every entry of ``x`` is finite."""
+
+
+def accepts_xp(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` is backend-neutral: it takes the array namespace as the keyword argument ``xp``
+    (or ``**kwargs``). ``False`` for a callable whose signature cannot be read."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)

@@ -9,7 +9,6 @@ float64 only.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -17,17 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from pyspec.backends import get_backend
+from pyspec.backends.base import accepts_xp
 
 __all__ = ["FlatModel", "flat_model", "accepts_xp"]
-
-
-def accepts_xp(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` takes the array namespace as the keyword argument ``xp``."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "xp" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 class FlatModel(NamedTuple):
