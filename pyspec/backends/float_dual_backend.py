@@ -133,10 +133,10 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         out = np.zeros(shape) if a.shape[-1] == 0 else a[..., :, :1] * b[..., :1, :]
         for k in range(1, a.shape[-1]):
             out += a[..., :, k : k + 1] * b[..., k : k + 1, :]
+    if vector_a:
+        out = out[..., 0, :]
     if vector_b:
         out = out[..., 0]
-    if vector_a:
-        out = out[..., 0, :] if not vector_b else out[..., 0]
     return out.astype(object)
 
 

@@ -58,7 +58,8 @@ def test_values_are_float64_and_edges_follow_ieee() -> None:
 def test_products_sum_in_numpy_object_order(shapes) -> None:
     """Small and large products (below and above VECTORISED_MATMUL_PRODUCTS) give NumPy ``object``
     matmul's result bit for bit: the same products and sums in the same order (entries spread over 16
-    orders of magnitude, so another order of summation rounds differently somewhere)."""
+    orders of magnitude, so another order of summation rounds differently somewhere). Below the threshold
+    this checks the dispatch (and float zeros for an empty contraction, where ``object`` matmul gives 0)."""
     from pyspec.backends.float_dual_backend import VECTORISED_MATMUL_PRODUCTS, _matmul
 
     rng = np.random.default_rng(sum(map(sum, shapes)))
