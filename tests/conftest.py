@@ -38,5 +38,5 @@ numbers, ~20–50 ms an example with its negative control): 200 in the default r
 1000 with ``make test-full``."""
 
 AGREEMENT_EXAMPLES = 20 if os.environ.get("PYSPEC_FULL") == "1" else 3
-"""Examples per strategy checked by JAX as well and compared with the dual numbers (~3 s an example op
-by op: a new model compiles its operations again)."""
+"""Examples per strategy checked by JAX as well (compiled, the default path) and compared with the dual
+numbers (~3 s an example with its control: a new model compiles its programs again)."""

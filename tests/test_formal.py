@@ -169,7 +169,9 @@ def test_lean_statement_holds_at_50_digits(claim: str) -> None:
 
 
 def _pyspec_holds(claim: str, model, negative: bool) -> bool:
-    """The matching pyspec check on the same model (or its negative control)."""
+    """The matching pyspec check on the same model (or its negative control), called as a user calls it:
+    compiled (``jit=True``, the default; the op-by-op path is held to the compiled one by
+    ``tests/test_compiled_equals_eager.py``)."""
     from pyspec.applications import application_report
     from pyspec.formal.instances import broken
     from pyspec.theorem1 import theorem1
@@ -178,16 +180,16 @@ def _pyspec_holds(claim: str, model, negative: bool) -> bool:
     xp = get_backend(None).xp
     if claim.startswith("theorem1"):
         case = broken(model) if negative else model
-        report = theorem1(case.eq, case.loss, case.a(xp), case.theta(xp), jit=False, check_equivariance=False)
+        report = theorem1(case.eq, case.loss, case.a(xp), case.theta(xp), check_equivariance=False)
         name = {"theorem1_key_identity": "key_identity"}.get(claim, claim.removeprefix("theorem1_"))
         return getattr(report, name).holds
     if claim.startswith("theorem2"):
         theta = model.off_fixed(xp) if negative else model.theta(xp)
-        report = theorem2(model.eq, model.loss, model.a(xp), theta, jit=False, check_hypotheses=False)
+        report = theorem2(model.eq, model.loss, model.a(xp), theta, check_hypotheses=False)
         return getattr(report, claim.removeprefix("theorem2_")).holds
     if claim in _PARTS:  # a claim checked as one part of another claim's report
         identity, part = _PARTS[claim]
-        return getattr(application_report(identity, model, None, jit=False), part).holds
+        return getattr(application_report(identity, model, None), part).holds
     if claim == "noether_charge_iff_symmetric":
         return _charge_agrees(model)
     if claim == "noether_charge_conserved":
@@ -198,9 +200,9 @@ def _pyspec_holds(claim: str, model, negative: bool) -> bool:
     if claim == "discrete_linear_hessian_block":
         from pyspec.hessian_blocks import discrete_linear_hessian_block
 
-        report = discrete_linear_hessian_block(model.eq, model.loss, model.a(xp), model.theta(xp), jit=False)
+        report = discrete_linear_hessian_block(model.eq, model.loss, model.a(xp), model.theta(xp))
         return all(c.holds for c in report.checks)
-    return all(c.holds for c in application_report(claim, model, None, jit=False).checks)
+    return all(c.holds for c in application_report(claim, model, None).checks)
 
 
 def _charge_agrees(model) -> bool:

@@ -16,7 +16,7 @@ def _check(case):
     check = ps.theorem2 if case.discrete else ps.theorem1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ps.NonDifferentiableWarning)
-        return check(case.eq, case.loss, case.a, case.theta, jit=False)
+        return check(case.eq, case.loss, case.a, case.theta)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
