@@ -639,3 +639,67 @@ def test_mlp_jacobian_is_fast_and_agrees_with_jax() -> None:
     assert jac.shape == (4, 3, n)
     assert_rel_close(MP.to_numpy(jac), JAX.jacobian(lambda t: mlp(t, JAX.xp), theta), JAX_RTOL, "MLP jacobian")
     assert elapsed < 10.0, f"MLP jacobian took {elapsed:.2f} s"
+
+
+def _full_precision(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """``mpf`` entries with full-precision mantissas over 24 orders of magnitude (so sums round)."""
+    out = np.empty(shape, dtype=object)
+    for i in np.ndindex(shape):
+        out[i] = mpmath.mpf(rng.standard_normal()) / 3 * mpmath.mpf(10) ** int(rng.integers(-12, 12))
+    return out
+
+
+def _bits(x: Any) -> list[tuple]:
+    return [v._mpf_ for v in np.ravel(x)]
+
+
+@pytest.mark.parametrize("digits", [16, 50, 100])
+def test_mpfr_kernels_give_mpmaths_numbers_bit_for_bit(digits: int) -> None:
+    """Products of matrices and LU solves run on MPFR numbers (``mp_backend._matmul``, ``_lu_factor``,
+    ``_lu_apply``) and give exactly the ``mpf`` numbers that mpmath's own operations give in the same
+    order: each step is correctly rounded, to nearest with ties to even, at ``mpmath.mp.prec`` bits in
+    both. Negative control: the same comparison flags the same kernels run at one bit less precision."""
+    from pyspec.backends.mp_backend import _lu_apply, _lu_apply_entries, _lu_factor, _lu_factor_entries, _matmul
+
+    rng = np.random.default_rng(digits)
+    with mpmath.workdps(digits):
+        for m, n, p in ((1, 1, 1), (3, 1, 4), (2, 7, 3), (9, 9, 9), (4, 12, 1)):
+            a, b = _full_precision(rng, (m, n)), _full_precision(rng, (n, p))
+            assert _bits(_matmul(a, b)) == _bits(a @ b)
+            assert _bits(_matmul(a, b[:, 0])) == _bits(a @ b[:, 0]) and _bits(_matmul(a[0], b)) == _bits(a[0] @ b)
+            square, rhs = _full_precision(rng, (n, n)), _full_precision(rng, (n, p))
+            want = _lu_apply_entries(*_lu_factor_entries(np.array(square, dtype=object)), rhs)
+            factor = _lu_factor(square)
+            assert factor[2] and _bits(_lu_apply(factor, rhs)) == _bits(want)
+            if n * p >= 9:  # (a single rounding may land on a number with a spare trailing zero bit)
+                with mpmath.workprec(mpmath.mp.prec - 1):
+                    coarse_product, coarse_solve = _matmul(a, b), _lu_apply(_lu_factor(square), rhs)
+                assert _bits(coarse_product) != _bits(a @ b) and _bits(coarse_solve) != _bits(want)
+        # ties round to even, as in mpmath: 1 + 2^-prec is 1, (1 + 2^(1-prec)) + 2^-prec rounds up
+        one, half_ulp = mpmath.mpf(1), mpmath.ldexp(1, -mpmath.mp.prec)
+        for first in (one, one + 2 * half_ulp, -one):
+            pair, ones = np.array([[first, half_ulp if first > 0 else -half_ulp]], dtype=object), np.array(
+                [[one], [one]], dtype=object)
+            assert _bits(_matmul(pair, ones)) == _bits(pair @ ones)
+
+
+def test_mpfr_kernels_keep_mpmaths_special_values_and_fallbacks() -> None:
+    """inf and nan entries give mpmath's results; an ``mpc`` entry or an empty contraction runs on the
+    mpmath numbers themselves (NumPy's ``object`` matmul: the integer 0 for an empty sum)."""
+    from pyspec.backends.mp_backend import _lu_apply, _lu_factor, _matmul
+
+    rng = np.random.default_rng(7)
+    with mpmath.workdps(50):
+        a, b = _full_precision(rng, (3, 3)), _full_precision(rng, (3, 2))
+        a[0, 0], a[1, 1], a[2, 2] = mpmath.inf, mpmath.nan, mpmath.ninf
+        assert [str(v) for v in np.ravel(_matmul(a, b))] == [str(v) for v in np.ravel(a @ b)]
+        c = _full_precision(rng, (2, 2))
+        c[0, 1] = mpmath.mpc(1, 1)
+        assert (_matmul(c, c) == c @ c).all()
+        factor = _lu_factor(c)
+        assert not factor[2]
+        assert isinstance(_lu_apply(factor, _full_precision(rng, (2, 1)))[0, 0], mpmath.mpc)
+        empty = _matmul(np.empty((2, 0), dtype=object), np.empty((0, 3), dtype=object))
+        assert empty.shape == (2, 3) and all(v == 0 for v in empty.ravel())
+        with pytest.raises(np.linalg.LinAlgError):
+            _lu_factor(np.array([[mpmath.mpf(1), mpmath.mpf(2)], [mpmath.mpf(2), mpmath.mpf(4)]], dtype=object))
