@@ -33,7 +33,7 @@ def loss(y, *, xp):  # log-sum-exp cross-entropy, three samples, two classes
 
 def test_saturated_hessian_action_is_inconclusive_in_float64_and_holds_at_50_digits() -> None:
     assert np.max(np.abs(model(THETA, xp=B.xp))) > 1e4
-    report = ps.homogeneity_hessian_action(model, loss, THETA, 9, jit=False)
+    report = ps.homogeneity_hessian_action(model, loss, THETA, 9)
     check = report.hessian_action
     # float64 misses the tolerance by ~10x through systematic rounding that ulp moves do not reveal
     assert check.tolerance < check.residual <= DECIDED_MARGIN * check.tolerance
@@ -41,7 +41,7 @@ def test_saturated_hessian_action_is_inconclusive_in_float64_and_holds_at_50_dig
     assert check.escalated is not None and check.escalated.backend == "mpmath-50" and check.escalated.residual < 1e-40
     assert report.verdict == "holds"
     # without the xp namespace nothing can settle it: inconclusive, never fails
-    plain = ps.homogeneity_hessian_action(lambda t: model(t, xp=B.xp), lambda y: loss(y, xp=B.xp), THETA, 9, jit=False)
+    plain = ps.homogeneity_hessian_action(lambda t: model(t, xp=B.xp), lambda y: loss(y, xp=B.xp), THETA, 9)
     assert plain.verdict == "inconclusive" and plain.hessian_action.escalated is None
 
 
@@ -49,7 +49,7 @@ def test_broken_model_fails_in_float64_without_a_rerun() -> None:
     """Negative control: the same check flags a model that is not homogeneous, decided in float64."""
     # 10⁻³ of the outputs' size (~10⁵), so far outside what float64 might explain
     broken = lambda t, *, xp: model(t, xp=xp) + 1e2 * xp.sin(3.0 * t)[:6]  # noqa: E731
-    report = ps.homogeneity_hessian_action(broken, loss, THETA, 9, jit=False, check_homogeneity=False)
+    report = ps.homogeneity_hessian_action(broken, loss, THETA, 9, check_homogeneity=False)
     check = report.hessian_action
     assert report.verdict == "fails" and check.escalated is None
     assert check.residual > DECIDED_MARGIN * max(check.resolution, check.tolerance)

@@ -25,35 +25,35 @@ LINEAR = ("discrete_linear_gradient", "discrete_linear_hessian")
 @given(strategies.discrete_symmetries())
 def test_discrete_linear_properties(case: Instance) -> None:
     with on_duals():
-        outcomes_hold_and_controls_flagged(APPLICATIONS["discrete_linear_gradient"](case, None, LINEAR, jit=False))
+        outcomes_hold_and_controls_flagged(APPLICATIONS["discrete_linear_gradient"](case, None, LINEAR))
 
 
 @settings(max_examples=PROPERTY_EXAMPLES)
 @given(strategies.discrete_symmetries(kinds=("reflection",)))
 def test_mirror_properties(case: Instance) -> None:
     with on_duals():
-        outcomes_hold_and_controls_flagged(APPLICATIONS["corollary4_mirror"](case, None, ("corollary4_mirror",), jit=False))
+        outcomes_hold_and_controls_flagged(APPLICATIONS["corollary4_mirror"](case, None, ("corollary4_mirror",)))
 
 
 def test_nonlinear_T_is_rejected() -> None:
     instance = CATALOG["nonlinear_involution"].build(0)
     with pytest.raises(ValueError, match="not linear"):
-        ps.discrete_linear_gradient(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64), jit=False)
+        ps.discrete_linear_gradient(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64))
 
 
 def test_off_the_fixed_set_is_a_named_error() -> None:
     instance = CATALOG["mirror_symmetry"].build(0)
     with pytest.raises(ps.NotFixedPointError):
-        ps.discrete_linear_hessian(instance.eq, instance.loss, instance.a(XP64), instance.off_fixed(XP64), jit=False)
+        ps.discrete_linear_hessian(instance.eq, instance.loss, instance.a(XP64), instance.off_fixed(XP64))
     with pytest.raises(ps.NotFixedPointError, match="mirror"):
-        ps.corollary4_mirror(instance.eq.model, instance.loss, instance.args["O"], instance.off_fixed(XP64), jit=False)
+        ps.corollary4_mirror(instance.eq.model, instance.loss, instance.args["O"], instance.off_fixed(XP64))
 
 
 def test_mirror_frame_must_be_orthonormal() -> None:
     instance = CATALOG["mirror_symmetry"].build(0)
     O = 2 * np.asarray(instance.args["O"](XP64))
     with pytest.raises(ValueError, match="orthonormal"):
-        ps.corollary4_mirror(instance.eq.model, instance.loss, O, instance.theta(XP64), jit=False)
+        ps.corollary4_mirror(instance.eq.model, instance.loss, O, instance.theta(XP64))
 
 
 def test_non_orthogonal_involution_has_no_commutation() -> None:
@@ -69,7 +69,7 @@ def test_non_orthogonal_involution_has_no_commutation() -> None:
 
     eq = Equivariance(model=model, T=lambda a, th, *, xp: M @ th)
     theta0 = rng.standard_normal(n)
-    B = get_backend(None, jit=False)
+    B = get_backend(None)
     problem, a, th = bind(eq, squared_error(rng.standard_normal(3)), np.zeros(1), (theta0 + M @ theta0) / 2, B)
     # M is exact only to float64 rounding: the fixed point is M-fixed to ~1e-16 relative
     report = linear_reports(problem, th, linear_map(problem, a, th, check=True))["discrete_linear_hessian"]

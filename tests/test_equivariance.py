@@ -33,7 +33,7 @@ A = np.eye(2) + 0.2 * rng.standard_normal((2, 2))
 
 
 def test_pytree_parameters_and_matrix_a() -> None:
-    report = ps.theorem1(TREE_EQ, loss, A, TREE_THETA, jit=False)
+    report = ps.theorem1(TREE_EQ, loss, A, TREE_THETA)
     assert report.holds
     v = ps.characteristic_direction(TREE_EQ, A, TREE_THETA)
     assert v.shape == (10, 4)  # n = 6 + 4 parameters, k = 2 × 2

@@ -27,7 +27,7 @@ ALL_M = ("homogeneity_euler", "homogeneity_norm_growth", "homogeneity_hessian_ac
 def test_homogeneity_properties(case: Instance) -> None:
     """Every id valid for any output dimension; controls: degree p + 1, and λ_min for the bound."""
     with on_duals():
-        outcomes_hold_and_controls_flagged(APPLICATIONS["homogeneity_euler"](case, None, ALL_M, jit=False))
+        outcomes_hold_and_controls_flagged(APPLICATIONS["homogeneity_euler"](case, None, ALL_M))
 
 
 @settings(max_examples=PROPERTY_EXAMPLES)
@@ -35,7 +35,7 @@ def test_homogeneity_properties(case: Instance) -> None:
 def test_corollary1_properties(case: Instance) -> None:
     with on_duals():
         outcomes = APPLICATIONS["corollary1_gradient_in_hessian_range"](
-            case, None, ("corollary1_gradient_in_hessian_range",), jit=False)
+            case, None, ("corollary1_gradient_in_hessian_range",))
         outcomes_hold_and_controls_flagged(outcomes)
 
 
@@ -56,7 +56,7 @@ def test_corollary1_counterexample_kappa_zero(precision) -> None:
         xs = backend.xp.asarray(x)
         theta = xs / (backend.xp.sum(xs * xs) * backend.xp.sqrt(backend.xp.asarray(2.0)))  # xᵀθ = 1/√2
     report = ps.corollary1_gradient_in_hessian_range(_square_of_linear(x), exponential(np.ones(1)), theta, 2,
-                                                     precision=precision, jit=False)
+                                                     precision=precision)
     assert report.holds and set(report.parts) == {"division_free"}
     assert report.details["c"] is None and "no c" in report.notes[0]
     assert abs(report.details["kappa"]) <= 1e-15
@@ -67,7 +67,7 @@ def test_corollary1_counterexample_kappa_zero(precision) -> None:
 def test_corollary1_needs_a_scalar_output() -> None:
     instance = CATALOG["polynomial_homogeneous"].build(0)
     with pytest.raises(ps.ShapeError, match="m = 1"):
-        ps.corollary1_gradient_in_hessian_range(instance.eq.model, instance.loss, instance.theta(XP64), 3, jit=False)
+        ps.corollary1_gradient_in_hessian_range(instance.eq.model, instance.loss, instance.theta(XP64), 3)
 
 
 def test_a_bias_breaks_homogeneity() -> None:
@@ -80,7 +80,7 @@ def test_a_bias_breaks_homogeneity() -> None:
 
     theta = instance.theta(XP64)
     with pytest.raises(ps.EquivarianceError, match="not homogeneous"):
-        ps.corollary1_gradient_in_hessian_range(biased, instance.loss, theta, 3, jit=False)
+        ps.corollary1_gradient_in_hessian_range(biased, instance.loss, theta, 3)
     report = ps.corollary1_gradient_in_hessian_range(biased, instance.loss, theta, 3, check_homogeneity=False,
                                                      jit=False)
     assert not report.division_free.holds and report.division_free.residual > 1e-3
@@ -89,14 +89,14 @@ def test_a_bias_breaks_homogeneity() -> None:
 def test_wrong_degree_is_a_named_error() -> None:
     instance = CATALOG["polynomial_homogeneous"].build(0)
     with pytest.raises(ps.EquivarianceError):
-        ps.homogeneity_euler(instance.eq.model, instance.loss, instance.theta(XP64), 4, jit=False)
+        ps.homogeneity_euler(instance.eq.model, instance.loss, instance.theta(XP64), 4)
 
 
 def test_norm_grows_for_a_margin_loss() -> None:
     """m = 1, exponential loss, f > 0: d‖θ‖²/dt = 2p f e^{−f} > 0 (§4.2)."""
     instance = CATALOG["scalar_homogeneous"].build(0)
     theta = instance.theta(XP64)
-    report = ps.homogeneity_norm_growth(instance.eq.model, instance.loss, theta, 3, jit=False)
+    report = ps.homogeneity_norm_growth(instance.eq.model, instance.loss, theta, 3)
     f = float(instance.eq.model(theta, xp=XP64)[0])
     assert report.holds and f > 0
     assert report.details["rate"] == pytest.approx(2 * 3 * f * np.exp(-f), rel=1e-13)
@@ -105,7 +105,7 @@ def test_norm_grows_for_a_margin_loss() -> None:
 def test_sharpness_bound_needs_nonzero_theta() -> None:
     with pytest.raises(ValueError, match="theta != 0"):
         ps.sharpness_lower_bound(lambda t, *, xp: xp.reshape(xp.sum(t * t) ** 1.5, (1,)),
-                                 squared_error(np.ones(1)), np.zeros(3), 3, check_homogeneity=False, jit=False)
+                                 squared_error(np.ones(1)), np.zeros(3), 3, check_homogeneity=False)
 
 
 def test_every_homogeneity_id_has_a_report() -> None:

@@ -25,7 +25,7 @@ from tests.helpers import XP64, on_duals, outcomes_hold_and_controls_flagged
 def test_last_layer_properties(case: Instance) -> None:
     """Control: the model broken (no longer last-layer equivariant)."""
     with on_duals():
-        outcomes = APPLICATIONS["corollary3_last_layer"](case, None, ("corollary3_last_layer",), jit=False)
+        outcomes = APPLICATIONS["corollary3_last_layer"](case, None, ("corollary3_last_layer",))
         assert {o.form for o in outcomes} == ({"quadratic", "softmax_variance"} if case.args else {"quadratic"})
         outcomes_hold_and_controls_flagged(outcomes)
 
@@ -34,7 +34,7 @@ def test_a_direction_with_a_feature_component_is_flagged() -> None:
     """docs/theory.md#corollary-3-last-layer control: (BW, φ′) with φ′ ≠ 0 in place of (BW, 0) breaks eq. (7)."""
     instance = CATALOG["last_layer_gl"].build(0)
     a, theta = instance.a(XP64), jnp.asarray(instance.theta(XP64))
-    report = ps.corollary3_last_layer(instance.eq, instance.loss, a, theta, jit=False)
+    report = ps.corollary3_last_layer(instance.eq, instance.loss, a, theta)
     assert report.holds
     v = np.array(ps.characteristic_direction(instance.eq, a, theta))
     v[12:] += 0.3 * np.random.default_rng(0).standard_normal((12, v.shape[1]))  # Φ-block component
@@ -53,7 +53,7 @@ def test_variance_form_needs_classes_dividing_m() -> None:
     instance = CATALOG["last_layer_gl"].build(0)
     with pytest.raises(ValueError, match="classes"):
         ps.corollary3_last_layer(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64),
-                                 softmax_classes=4, jit=False)
+                                 softmax_classes=4)
 
 
 def test_a_broken_model_is_a_named_error() -> None:
@@ -61,4 +61,4 @@ def test_a_broken_model_is_a_named_error() -> None:
 
     instance = broken(CATALOG["last_layer_gl"].build(0))
     with pytest.raises(ps.EquivarianceError):
-        ps.corollary3_last_layer(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64), jit=False)
+        ps.corollary3_last_layer(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64))

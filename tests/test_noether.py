@@ -25,7 +25,7 @@ PARTS = {"noise_null", "trace_identity", "ito_drift", "noether_flow", "sgd_step"
 def test_noether_properties(case: Instance) -> None:
     """Control: the per-sample losses broken (the symmetry holds for L at best, not per sample)."""
     with on_duals():
-        outcomes = APPLICATIONS["corollary2_noether_flow"](case, None, ("corollary2_noether_flow",), jit=False)
+        outcomes = APPLICATIONS["corollary2_noether_flow"](case, None, ("corollary2_noether_flow",))
         assert {o.form for o in outcomes} == PARTS
         outcomes_hold_and_controls_flagged(outcomes)
 
@@ -33,7 +33,7 @@ def test_noether_properties(case: Instance) -> None:
 def test_sde_normalization_controls() -> None:
     """docs/theory.md#corollary-2-noether-flow controls: the factor −σ² (instead of −σ²/2) and the opposite sign are flagged."""
     instance = CATALOG["noether_per_sample"].build(0)
-    report = ps.corollary2_noether_flow(instance.eq.model, instance.args["generator"], instance.theta(XP64), jit=False)
+    report = ps.corollary2_noether_flow(instance.eq.model, instance.args["generator"], instance.theta(XP64))
     check = report.noether_flow
     B = get_backend(None)
     for factor in (2.0, -1.0):
@@ -45,7 +45,7 @@ def test_sde_normalization_controls() -> None:
 def test_broken_per_sample_symmetry_is_a_named_error() -> None:
     instance = broken(CATALOG["noether_per_sample"].build(0))
     with pytest.raises(ps.EquivarianceError):
-        ps.corollary2_noether_flow(instance.eq.model, instance.args["generator"], instance.theta(XP64), jit=False)
+        ps.corollary2_noether_flow(instance.eq.model, instance.args["generator"], instance.theta(XP64))
 
 
 def test_antisymmetric_generator_reports_only_the_general_identities() -> None:
@@ -64,7 +64,7 @@ def test_antisymmetric_generator_reports_only_the_general_identities() -> None:
         features = xp.concatenate([xp.stack([z[0] ** 2 + z[1] ** 2]), z[2:]])
         return xp.log1p(xp.exp(xp.asarray(W) @ features))
 
-    report = ps.corollary2_noether_flow(sample_losses, A, rng.standard_normal(n), jit=False)
+    report = ps.corollary2_noether_flow(sample_losses, A, rng.standard_normal(n))
     assert set(report.parts) == {"noise_null", "trace_identity"} and report.holds
     assert "not symmetric" in report.notes[0]
 
@@ -82,4 +82,4 @@ def test_high_precision() -> None:
 def test_generator_shape_is_checked() -> None:
     instance = CATALOG["noether_per_sample"].build(0)
     with pytest.raises(ps.ShapeError, match="generator"):
-        ps.corollary2_noether_flow(instance.eq.model, np.eye(3), instance.theta(XP64), jit=False)
+        ps.corollary2_noether_flow(instance.eq.model, np.eye(3), instance.theta(XP64))

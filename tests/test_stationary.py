@@ -19,7 +19,7 @@ def test_null_space_properties(case: Instance) -> None:
     """Control: a nearby point that is not stationary (H v = −(∂θv)*∇L ≠ 0 there)."""
     with on_duals():
         outcomes_hold_and_controls_flagged(
-            APPLICATIONS["symmetry_hessian_null_space"](case, None, ("symmetry_hessian_null_space",), jit=False))
+            APPLICATIONS["symmetry_hessian_null_space"](case, None, ("symmetry_hessian_null_space",)))
 
 
 def test_kernel_dimension_at_the_catalog_minimum() -> None:
@@ -35,10 +35,10 @@ def test_a_point_that_is_not_stationary_is_a_named_error() -> None:
     instance = CATALOG["reparameterization_minimum"].build(0)
     with pytest.raises(ps.NotStationaryError, match="stationary"):
         ps.symmetry_hessian_null_space(instance.eq, instance.loss, instance.a(XP64),
-                                       instance.args["off_stationary"](XP64), jit=False)
+                                       instance.args["off_stationary"](XP64))
 
 
 def test_null_space_needs_a_symmetry() -> None:
     instance = CATALOG["last_layer_gl"].build(0)
     with pytest.raises(ValueError, match="symmetry"):
-        ps.symmetry_hessian_null_space(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64), jit=False)
+        ps.symmetry_hessian_null_space(instance.eq, instance.loss, instance.a(XP64), instance.theta(XP64))

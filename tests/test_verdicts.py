@@ -60,10 +60,10 @@ def test_rounding_noise_makes_a_residual_inconclusive_not_failed() -> None:
 
 
 def test_report_verdicts_are_three_valued() -> None:
-    report = ps.theorem1(RESCALING, mse, A1, THETA, jit=False)
+    report = ps.theorem1(RESCALING, mse, A1, THETA)
     assert report.verdict == "holds" and report.holds is True and report.reason is None
     broken = RESCALING.replace(model=lambda t, *, xp: net(t, xp=xp) + 1e-3 * xp.sin(3.0 * t[:10]))
-    bad = ps.theorem1(broken, mse, A1, THETA, jit=False, check_equivariance=False)
+    bad = ps.theorem1(broken, mse, A1, THETA, check_equivariance=False)
     assert bad.verdict == "fails" and bad.holds is False and "theorem1_key_identity" in bad.reason
 
 
@@ -74,7 +74,7 @@ def test_a_failure_far_above_a_degraded_resolution_is_decided_without_escalation
     """A negative control of a backend-neutral model: residual ≫ ``DECIDED_MARGIN`` × resolution is
     ``fails`` in float64 (no 50-digit re-run); just above a degraded resolution it is re-run."""
     broken = RESCALING.replace(model=lambda t, *, xp: net(t, xp=xp) + 1e-3 * xp.sin(3.0 * t[:10]))
-    bad = ps.theorem1(broken, mse, A1, THETA, jit=False, check_equivariance=False)
+    bad = ps.theorem1(broken, mse, A1, THETA, check_equivariance=False)
     assert bad.verdict == "fails" and not bad.escalated
     failed = [c for c in bad.checks if c.own_verdict == "fails"]
     assert failed and all(c.residual > DECIDED_MARGIN * max(c.resolution, c.tolerance) for c in failed)
@@ -113,7 +113,7 @@ def _saturated():
 def test_inconclusive_float64_is_escalated_to_50_digits_and_both_are_reported() -> None:
     eq, loss, theta = _saturated()
     assert np.max(np.abs(eq.model(theta, xp=B.xp))) > 1e4
-    report = ps.theorem1(eq, loss, np.array([0.05]), theta, jit=False)
+    report = ps.theorem1(eq, loss, np.array([0.05]), theta)
     assert report.escalated and report.verdict == "holds", report.reason
     escalated = [c for c in report.checks if c.own_verdict == "inconclusive"]
     assert escalated and all(c.escalated.backend == "mpmath-50" and c.escalated.residual < 1e-40 for c in escalated)
@@ -122,7 +122,7 @@ def test_inconclusive_float64_is_escalated_to_50_digits_and_both_are_reported() 
     # without the xp namespace there is no escalation: the float64 verdict stays inconclusive, never fails
     plain = eq.replace(model=lambda t: eq.model(t, xp=B.xp), T=lambda a, t: eq.T(a, t, xp=B.xp),
                        S=lambda a, y: eq.S(a, y, xp=B.xp))
-    report64 = ps.theorem1(plain, lambda y: loss(y, xp=B.xp), np.array([0.05]), theta, jit=False)
+    report64 = ps.theorem1(plain, lambda y: loss(y, xp=B.xp), np.array([0.05]), theta)
     assert report64.verdict == "inconclusive" and not report64.escalated and "second differentiation route" in report64.reason
 
 
@@ -130,7 +130,7 @@ def test_underflow_is_vacuous_not_holds() -> None:
     W = rng.standard_normal((3, 4))
     eq = ps.Equivariance(model=lambda t: (W @ t) ** 3, T=lambda a, t: jnp.exp(a[0]) * t,
                          S=lambda a, y: jnp.exp(3 * a[0]) * y, name="cubic")
-    report = ps.theorem1(eq, lambda y: jnp.sum(y**2), np.array([0.2]), 1e-110 * rng.standard_normal(4), jit=False)
+    report = ps.theorem1(eq, lambda y: jnp.sum(y**2), np.array([0.2]), 1e-110 * rng.standard_normal(4))
     assert report.verdict == "inconclusive" and report.holds is None and "vacuous" in report.reason
 
 
@@ -138,7 +138,7 @@ def test_underflow_of_a_backend_neutral_model_is_settled_at_50_digits() -> None:
     W = rng.standard_normal((3, 4))
     eq = ps.Equivariance(model=lambda t, *, xp: (W @ t) ** 3, T=lambda a, t, *, xp: xp.exp(a[0]) * t,
                          S=lambda a, y, *, xp: xp.exp(3 * a[0]) * y, name="cubic")
-    report = ps.theorem1(eq, lambda y, *, xp: xp.sum(y**2), np.array([0.2]), 1e-110 * rng.standard_normal(4), jit=False)
+    report = ps.theorem1(eq, lambda y, *, xp: xp.sum(y**2), np.array([0.2]), 1e-110 * rng.standard_normal(4))
     assert report.escalated and report.verdict == "holds"
     assert all(c.trivial and c.escalated is not None and not c.escalated.trivial for c in report.checks)
 
@@ -165,7 +165,7 @@ def test_diagonal_rescaling_at_large_a_catches_a_small_violation() -> None:
     assert report.cond_T == 1.0 and report.ok
     broken = eq.replace(model=lambda t, *, xp: net(t, xp=xp) * (1 + 4.9e-4 * xp.sin(t[0])))
     with pytest.raises(ps.EquivarianceError):
-        ps.theorem1(broken, mse, np.array([3e3]), THETA, jit=False)
+        ps.theorem1(broken, mse, np.array([3e3]), THETA)
 
 
 @pytest.mark.parametrize("epsilon", [1e-4, 1e-5])
@@ -184,11 +184,11 @@ def test_ill_conditioned_position_still_catches_a_violation(epsilon) -> None:
 
     eq = ps.Equivariance(model=net, T=gl, name="conjugated")
     assert 1e6 < ps.good_position(eq, np.array([0.1]), THETA).cond_T < 1e8
-    assert ps.theorem1(eq, mse, np.array([0.1]), THETA, jit=False).verdict != "fails"  # valid: no false alarm
+    assert ps.theorem1(eq, mse, np.array([0.1]), THETA).verdict != "fails"  # valid: no false alarm
     size = epsilon * np.linalg.norm(net(THETA, xp=B.xp)) / np.sqrt(10)
     broken = eq.replace(model=lambda t, *, xp: net(t, xp=xp) + size * xp.sin(t[:10]))
     try:
-        report = ps.theorem1(broken, mse, np.array([0.1]), THETA, jit=False)
+        report = ps.theorem1(broken, mse, np.array([0.1]), THETA)
     except ps.EquivarianceError:
         return
     assert report.verdict == "fails", report
@@ -199,10 +199,10 @@ def test_point_barely_off_the_fixed_set_is_not_a_fixed_point() -> None:
     swap = ps.Equivariance(model=lambda t, *, xp: xp.tanh(t[:3] + t[3:]) * t[:3] * t[3:],
                            T=lambda a, t, *, xp: xp.concatenate([t[3:], t[:3]]), name="swap")
     fixed = np.tile(rng.standard_normal(3), 2)
-    assert ps.theorem2(swap, mse, np.zeros(1), fixed, jit=False).holds
+    assert ps.theorem2(swap, mse, np.zeros(1), fixed).holds
     off = fixed + 1e-12 * np.concatenate([np.ones(3), -np.ones(3)])
     with pytest.raises(ps.NotFixedPointError):
-        ps.theorem2(swap, mse, np.zeros(1), off, jit=False)
+        ps.theorem2(swap, mse, np.zeros(1), off)
 
 
 # --- no silent inputs -----------------------------------------------------------------------------
@@ -210,39 +210,39 @@ def test_point_barely_off_the_fixed_set_is_not_a_fixed_point() -> None:
 
 def test_complex_parameters_are_an_error() -> None:
     with pytest.raises(DTypeError, match="complex"):
-        ps.theorem1(RESCALING, mse, A1, THETA + 1e-3j, jit=False)
+        ps.theorem1(RESCALING, mse, A1, THETA + 1e-3j)
 
 
 def test_complex_output_and_loss_are_errors() -> None:
     eq = RESCALING.replace(model=lambda t: jnp.exp(1j * t[:3]) * jnp.sum(t))
     with pytest.raises(DTypeError, match="model output"):
-        ps.theorem1(eq, lambda y: jnp.sum(jnp.abs(y)), A1, THETA, jit=False)
+        ps.theorem1(eq, lambda y: jnp.sum(jnp.abs(y)), A1, THETA)
     with pytest.raises(DTypeError, match="loss"):
-        ps.theorem1(RESCALING, lambda y, *, xp: xp.sum(y) * (1 + 1j), A1, THETA, jit=False)
+        ps.theorem1(RESCALING, lambda y, *, xp: xp.sum(y) * (1 + 1j), A1, THETA)
 
 
 def test_integer_outputs_loss_and_T_are_errors() -> None:
     with pytest.raises(DTypeError, match="model output"):
-        ps.theorem1(RESCALING.replace(model=lambda t: jnp.round(t[:3]).astype(jnp.int32)), mse, A1, THETA, jit=False)
+        ps.theorem1(RESCALING.replace(model=lambda t: jnp.round(t[:3]).astype(jnp.int32)), mse, A1, THETA)
     with pytest.raises(DTypeError, match="loss"):
-        ps.theorem1(RESCALING, lambda y: jnp.sum(y > 0), A1, THETA, jit=False)
+        ps.theorem1(RESCALING, lambda y: jnp.sum(y > 0), A1, THETA)
     with pytest.raises(DTypeError, match=r"T\(a, theta\)"):
-        ps.theorem1(RESCALING.replace(T=lambda a, t: t.astype(jnp.int32)), mse, A1, THETA, jit=False)
+        ps.theorem1(RESCALING.replace(T=lambda a, t: t.astype(jnp.int32)), mse, A1, THETA)
 
 
 def test_T_reading_a_out_of_range_is_an_error() -> None:
     eq = RESCALING.replace(T=lambda a, t: jnp.concatenate([jnp.exp(a[1]) * t[:12], jnp.exp(-a[1]) * t[12:]]))
     with pytest.raises(DegenerateError, match="out of range"):
-        ps.theorem1(eq, mse, A1, THETA, jit=False)
+        ps.theorem1(eq, mse, A1, THETA)
 
 
 def test_T_independent_of_a_is_an_error() -> None:
     eq = RESCALING.replace(T=lambda a, t, *, xp: t * 1.0)
     with pytest.raises(DegenerateError, match="rank"):
-        ps.theorem1(eq, mse, A1, THETA, jit=False)
+        ps.theorem1(eq, mse, A1, THETA)
     half = RESCALING.replace(T=lambda a, t, *, xp: rescale(a, t, xp=xp))
     with pytest.raises(DegenerateError, match="rank of ∂aT is 1 < k = 2"):
-        ps.theorem1(half, mse, np.array([0.3, 0.7]), THETA, jit=False)
+        ps.theorem1(half, mse, np.array([0.3, 0.7]), THETA)
 
 
 def test_relu_at_a_kink_warns_and_is_not_holds() -> None:
@@ -252,11 +252,11 @@ def test_relu_at_a_kink_warns_and_is_not_holds() -> None:
                            name="relu")
     kink = np.array([1.0, 1.0, 0.7])  # first hidden unit exactly at 0
     with pytest.warns(NonDifferentiableWarning):
-        report = ps.theorem1(relu, mse, A1, kink, jit=False)
+        report = ps.theorem1(relu, mse, A1, kink)
     assert report.nondifferentiable and report.holds is not True and "non-differentiable" in report.reason
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # negative control: a smooth point does not warn
-        assert ps.theorem1(relu, mse, A1, np.array([1.0, 0.6, 0.7]), jit=False).holds
+        assert ps.theorem1(relu, mse, A1, np.array([1.0, 0.6, 0.7])).holds
 
 
 # --- input validation -----------------------------------------------------------------------------
@@ -270,12 +270,12 @@ def test_precision_range_is_checked_up_front(precision) -> None:
 
 def test_empty_theta_is_an_error() -> None:
     with pytest.raises(ps.ShapeError, match="empty"):
-        ps.theorem1(RESCALING, mse, A1, np.zeros(0), jit=False)
+        ps.theorem1(RESCALING, mse, A1, np.zeros(0))
 
 
 def test_max_condition_nan_is_an_error() -> None:
     with pytest.raises(InputError, match="max_condition"):
-        ps.theorem1(RESCALING, mse, A1, THETA, max_condition=float("nan"), jit=False)
+        ps.theorem1(RESCALING, mse, A1, THETA, max_condition=float("nan"))
 
 
 @pytest.mark.parametrize(
@@ -304,7 +304,7 @@ def test_nan_is_attributed_to_its_producer(where, message) -> None:
         T = lambda a, t, *, xp: rescale(a, t, xp=xp)  # noqa: E731
     eq = ps.Equivariance(model=model, T=T, S=S, name=where)
     with pytest.raises(ps.NonFiniteError, match=message):
-        ps.theorem1(eq, loss, A1, THETA, jit=False, check_equivariance=False)
+        ps.theorem1(eq, loss, A1, THETA, check_equivariance=False)
 
 
 # --- command line ---------------------------------------------------------------------------------
