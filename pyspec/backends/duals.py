@@ -45,12 +45,11 @@ Differences from the JAX namespace
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import itertools
 import math
 
-from typing import Any, Callable, Iterator, Mapping, NamedTuple, Union
+from typing import Any, Callable, Mapping, NamedTuple, Union
 
 import numpy as np
 
@@ -122,14 +121,27 @@ def current_field() -> ScalarField:
     return _DEFAULT[0]
 
 
-@contextlib.contextmanager
-def use_field(field: ScalarField) -> Iterator[None]:
-    """Compute with ``field`` inside the ``with`` block (re-entrant)."""
-    token = _FIELD.set(field)
-    try:
-        yield
-    finally:
-        _FIELD.reset(token)
+class use_field:  # noqa: N801 (used like the function it replaced: ``with use_field(f):``)
+    """Compute with ``field`` inside the ``with`` block (re-entrant).
+
+    A class rather than a generator context manager: the dual-number backends enter it around every
+    public operation (about a million times in the property tests), and entering the field that is
+    already active changes nothing, so it skips the context variable there.
+    """
+
+    __slots__ = ("field", "tokens")
+
+    def __init__(self, field: ScalarField) -> None:
+        self.field = field
+        self.tokens: list[contextvars.Token | None] = []
+
+    def __enter__(self) -> None:
+        self.tokens.append(_FIELD.set(self.field) if _FIELD.get() is not self.field else None)
+
+    def __exit__(self, *exc: object) -> None:
+        token = self.tokens.pop()
+        if token is not None:
+            _FIELD.reset(token)
 
 
 _TAGS = itertools.count()

@@ -101,3 +101,26 @@ def test_float_arrays_enter_exactly_as_python_floats() -> None:
             assert got.dtype == object and all(type(v) is float for v in got)
             assert [v for v in got] == [float(v) for v in x]
         assert asarray(np.float64(0.1)).shape == () and asarray(np.arange(3)).tolist() == [0.0, 1.0, 2.0]
+
+
+def test_use_field_nests_and_restores() -> None:
+    """``use_field`` activates its field inside the block and restores the outer one on exit, also when
+    the block raises, when one context object is entered twice, and when the field is already active;
+    the control: inside another field's block, the active field is that other field."""
+    from pyspec.backends.duals import current_field, use_field
+    from pyspec.backends.float_dual_backend import FLOAT64_FIELD
+    from pyspec.backends.mp_backend import MP_FIELD
+
+    outer = current_field()
+    ctx = use_field(FLOAT64_FIELD)
+    with ctx:
+        assert current_field() is FLOAT64_FIELD
+        with ctx, use_field(FLOAT64_FIELD):
+            assert current_field() is FLOAT64_FIELD
+        assert current_field() is FLOAT64_FIELD
+        with use_field(MP_FIELD):
+            assert current_field() is MP_FIELD
+        with pytest.raises(RuntimeError), use_field(MP_FIELD):
+            raise RuntimeError
+        assert current_field() is FLOAT64_FIELD
+    assert current_field() is outer
