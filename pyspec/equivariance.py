@@ -315,11 +315,25 @@ def bind(
             return backend.compile(fun)
         return backend.compile(fun, key=program_key(key, fun))
 
-    def TS(b: Array, t: Array, u: Array) -> tuple[Array, Array]:
-        return T(b, t), S(b, u)
-
-    def loss_of(u: Array) -> Array:
-        return loss_user(u)
+    def values(b: Array, th: Array) -> tuple[Array, ...]:
+        """``f(θ)``, ``T(a, θ)``, ``S(a, f(θ))`` and ``ℓ(f(θ))`` in one program; dtypes and shapes are
+        checked as it is traced (before ``S`` meets a ``y`` of the wrong shape)."""
+        y = f(th)
+        _require_real(y, "the model output f(theta)")
+        if len(_shape(y)) != 1:
+            raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
+        Tth, Sy = T(b, th), S(b, y)
+        _require_real(Tth, "T(a, theta)")
+        _require_real(Sy, "S(a, f(theta))")
+        if _shape(Sy) != _shape(y):
+            raise ShapeError(f"S(a, y) returned shape {_shape(Sy)}, expected {_shape(y)} like y = f(theta)")
+        if loss_user is None:
+            return y, Tth, Sy
+        value = loss_user(y)
+        _require_real(value, "the loss l(f(theta))")
+        if _shape(value) != ():
+            raise ShapeError(f"the loss must return a scalar, got shape {_shape(value)}")
+        return y, Tth, Sy, value
 
     def guard() -> Callable[[], None]:  # float32 inside the user's functions: pyspec.precision
         guard_precision(backend, eq, loss, f, T, S, loss_user, a_flat, theta_flat)
@@ -327,9 +341,7 @@ def bind(
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
     cached(None if key is None or not getattr(backend, "jit", False) else (key, "precision guard"), guard)
-    y_raw = compile_(f)(theta_flat)
-    _require_real(y_raw, "the model output f(theta)")
-    y = backend.to_host(y_raw)
+    y, Tth, Sy, *value = backend.to_host(compile_(values)(a_flat, theta_flat))
     if backend.name == "jax-float64":
         a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
         theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
@@ -341,25 +353,12 @@ def bind(
             return lambda: None
 
         cached(None if key is None or not getattr(backend, "jit", False) else (key, "index probe"), probe)
-    if len(_shape(y)) != 1:
-        raise ShapeError(f"the model must return a 1-D array y, got shape {_shape(y)}")
     _require_finite(backend, y, "the model output f(theta)")
     m = _shape(y)[0]
-    Tth_raw, Sy_raw = compile_(TS)(a_flat, theta_flat, y)
-    _require_real(Tth_raw, "T(a, theta)")
-    _require_real(Sy_raw, "S(a, f(theta))")
-    Tth, Sy = backend.to_host((Tth_raw, Sy_raw))
     _require_finite(backend, Tth, "T(a, theta)")
-    if _shape(Sy) != (m,):
-        raise ShapeError(f"S(a, y) returned shape {_shape(Sy)}, expected {(m,)} like y = f(theta)")
     _require_finite(backend, Sy, "S(a, f(theta))")
-    if loss_user is not None:
-        value_raw = compile_(loss_of)(y)
-        _require_real(value_raw, "the loss l(f(theta))")
-        value = backend.to_host(value_raw)
-        if _shape(value) != ():
-            raise ShapeError(f"the loss must return a scalar, got shape {_shape(value)}")
-        _require_finite(backend, value, "the loss l(f(theta))")
+    if value:
+        _require_finite(backend, value[0], "the loss l(f(theta))")
 
     problem = Problem(
         backend=backend,

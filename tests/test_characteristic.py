@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 import pyspec as ps
+from pyspec.backends import get_backend
 from pyspec.catalog import CATALOG
+from pyspec.characteristic import equivariance_report
+from pyspec.equivariance import bind
 from tests.helpers import XP64, broken
 
 POLY = CATALOG["polynomial_homogeneous"].build(0)
@@ -77,6 +80,18 @@ def test_equivariance_check_passes_and_flags_broken_model() -> None:
     assert not bad.holds and max(bad.residuals) > 1e-4
     with pytest.raises(ps.EquivarianceError, match="relative residual"):
         ps.theorem1(bad_instance.eq, POLY.loss, POLY.a(XP64), POLY.theta(XP64))
+
+
+def test_nearby_points_in_one_program_agree_with_point_by_point() -> None:
+    """Compiled, eq. (1) at the point and its nearby points is one vmapped program; op by op it is
+    evaluated point by point. The residuals agree, for a model that holds (rounding: within the
+    check's own tolerance) and for a broken one (1e-10 relative of residuals ~1e-3)."""
+    for inst in (POLY, broken(POLY)):
+        compiled, eager = (equivariance_report(*bind(inst.eq, None, POLY.a(XP64), POLY.theta(XP64),
+                                                     get_backend(None, jit=jit))) for jit in (True, False))
+        assert len(compiled.residuals) == len(eager.residuals) == 4
+        np.testing.assert_allclose(compiled.residuals, eager.residuals, rtol=1e-10, atol=compiled.tolerance)
+        assert compiled.holds == eager.holds == (inst is POLY)
 
 
 def test_equivariance_only_at_the_point_is_rejected() -> None:
