@@ -25,10 +25,10 @@ from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
 from pyspec.characteristic import (
-    _nearby,
     default_max_condition,
     equivariance_from_sides,
     equivariance_sides,
+    nearby_batch,
     position_from_jacobians,
 )
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -129,9 +129,7 @@ def theorem1_batch(
     problem, a_flat, _ = bind(eq, loss, a, first, backend)
     if flat.shape[1] != problem.n:
         raise ShapeError(f"thetas holds {flat.shape[1]} parameters per point, the model has {problem.n}")
-    nearby = [_nearby(problem, a_flat, backend.asarray(t), vary_a=True) for t in flat]
-    near_a = np.stack([[np.asarray(p[0]) for p in points] for points in nearby])
-    near_t = np.stack([[np.asarray(p[1]) for p in points] for points in nearby])
+    near_a, near_t = nearby_batch(problem, a_flat, flat)
     out = backend.to_host(compile_program(problem, lambda b, t, na, nt: _theorem1_points(problem, b, t, na, nt))(
         a_flat, flat, near_a, near_t))
     limit = default_max_condition(backend) if max_condition is None else max_condition

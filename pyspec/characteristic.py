@@ -14,6 +14,7 @@ inputs moved by a few ulps (:func:`equivariance_report`), not with a condition n
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from typing import Any, Callable
@@ -311,16 +312,44 @@ def position_from_jacobians(problem: Problem, T_theta: Array, S_y: Array, limit:
 def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tuple[Array, Array]]:
     """``(a, θ)`` and ``NEARBY_POINTS`` deterministic perturbations of relative size 1e-3."""
     B = problem.backend
-    rng = np.random.default_rng(20251224)
     a, theta = B.to_host(a), B.to_host(theta)
     a64, th64 = B.to_numpy(a), B.to_numpy(theta)
     points = [(a, theta)]
-    for _ in range(NEARBY_POINTS):
-        dth = rng.standard_normal(th64.shape) * 1e-3 * max(float(np.sqrt(np.mean(th64**2))), 1e-3)
-        da = rng.standard_normal(a64.shape) * 1e-3 * max(float(np.sqrt(np.mean(a64**2))), 1e-3)
+    for z_th, z_a in _nearby_draws(th64.shape, a64.shape):
+        dth = z_th * 1e-3 * max(float(np.sqrt(np.mean(th64**2))), 1e-3)
+        da = z_a * 1e-3 * max(float(np.sqrt(np.mean(a64**2))), 1e-3)
         new_a = a + B.asarray(da) if vary_a else a
         points.append((new_a, theta + B.asarray(dth)))
     return points
+
+
+def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_nearby` of each row of ``thetas`` (``B × n``, host), stacked: ``(B, P, k)`` and
+    ``(B, P, n)`` arrays with ``P = NEARBY_POINTS + 1``, the same numbers as the per-point function
+    (the same operations on the same draws; ``a`` is shared, so its moves are made once)."""
+    B = problem.backend
+    a = B.to_host(a)
+    a64 = B.to_numpy(a)
+    thetas = np.asarray(thetas, dtype=np.result_type(a))
+    draws = _nearby_draws((thetas.shape[1],), a64.shape)
+    s_a = max(float(np.sqrt(np.mean(a64**2))), 1e-3)
+    s_t = np.array([[max(float(np.sqrt(np.mean(t**2))), 1e-3)] for t in B.to_numpy(thetas)])
+    near_a = [a] + [a + B.asarray(z_a * 1e-3 * s_a) for _, z_a in draws]
+    near_t = [thetas] + [thetas + B.asarray((z_th * 1e-3)[None, :] * s_t) for z_th, _ in draws]
+    return np.broadcast_to(np.stack(near_a), (len(thetas), *np.shape(np.stack(near_a)))), np.stack(near_t, axis=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _nearby_draws(theta_shape: tuple[int, ...], a_shape: tuple[int, ...]) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The standard normal directions of :func:`_nearby` (seed 20251224, drawn ``θ`` then ``a`` per
+    point), read-only: drawn once per shape, not at every check (a batch of 1000 points drew them 1000 times)."""
+    rng = np.random.default_rng(20251224)
+    draws = []
+    for _ in range(NEARBY_POINTS):
+        z_th, z_a = rng.standard_normal(theta_shape), rng.standard_normal(a_shape)
+        z_th.flags.writeable = z_a.flags.writeable = False
+        draws.append((z_th, z_a))
+    return tuple(draws)
 
 
 def _sides_at(problem: Problem, points: list[tuple[Array, Array]]) -> list[tuple[Array, Array]]:

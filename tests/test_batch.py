@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 import pyspec as ps
+from pyspec.backends import get_backend
 from pyspec.cache import cache_info
+from pyspec.characteristic import NEARBY_POINTS, _nearby, nearby_batch
+from pyspec.equivariance import bind
 
 rng = np.random.default_rng(11)
 
@@ -40,6 +43,24 @@ def test_batch_reports_equal_single_point_reports() -> None:
             assert b.identity == s.identity and b.tolerance == s.tolerance
             assert np.linalg.norm(np.asarray(b.lhs) - np.asarray(s.lhs)) <= 1e-14 * s.scale
         assert report.position.cond_T == pytest.approx(single.position.cond_T)
+
+
+def test_batch_nearby_points_are_the_single_checks_points() -> None:
+    """The batch moves every point to its nearby points at once, with the same numbers as the
+    single-point check (its eq. (1) residuals are then those of ``ps.theorem1`` at each point); a
+    point 10 times another gets moves 10 times larger (its own scale, not the first point's)."""
+    thetas = _good_points(5)
+    thetas[3] = 10.0 * thetas[0]
+    problem, a, _ = bind(EQ, loss, A, thetas[0], get_backend(None))
+    near_a, near_t = nearby_batch(problem, a, thetas)
+    assert near_a.shape == (5, NEARBY_POINTS + 1, 1) and near_t.shape == (5, NEARBY_POINTS + 1, 4)
+    for i, theta in enumerate(thetas):
+        points = _nearby(problem, a, theta, vary_a=True)
+        np.testing.assert_array_equal(near_a[i], np.stack([p[0] for p in points]))
+        np.testing.assert_array_equal(near_t[i], np.stack([p[1] for p in points]))
+    # the moves are read back as (θ + d) − θ: exact to the rounding of θ + d, an ulp of θ
+    ulp = np.finfo(np.float64).eps * np.max(np.abs(thetas[3]))
+    np.testing.assert_allclose(near_t[3] - thetas[3], 10.0 * (near_t[0] - thetas[0]), rtol=0.0, atol=2 * ulp)
 
 
 def test_failing_point_is_named_by_index() -> None:
