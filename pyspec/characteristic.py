@@ -378,9 +378,8 @@ def equivariance_report(problem: Problem, a: Array, theta: Array, condition: flo
     del condition
     B = problem.backend
     residuals = []
-    sides = compile_program(problem, lambda a_, t_: equivariance_sides(problem, a_, t_))
-
-    def difference(a_: Array, t_: Array) -> np.ndarray:
+    def difference(a_: Array, t_: Array) -> np.ndarray:  # one point (the rounding-noise re-runs)
+        sides = compile_program(problem, lambda b, t: equivariance_sides(problem, b, t))
         left, right = B.to_host(sides(a_, t_))
         return B.to_numpy(left - right)
 

@@ -56,6 +56,17 @@ def test_second_theorem1_call_does_not_trace() -> None:
     assert cache_info().misses == info.misses and cache_info().hits > info.hits
 
 
+def test_repeated_theorem1_call_dispatches_four_programs() -> None:
+    """A repeated dense check finds 6 cache entries: 4 programs it runs (bind's validation of ``f``,
+    ``T``, ``S`` and the loss; the good-position derivatives; eq. (1) at the point and its 3 nearby
+    points, vmapped; Theorem 1's terms) and the once-per-model precision guard and index probe."""
+    ps.theorem1(EQ, loss, A, _point())
+    before = cache_info()
+    assert ps.theorem1(EQ, loss, A, _point()).holds
+    after = cache_info()
+    assert after.misses == before.misses and after.hits - before.hits == 6
+
+
 def test_second_theorem1_matrix_free_call_does_not_trace() -> None:
     ps.theorem1(EQ, loss, A, _point(), method="matrix_free")
     before = _traces()

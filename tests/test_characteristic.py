@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -92,6 +93,29 @@ def test_nearby_points_in_one_program_agree_with_point_by_point() -> None:
         assert len(compiled.residuals) == len(eager.residuals) == 4
         np.testing.assert_allclose(compiled.residuals, eager.residuals, rtol=1e-10, atol=compiled.tolerance)
         assert compiled.holds == eager.holds == (inst is POLY)
+
+
+def test_equivariance_residual_within_rounding_noise_is_accepted_and_a_violation_is_not() -> None:
+    """``y₁ = Σ ±10⁸ θᵢ²`` cancels to ~10⁻⁸ of its terms, so eq. (1) (``T = aθ``, ``S = a²y``) misses the
+    tolerance by rounding alone (~10⁻⁹ relative): the re-runs at ulp-moved inputs measure that noise
+    and accept it. The same model plus a smooth violation ~10⁴ times that size is rejected."""
+    n = 40
+    signs = np.where(np.arange(n) % 2 == 0, 1e8, -1e8)
+    theta = 1.0 + 1e-9 * np.random.default_rng(0).standard_normal(n)
+    a = np.array([1.3])
+
+    def model(th):
+        return jnp.array([jnp.sum(signs * th**2), jnp.sum(th**2)])
+
+    def violated(th):
+        return model(th) + jnp.array([0.0, 1e-3 * th[0]])
+
+    report = ps.check_equivariance(ps.Equivariance(model=model, T=lambda b, th: b[0] * th,
+                                                   S=lambda b, y: b[0] ** 2 * y, name="cancelling"), a, theta)
+    assert max(report.residuals) > report.tolerance and report.noise > 0.0 and report.holds
+    control = ps.check_equivariance(ps.Equivariance(model=violated, T=lambda b, th: b[0] * th,
+                                                    S=lambda b, y: b[0] ** 2 * y, name="violated"), a, theta)
+    assert not control.holds and max(control.residuals) > 1e3 * max(report.residuals)
 
 
 def test_equivariance_only_at_the_point_is_rejected() -> None:
