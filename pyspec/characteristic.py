@@ -346,9 +346,9 @@ def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray) -> tuple[np.nda
     draws = _nearby_draws((thetas.shape[1],), a64.shape)
     s_a = max(float(np.sqrt(np.mean(a64**2))), 1e-3)
     s_t = np.array([[max(float(np.sqrt(np.mean(t**2))), 1e-3)] for t in B.to_numpy(thetas)])
-    near_a = [a] + [a + B.asarray(z_a * 1e-3 * s_a) for _, z_a in draws]
+    near_a = np.stack([a] + [a + B.asarray(z_a * 1e-3 * s_a) for _, z_a in draws])
     near_t = [thetas] + [thetas + B.asarray((z_th * 1e-3)[None, :] * s_t) for z_th, _ in draws]
-    return np.broadcast_to(np.stack(near_a), (len(thetas), *np.shape(np.stack(near_a)))), np.stack(near_t, axis=1)
+    return np.broadcast_to(near_a, (len(thetas), *near_a.shape)), np.stack(near_t, axis=1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -390,6 +390,7 @@ def equivariance_report(problem: Problem, a: Array, theta: Array, condition: flo
     del condition
     B = problem.backend
     residuals = []
+
     def difference(a_: Array, t_: Array) -> np.ndarray:  # one point (the rounding-noise re-runs)
         sides = compile_program(problem, lambda b, t: equivariance_sides(problem, b, t))
         left, right = B.to_host(sides(a_, t_))
