@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
-import warnings
 from typing import Any, Callable
 
 import jax
@@ -30,7 +28,8 @@ from pyspec.backends.base import Array, Backend
 from pyspec.cache import compile_program
 from pyspec.checks import NOISE_FACTOR, require_finite_terms, tolerance, ulp_neighbours
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.errors import DegenerateError, EquivarianceError, InputError, NonDifferentiableWarning, NotGoodPositionError
+from pyspec.errors import DegenerateError, EquivarianceError, InputError, NotGoodPositionError
+from pyspec.smoothness import derivative_jump, slopes, smoothness_directions, warn_jump
 
 __all__ = [
     "GoodPositionReport",
@@ -40,17 +39,6 @@ __all__ = [
     "characteristic_direction",
     "characteristic_output",
 ]
-
-JUMP_STEP = 2.0**-20
-"""Relative step ``h`` of the smoothness probe (:func:`position_report`): derivatives of a smooth model
-at ``θ ± h‖θ‖u`` differ from those at ``θ`` by ``O(h)``, their second difference by ``O(h²)``."""
-
-JUMP_RATIO = 0.25
-"""A second difference of the directional derivative larger than this fraction of the first difference
-(and than :data:`JUMP_FLOOR` relative) is a jump: ``O(1)`` at a kink, ``O(h)`` where smooth."""
-
-JUMP_FLOOR = 1e-7
-"""Smallest relative jump reported (rounding noise of the derivatives is ~``1e-13`` relative)."""
 
 NEARBY_POINTS = 3
 """Number of perturbed points, besides ``(a, θ)`` itself, at which the equivariance is tested."""
@@ -116,6 +104,36 @@ def solve_condition(backend: Backend, matrix: Array) -> float:
     return worst
 
 
+def solve_conditions(backend: Backend, matrices: np.ndarray) -> np.ndarray:
+    """:func:`solve_condition` of each matrix of a finite float64 stack ``(B, n, n)`` (the batched
+    checks, :mod:`pyspec.batch`): fully dense matrices by one batched SVD (the same LAPACK routine,
+    matrix by matrix, as :func:`condition_number`), diagonal or monomial ones are 1, any other pattern
+    goes through :func:`solve_condition`."""
+    n = matrices.shape[-1]
+    pattern = matrices != 0
+    full = pattern.all(axis=(1, 2))
+    monomial = ((np.count_nonzero(pattern, axis=(1, 2)) == n) & pattern.any(axis=1).all(axis=1)
+                & pattern.any(axis=2).all(axis=1))
+    out = np.ones(len(matrices))
+    if full.any():
+        sv = np.linalg.svd(matrices[full], compute_uv=False)
+        smax, smin = sv[:, 0], sv[:, -1]
+        out[full] = np.where(smin == 0.0, np.inf, smax / np.where(smin == 0.0, 1.0, smin))
+    for i in np.flatnonzero(~full & ~monomial):
+        out[i] = solve_condition(backend, matrices[i])
+    return out
+
+
+def numerical_ranks(backend: Backend, n: int, T_a: np.ndarray) -> np.ndarray:
+    """The numerical rank of each ``∂aT`` of a finite float64 stack ``(B, n, k)``: the singular values
+    above ``tolerance(n)`` times the largest (0 when ``∂aT = 0``)."""
+    sv = np.linalg.svd(T_a, compute_uv=False)
+    if sv.shape[1] == 0:
+        return np.zeros(len(T_a), dtype=int)
+    top = sv[:, :1]
+    return np.where(top[:, 0] > 0.0, np.sum(sv > tolerance(backend, n) * top, axis=1), 0)
+
+
 @dataclasses.dataclass(frozen=True)
 class GoodPositionReport:
     """Condition numbers of ``∂θT(a, θ)`` and ``∂yS(a, f(θ))`` (Definition 1).
@@ -134,7 +152,7 @@ class GoodPositionReport:
         Number of entries of ``a``.
     jump : float
         Relative jump of the model's directional derivative between ``θ`` and nearby points (0 for a
-        smooth model; see :data:`JUMP_RATIO`).
+        smooth model; see :data:`pyspec.smoothness.JUMP_RATIO`).
     """
 
     cond_T: float
@@ -228,65 +246,6 @@ def check_max_condition(max_condition: float | None) -> None:
         raise InputError(f"max_condition must be a number >= 1 (a condition number), got {max_condition!r}")
 
 
-def _smoothness_directions(backend: Backend, theta: Array) -> tuple[Array, Array]:
-    """The step ``h‖θ‖_rms u`` and the unit direction ``z`` of the smoothness probe (fixed seed)."""
-    th = backend.to_numpy(theta)
-    rng = np.random.default_rng(20260101)
-    u, z = rng.standard_normal(th.shape), rng.standard_normal(th.shape)
-    rms = float(np.sqrt(np.mean(th**2)))
-    step = JUMP_STEP * (rms if rms > 0.0 else 1.0) * u
-    return backend.asarray(step), backend.asarray(z / np.linalg.norm(z))
-
-
-def derivative_jump(backend: Backend, d0: Array, d_plus: Array, d_minus: Array) -> float:
-    """Relative jump of a directional derivative sampled at ``θ`` and ``θ ± h``: the second difference
-    ``‖d₊ + d₋ − 2d₀‖`` when it exceeds :data:`JUMP_RATIO` of ``‖d₊ − d₋‖`` and :data:`JUMP_FLOOR`
-    relative to ``max ‖dᵢ‖``; else 0."""
-    x0, xp_, xm = (backend.to_numpy(d) for d in (d0, d_plus, d_minus))
-    if not all(np.all(np.isfinite(x)) for x in (x0, xp_, xm)):
-        return 0.0  # a NaN is reported by the check that meets it, naming its producer
-    size = max(float(np.linalg.norm(x)) for x in (x0, xp_, xm))
-    second, first = float(np.linalg.norm(xp_ + xm - 2 * x0)), float(np.linalg.norm(xp_ - xm))
-    if size == 0.0 or second <= JUMP_FLOOR * size or second <= JUMP_RATIO * first:
-        return 0.0
-    return second / size
-
-
-def _warn_jump(problem: Problem, jump: float) -> float:
-    if jump:
-        warnings.warn(
-            f"{problem.name}: the model's derivative jumps by {jump:.1e} (relative) between theta and a point "
-            f"{JUMP_STEP:.0e} away: theta is at or next to a non-differentiable point (e.g. a ReLU kink), where "
-            "the identities need not hold; the verdict is inconclusive",
-            NonDifferentiableWarning, stacklevel=4,
-        )
-    return jump
-
-
-def check_smoothness(problem: Problem, theta: Array) -> float:
-    """The smoothness probe of :func:`position_report` alone: the relative jump of the model's
-    directional derivative next to ``θ`` (0 when smooth; warns with :class:`NonDifferentiableWarning`)."""
-    B = problem.backend
-    step, z = _smoothness_directions(B, theta)
-
-    def slopes(t_: Array, h: Array, z_: Array) -> tuple[Array, ...]:
-        return _slopes(problem, t_, h, z_)
-
-    return _warn_jump(problem, derivative_jump(B, *B.to_host(compile_program(problem, slopes)(theta, step, z))))
-
-
-def _slopes(problem: Problem, theta: Array, h: Array, z: Array) -> tuple[Array, Array, Array]:
-    """The model's derivative along ``z`` at ``θ``, ``θ + h`` and ``θ − h`` (the smoothness probe). JAX
-    maps one JVP of the model over the three points: the model is traced once, not three times (its
-    tracing was half the cost of compiling the good-position program of a Flax/Equinox attention model)."""
-    B = problem.backend
-    tangent = B.xp.reshape(z, (z.shape[0], 1))
-    if B.name.startswith("jax-"):
-        d = jax.vmap(lambda s: B.jvp(problem.f, theta + s, tangent)[1])(jnp.stack([0 * h, h, -h]))
-        return d[0], d[1], d[2]
-    return tuple(B.jvp(problem.f, theta + s, tangent)[1] for s in (0 * h, h, -h))  # type: ignore[return-value]
-
-
 def position_report(problem: Problem, a: Array, theta: Array, max_condition: float | None = None) -> GoodPositionReport:
     """Good-position report for a bound problem: solve condition numbers of ``∂θT`` and ``∂yS``, the
     rank of ``∂aT``, and the smoothness probe (a jump of the model's derivative along a fixed
@@ -294,31 +253,22 @@ def position_report(problem: Problem, a: Array, theta: Array, max_condition: flo
     check_max_condition(max_condition)
     B = problem.backend
     limit = default_max_condition(B) if max_condition is None else max_condition
-    step, z = _smoothness_directions(B, theta)
+    step, z = smoothness_directions(B, theta)
 
     def derivatives(a_: Array, t_: Array, h: Array, z_: Array) -> tuple[Array, ...]:
         y = problem.f(t_)
         return (B.jacobian(lambda t: problem.T(a_, t), t_), B.jacobian(lambda u: problem.S(a_, u), y),
-                B.jacobian(lambda b: problem.T(b, t_), a_)) + _slopes(problem, t_, h, z_)
+                B.jacobian(lambda b: problem.T(b, t_), a_)) + slopes(problem, t_, h, z_)
 
     T_theta, S_y, T_a, d0, d_plus, d_minus = B.to_host(compile_program(problem, derivatives)(a, theta, step, z))
     require_finite_terms(B, {"T_theta": T_theta, "T_a": T_a, "S_y": S_y}, {
         "T_theta": "dT/dtheta (the derivative of T)", "T_a": "dT/da (the derivative of T)",
         "S_y": "dS/dy (the derivative of S)"})
     cond_S = 1.0 if problem.is_symmetry else solve_condition(B, S_y)
-    sv = np.linalg.svd(B.to_numpy(T_a), compute_uv=False)
-    rank = int(np.sum(sv > tolerance(B, problem.n) * sv[0])) if sv.size and sv[0] > 0 else 0
-    jump = _warn_jump(problem, derivative_jump(B, d0, d_plus, d_minus))
+    rank = int(numerical_ranks(B, problem.n, B.to_numpy(T_a)[None])[0])
+    jump = warn_jump(problem, derivative_jump(B, d0, d_plus, d_minus))
     return GoodPositionReport(cond_T=solve_condition(B, T_theta), cond_S=cond_S, max_condition=limit,
                               rank_T_a=rank, k=problem.k, jump=jump)
-
-
-def position_from_jacobians(problem: Problem, T_theta: Array, S_y: Array, limit: float) -> GoodPositionReport:
-    """The condition numbers of :func:`position_report` from ``∂θT`` and ``∂yS`` (host arrays), for
-    the batched checks (:mod:`pyspec.batch`; the rank and smoothness probes are the single check's)."""
-    B = problem.backend
-    cond_S = 1.0 if problem.is_symmetry else solve_condition(B, S_y)
-    return GoodPositionReport(cond_T=solve_condition(B, T_theta), cond_S=cond_S, max_condition=limit)
 
 
 def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tuple[Array, Array]]:
@@ -345,7 +295,7 @@ def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray) -> tuple[np.nda
     thetas = np.asarray(thetas, dtype=np.result_type(a))
     draws = _nearby_draws((thetas.shape[1],), a64.shape)
     s_a = max(float(np.sqrt(np.mean(a64**2))), 1e-3)
-    s_t = np.array([[max(float(np.sqrt(np.mean(t**2))), 1e-3)] for t in B.to_numpy(thetas)])
+    s_t = np.maximum(np.sqrt(np.mean(B.to_numpy(thetas) ** 2, axis=1)), 1e-3)[:, None]  # _nearby's, row by row
     near_a = np.stack([a] + [a + B.asarray(z_a * 1e-3 * s_a) for _, z_a in draws])
     near_t = [thetas] + [thetas + B.asarray((z_th * 1e-3)[None, :] * s_t) for z_th, _ in draws]
     return np.broadcast_to(near_a, (len(thetas), *near_a.shape)), np.stack(near_t, axis=1)
@@ -429,18 +379,6 @@ def required_equivariance(problem: Problem, a: Array, theta: Array, check: bool 
 def equivariance_sides(problem: Problem, a: Array, theta: Array) -> tuple[Array, Array]:
     """Both sides of eq. (1), ``f(T(a, θ))`` and ``S(a, f(θ))``."""
     return problem.f(problem.T(a, theta)), problem.S(a, problem.f(theta))
-
-
-def equivariance_from_sides(problem: Problem, sides: list[tuple[Array, Array]], condition: float) -> EquivarianceReport:
-    """:func:`equivariance_report` from both sides of eq. (1) at each point (host arrays), for the
-    batched checks: the same tolerance, without the ulp-noise re-runs (stricter, never looser)."""
-    del condition
-    B = problem.backend
-    residuals = []
-    for left, right in sides:
-        scale = max(B.to_float(B.norm(left)), B.to_float(B.norm(right)))
-        residuals.append(0.0 if scale == 0.0 else B.to_float(B.norm(left - right)) / scale)
-    return EquivarianceReport(residuals=tuple(residuals), tolerance=tolerance(B, problem.n + problem.m))
 
 
 def _public(

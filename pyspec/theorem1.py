@@ -124,9 +124,14 @@ def theorem1_checks(problem: Problem, q: Theorem1Terms, condition: float) -> The
     return identity_checks(B, theorem1_contractions(B, q), tol, B.to_float(B.norm(G)), norm_H)
 
 
-def theorem1_contractions(backend: Any, q: Theorem1Terms) -> Theorem1Contractions:
-    """:class:`~pyspec.terms.Theorem1Contractions` from the dense quantities, with item 2a's arrays."""
+def theorem1_contractions(backend: Any, q: Theorem1Terms,
+                          norm: Callable[[Array], Any] | None = None) -> Theorem1Contractions:
+    """:class:`~pyspec.terms.Theorem1Contractions` from the dense quantities, with item 2a's arrays.
+
+    ``norm`` computes ``‖v‖``, ``‖∇L‖`` and ``‖Hv‖`` (default: the backend's norm as a float; a traced
+    norm lets a compiled program form the record, :mod:`pyspec.batch`)."""
     B = backend
+    nrm = norm if norm is not None else (lambda x: B.to_float(B.norm(x)))
     G, v, w = q.G, q.v, q.w
     Kw = q.K @ w
     arrays = Theorem1Arrays(
@@ -135,7 +140,7 @@ def theorem1_contractions(backend: Any, q: Theorem1Terms) -> Theorem1Contraction
     )
     return Theorem1Contractions(
         w=w, g=q.g, Gv=G @ v, Kw=Kw, zeta_Sya=q.zeta_Sya, zeta_Syy_w=q.zeta_Syy_w, dw_star=q.dw_star,
-        norm_v=B.to_float(B.norm(v)), norm_grad=B.to_float(B.norm(q.grad_L)), norm_Hv=B.to_float(B.norm(q.Hv)),
+        norm_v=nrm(v), norm_grad=nrm(q.grad_L), norm_Hv=nrm(q.Hv),
         grad_v=q.grad_L @ v, vHv=v.T @ q.Hv, v_blue=v.T @ q.gamma_Ttt_v, v_plain=v.T @ q.gamma_Tta,
         v_dv=v.T @ q.dv_star, arrays=arrays,
     )

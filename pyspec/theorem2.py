@@ -16,7 +16,7 @@ from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.characteristic import check_smoothness
+from pyspec.smoothness import check_smoothness
 from pyspec.checks import compare, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.fixed_point import fixed_point_residual, theorem2_hypotheses

@@ -12,8 +12,9 @@ import pytest
 
 import pyspec as ps
 from pyspec.backends import get_backend
-from pyspec.characteristic import solve_condition
+from pyspec.characteristic import numerical_ranks, solve_condition, solve_conditions
 from pyspec.checks import compare, with_rounding_noise
+from pyspec.smoothness import derivative_jump, derivative_jumps
 from pyspec.errors import DegenerateError, DTypeError, InputError, NonDifferentiableWarning, PrecisionError
 from pyspec.verdicts import DECIDED_MARGIN, _undecided
 
@@ -155,6 +156,33 @@ def test_solve_condition_is_one_for_a_diagonal_solve() -> None:
     blocks[2:, 2:] = np.diag([1e5, 1.0])
     assert solve_condition(B, blocks) == pytest.approx(np.linalg.cond(blocks[:2, :2]))
     assert solve_condition(B, np.diag([1.0, 0.0])) == float("inf")
+
+
+def test_batched_position_quantities_are_the_single_ones() -> None:
+    """The batched checks' condition numbers, ranks and jumps (pyspec.batch) are the single check's,
+    matrix by matrix: every sparsity pattern (dense, diagonal, monomial, blocks, a zero row, all zero,
+    a dense rank-one) and every rank of ``∂aT``."""
+    dense = rng.standard_normal((4, 4))
+    blocks = np.zeros((4, 4))
+    blocks[:2, :2], blocks[2:, 2:] = [[1.0, 2.0], [3.0, 4.0]], np.diag([1e5, 1.0])
+    zero_row = dense.copy()
+    zero_row[1] = 0.0
+    stack = np.stack([dense, np.diag([3e3, 1 / 3e3, 1.0, 2.0]), np.eye(4)[[2, 0, 3, 1]] * 7.0, blocks, zero_row,
+                      np.zeros((4, 4)), np.outer(dense[0], dense[1])])
+    singles = [solve_condition(B, m) for m in stack]
+    np.testing.assert_array_equal(solve_conditions(B, stack), singles)
+    assert singles[1] == singles[2] == 1.0 and singles[4] == singles[5] == np.inf and singles[0] > 1.0
+    T_a = np.stack([dense[:, :2], np.zeros((4, 2)), np.outer(dense[:, 0], [1.0, 2.0]), dense[:, :2] * [1.0, 1e-30]])
+    np.testing.assert_array_equal(numerical_ranks(B, 4, T_a), [2, 0, 1, 1])
+    x, step = rng.standard_normal((4, 2)), 1e-6 * rng.standard_normal((4, 2))
+    smooth = np.stack([x, x + step, x - step])  # d₊ + d₋ − 2d₀ = 0: no jump
+    kink = smooth.copy()
+    kink[1, 0] += 1.0  # d₊ of the first point jumps
+    kink[2, 3, 0] = np.nan  # not finite: 0, the check that meets the NaN reports it
+    for samples in (smooth, kink):
+        assert list(derivative_jumps(*samples)) == [derivative_jump(B, *samples[:, i]) for i in range(4)]
+    assert list(derivative_jumps(*smooth)) == [0.0] * 4
+    assert derivative_jumps(*kink)[0] > 0.1 and list(derivative_jumps(*kink)[1:]) == [0.0] * 3
 
 
 def test_diagonal_rescaling_at_large_a_catches_a_small_violation() -> None:

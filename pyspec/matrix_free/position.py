@@ -10,7 +10,8 @@ import numpy as np
 
 from pyspec import linalg
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, check_smoothness, default_max_condition, required_equivariance
+from pyspec.characteristic import GoodPositionReport, default_max_condition, required_equivariance
+from pyspec.smoothness import check_smoothness
 from pyspec.equivariance import Problem
 from pyspec.matrix_free.operators import compile_mf, operators
 from pyspec.matrix_free.options import SolverOptions
@@ -53,7 +54,7 @@ def position_report_mf(
 ) -> GoodPositionReport:
     """Good position (Definition 1) without forming ``∂θT`` or ``∂yS``: exact for diagonal Jacobians,
     else a Lanczos estimate (:func:`condition_program`); and the smoothness probe of the dense path
-    (:func:`pyspec.characteristic.check_smoothness`, three JVPs of ``f``; warns at a kink)."""
+    (:func:`pyspec.smoothness.check_smoothness`, three JVPs of ``f``; warns at a kink)."""
     sT, sS = structures
     est_T, est_S = (float(x) for x in condition_program(problem, structures, opts)(a, theta))
     cond_T = _exact_condition(sT) if is_diagonal(sT) else est_T

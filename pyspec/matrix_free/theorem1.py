@@ -30,7 +30,9 @@ from jax import lax
 from pyspec.backends.base import Array
 from pyspec.checks import Norms, limited, tolerance
 from pyspec.equivariance import Problem
-from pyspec.identities import CONDITIONING, hessian_scale_from_norms, identity_checks
+from pyspec.identities import (
+    CONDITIONING, Sides, action_terms, hessian_scale_from_norms, identity_checks, squared_norms,
+)
 from pyspec.matrix_free.operators import compile_mf, contracted_gradient, probe_vector, relative_residual
 from pyspec.matrix_free.options import SOLVE_SAFETY, SolverOptions
 from pyspec.matrix_free.position import checked_position_mf
@@ -43,7 +45,7 @@ __all__ = ["theorem1_terms_mf", "theorem1_program", "theorem1_checks_mf", "theor
 
 
 ACTION_TERMS = ("green_K", "green_S", "blue", "plain")
-"""Terms of item 2a in the (T, S) form (:func:`pyspec.identities.identity_checks`)."""
+"""Terms of item 2a in the (T, S) form (:func:`pyspec.identities.action_terms`)."""
 ACTION_VW_TERMS = ("output", "direction")
 """Terms of item 2a in the (v, w) form."""
 
@@ -193,21 +195,11 @@ class _Column(NamedTuple):
     arrays: Theorem1Arrays | None
 
 
-def _action_terms(big: Theorem1Arrays) -> tuple[dict[str, Array], dict[str, Array]]:
-    """Item 2a's terms in the (T, S) and (v, w) forms (as :func:`pyspec.identities.identity_checks`)."""
-    ts = {"green_K": big.green_K, "green_S": big.green_S, "blue": big.gamma_Ttt_v, "plain": -big.gamma_Tta}
-    return ts, {"output": big.output, "direction": -big.dv_star}
-
-
 def _action_squares(big: Theorem1Arrays) -> tuple[Array, Array]:
     """One column's item 2a in both forms reduced to the squared norms of ``lhs``, ``rhs``,
-    ``lhs − rhs`` and each term."""
-    out = []
-    for terms in _action_terms(big):
-        rhs = sum(terms.values())  # the order of :func:`pyspec.checks.compare`
-        parts = [big.Hv, rhs, big.Hv - rhs, *terms.values()]
-        out.append(jnp.stack([jnp.vdot(x, x) for x in parts]))
-    return out[0], out[1]
+    ``lhs − rhs`` and each term (:func:`pyspec.identities.squared_norms`)."""
+    ts, vw = action_terms(big)
+    return squared_norms(Sides(big.Hv, ts)), squared_norms(Sides(big.Hv, vw))
 
 
 def _action_norms(sq: np.ndarray, terms: tuple[str, ...]) -> Norms:

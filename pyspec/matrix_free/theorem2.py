@@ -9,7 +9,7 @@ import jax.numpy as jnp
 
 from pyspec import linalg
 from pyspec.backends.base import Array
-from pyspec.characteristic import check_smoothness
+from pyspec.smoothness import check_smoothness
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Problem
 from pyspec.fixed_point import theorem2_hypotheses
