@@ -16,7 +16,8 @@ softplus loss, hidden width chosen for ``n``):
 * *repeated*: ``ps.theorem1`` at a new ``θ`` and ``a`` (median), including the hypothesis checks
   (good position, eq. (1) at and near the point), and the same without them; ``ps.check_equivariance``
   and ``ps.good_position`` alone;
-* *batched*: ``ps.theorem1_batch`` over B points against ``B × floor``.
+* *batched*: ``ps.theorem1_batch`` over B points against ``B × floor``, and ``ps.theorem2_batch`` over
+  B fixed points of a swap of two hidden units against ``B ×`` (one gradient and the Hessian, raw JAX).
 
 Each time is the smallest of ``--rounds`` medians of ``--repeats`` calls, the rounds interleaved
 (:func:`_best`); each ratio is the time over the floor.
@@ -83,6 +84,30 @@ def _floor(eq: ps.Equivariance, loss: Callable, theta: Any, k: int, repeats: int
     return lambda: _median(lambda: (grad(theta), [hvp(theta, v) for v in directions]), repeats)
 
 
+def _floor_hessian(eq: ps.Equivariance, loss: Callable, theta: Any, repeats: int) -> Callable[[], float]:
+    """A measurement of one gradient and the full Hessian of L = ℓ∘f (Theorem 2's arithmetic), raw JAX."""
+    L = lambda th: loss(eq.model(th))  # noqa: E731
+    grad, hessian = jax.jit(jax.grad(L)), jax.jit(jax.hessian(L))
+    theta = jax.tree.map(jnp.asarray, theta)
+    jax.block_until_ready((grad(theta), hessian(theta)))
+    return lambda: _median(lambda: (grad(theta), hessian(theta)), repeats)
+
+
+def _unit_swap(eq: ps.Equivariance, point: Callable[[], Any]) -> tuple[ps.Equivariance, Callable[[], Any]]:
+    """Swapping hidden units 0 and 1 (a discrete symmetry of ``W₂ relu(W₁X)``) and a random point of its
+    fixed set (unit 1 a copy of unit 0), for Theorem 2."""
+    def T(a, th):
+        perm = jnp.array([1, 0, *range(2, th["W1"].shape[0])])
+        return {"W1": th["W1"][perm], "W2": th["W2"][:, perm]}
+
+    def fixed() -> dict[str, np.ndarray]:
+        th = point()
+        th["W1"][1], th["W2"][:, 1] = th["W1"][0], th["W2"][:, 0]
+        return th
+
+    return ps.Equivariance(model=eq.model, T=T, name="unit-swap"), fixed
+
+
 def _best(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
     """Each measurement's smallest median over ``rounds`` interleaved rounds. On a virtual machine the
     time of a small dispatch is bimodal (the raw JAX floor at n = 20: ~40 or ~190 µs a median, from
@@ -125,6 +150,15 @@ def repeated_rows(sizes: list[tuple[int, str]], repeats: int, batch: int, rounds
             row["batch_first_s"] = time.perf_counter() - start
             row["batch"] = batch
             measures["batch_s"] = lambda: _median(lambda: ps.theorem1_batch(eq, loss, a, thetas), 3)
+            swap, fixed = _unit_swap(eq, point)
+            fixed_points = jax.tree.map(lambda *leaves: np.stack(leaves), *[fixed() for _ in range(batch)])
+            start = time.perf_counter()
+            checked = ps.theorem2_batch(swap, loss, np.zeros(1), fixed_points)
+            # none fails; a point whose hidden layer is dead (f = 0 there) is vacuous, hence inconclusive
+            assert not any(e is not None or r.verdict == "fails" for r, e in zip(checked.reports, checked.errors))
+            row["batch2_first_s"] = time.perf_counter() - start
+            measures["floor2_s"] = _floor_hessian(eq, loss, fixed(), repeats)
+            measures["batch2_s"] = lambda: _median(lambda: ps.theorem2_batch(swap, loss, np.zeros(1), fixed_points), 3)
         row.update(_best(measures, rounds))
         rows.append(row)
         print(row, flush=True)
@@ -157,12 +191,14 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"| {r['hypotheses_s'] * 1e3:.2f} ms | {r['hypotheses_s'] / f:.0f}× |")
     batched = [r for r in rows if "batch_s" in r]
     if batched:
-        lines += ["", "| n | B | B × floor | batched check (first call) | batched check (repeated) | ratio |",
-                  "|---|---|---|---|---|---|"]
+        lines += ["", "| theorem | n | B | B × floor | batched check (first call) | batched check (repeated) | ratio |",
+                  "|---|---|---|---|---|---|---|"]
         for r in batched:
-            budget = r["batch"] * r["floor_s"]
-            lines.append(f"| {r['n']} | {r['batch']} | {budget * 1e3:.1f} ms | {r['batch_first_s']:.2f} s "
-                         f"| {r['batch_s'] * 1e3:.0f} ms | {r['batch_s'] / budget:.1f}× |")
+            for theorem, floor, first, repeated in (("1 (grad + k HVP)", "floor_s", "batch_first_s", "batch_s"),
+                                                    ("2 (grad + Hessian)", "floor2_s", "batch2_first_s", "batch2_s")):
+                budget = r["batch"] * r[floor]
+                lines.append(f"| {theorem} | {r['n']} | {r['batch']} | {budget * 1e3:.1f} ms | {r[first]:.2f} s "
+                             f"| {r[repeated] * 1e3:.0f} ms | {r[repeated] / budget:.1f}× |")
     return "\n".join(lines)
 
 

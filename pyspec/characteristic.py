@@ -285,10 +285,12 @@ def _nearby(problem: Problem, a: Array, theta: Array, vary_a: bool) -> list[tupl
     return points
 
 
-def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray,
+                 vary_a: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_nearby` of each row of ``thetas`` (``B × n``, host), stacked: ``(B, P, k)`` and
     ``(B, P, n)`` arrays with ``P = NEARBY_POINTS + 1``, the same numbers as the per-point function
-    (the same operations on the same draws; ``a`` is shared, so its moves are made once)."""
+    (the same operations on the same draws; ``a`` is shared, so its moves are made once, and kept
+    unless ``vary_a``)."""
     B = problem.backend
     a = B.to_host(a)
     a64 = B.to_numpy(a)
@@ -296,7 +298,7 @@ def nearby_batch(problem: Problem, a: Array, thetas: np.ndarray) -> tuple[np.nda
     draws = _nearby_draws((thetas.shape[1],), a64.shape)
     s_a = max(float(np.sqrt(np.mean(a64**2))), 1e-3)
     s_t = np.maximum(np.sqrt(np.mean(B.to_numpy(thetas) ** 2, axis=1)), 1e-3)[:, None]  # _nearby's, row by row
-    near_a = np.stack([a] + [a + B.asarray(z_a * 1e-3 * s_a) for _, z_a in draws])
+    near_a = np.stack([a] + [a + B.asarray(z_a * 1e-3 * s_a) if vary_a else a for _, z_a in draws])
     near_t = [thetas] + [thetas + B.asarray((z_th * 1e-3)[None, :] * s_t) for z_th, _ in draws]
     return np.broadcast_to(near_a, (len(thetas), *near_a.shape)), np.stack(near_t, axis=1)
 

@@ -16,15 +16,19 @@ from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.cache import compile_program
-from pyspec.smoothness import check_smoothness
 from pyspec.checks import compare, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.fixed_point import fixed_point_residual, theorem2_hypotheses
+from pyspec.identities import Sides, Terms
 from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.reports import Theorem2Checks, Theorem2Report
+from pyspec.smoothness import check_smoothness
 from pyspec.verdicts import escalate_report, second_route_theorem2
 
-__all__ = ["Theorem2Report", "theorem2", "theorem2_report", "fixed_point_residual"]
+__all__ = [
+    "THEOREM2_IDS", "Theorem2Report", "theorem2", "theorem2_natural_scales", "theorem2_report", "theorem2_sides",
+    "fixed_point_residual",
+]
 
 THEOREM2_PRODUCERS = {
     "J": "dT/dtheta (the derivative of T)",
@@ -32,6 +36,22 @@ THEOREM2_PRODUCERS = {
     "H": "the Hessian of L = loss(f)", "blue": "the second derivatives of T (contracted with the gradient of L)",
 }  # fmt: skip
 """Who computed each quantity of Theorem 2, in the order of computation."""
+
+
+THEOREM2_IDS = ("theorem2_gradient", "theorem2_hessian")
+"""The paper-item ids of Theorem 2's checks, in the order of :class:`~pyspec.reports.Theorem2Checks`."""
+
+
+def theorem2_sides(J: Array, grad: Array, H: Array, blue: Array) -> tuple[Sides, Sides]:
+    """Both sides of item 1, ``Jᵀ∇L = ∇L``, and of item 2, ``H = JᵀHJ + (∇L·T_θθ)`` (array operations
+    only: the same function runs on the host and in a compiled, vmapped program, :mod:`pyspec.bulk`)."""
+    return (Sides(J.T @ grad, Terms(grad_L=grad)), Sides(H, Terms(conjugated=J.T @ H @ J, blue=blue)))
+
+
+def theorem2_natural_scales(scale_J: Any, norm_grad: Any, norm_H: Any) -> tuple[Any, Any]:
+    """The natural scales (:mod:`pyspec.checks`) of items 1 and 2: ``‖J‖‖∇L‖`` and ``‖J‖²‖H‖`` (floats,
+    or arrays of one per point)."""
+    return scale_J * norm_grad, scale_J**2 * norm_H
 
 
 def theorem2(
@@ -118,13 +138,10 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     tol = tolerance(B, n + problem.m, scale_J**2)
 
     def checks(J_: Array, grad_: Array, H_: Array, blue_: Array) -> Theorem2Checks:
-        # natural scales: ‖J‖‖∇L‖ and ‖J‖²‖H‖ (see pyspec.checks)
-        norm_grad, norm_H = B.to_float(B.norm(grad_)), B.to_float(B.norm(H_))
-        return Theorem2Checks(
-            gradient=compare(B, "theorem2_gradient", J_.T @ grad_, {"grad_L": grad_}, tol, scale_J * norm_grad),
-            hessian=compare(B, "theorem2_hessian", H_, {"conjugated": J_.T @ H_ @ J_, "blue": blue_}, tol,
-                            scale_J**2 * norm_H),
-        )
+        sides = theorem2_sides(J_, grad_, H_, blue_)
+        scales = theorem2_natural_scales(scale_J, B.to_float(B.norm(grad_)), B.to_float(B.norm(H_)))
+        return Theorem2Checks(*(compare(B, identity, *side, tol, scale)
+                                for identity, side, scale in zip(THEOREM2_IDS, sides, scales)))
 
     c = checks(J, grad, H, blue)
     if any(x.residual > x.tolerance for x in c):

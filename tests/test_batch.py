@@ -223,3 +223,113 @@ def test_theorem2_batch_names_the_point_off_the_fixed_set() -> None:
     assert batch.failing == (1,) and isinstance(batch.errors[1], ps.NotFixedPointError)
     assert str(batch.errors[1]).startswith("point 1:")
     assert batch.reports[0].holds and batch.reports[2].holds
+
+
+def _swap() -> ps.Equivariance:
+    """Swapping ``θ₀ ↔ θ₁`` is a symmetry; its fixed set ``θ₀ = θ₁`` is a hyperplane, ``J`` a
+    permutation (``H = JᵀHJ`` is not trivial there)."""
+    def model(th):
+        return jnp.stack([th[0] ** 2 + th[1] ** 2, th[0] * th[1], jnp.sin(th[0] + th[1]) * th[2], th[2] ** 3 + th[3]])
+
+    return ps.Equivariance(model=model, T=lambda a, th: th[jnp.array([1, 0, 2, 3])], name="swap")
+
+
+SHEAR_C = 3.0
+
+
+def _involution() -> ps.Equivariance:
+    """``T(θ) = Mθ`` with ``M = [[1, c], [0, −1]]`` on ``(θ₀, θ₁)`` (``M² = I``, ``‖M‖₂ ≈ 3.3``): a
+    model of its invariants ``θ₀ + cθ₁/2`` and ``θ₁²``; fixed set ``θ₁ = 0``. ``‖J‖ > 1`` scales the
+    tolerance and the natural scales."""
+    def model(th):
+        u, v = th[0] + SHEAR_C * th[1] / 2, th[1] ** 2
+        return jnp.stack([u**2 + v, jnp.sin(u) * v + th[2], u * th[3], th[2] * th[3] + v])
+
+    return ps.Equivariance(model=model, T=lambda a, th: th.at[0].add(SHEAR_C * th[1]).at[1].multiply(-1.0),
+                           name="involution")
+
+
+def _fixed_points(case: str) -> tuple[ps.Equivariance, np.ndarray]:
+    thetas = _good_points(3)
+    if case == "swap":
+        thetas[:, 1] = thetas[:, 0]
+        return _swap(), thetas
+    thetas[:, 1] = 0.0
+    return _involution(), thetas
+
+
+@pytest.mark.parametrize("case", ["swap", "involution"])
+def test_theorem2_clear_points_get_the_single_checks_report(monkeypatch, case: str) -> None:
+    """Theorem 2 batched in one program: a clear fixed point gets the single check's report (tolerances
+    and verdicts equal; scales, term norms, both sides to a few ulps of the scale; residuals, rounding,
+    within 1 % of the tolerance; eq. (1) within 8 ulps), without checking it alone."""
+    calls, real = [], batch_module.theorem2_report
+    monkeypatch.setattr(batch_module, "theorem2_report", lambda *args: calls.append(args) or real(*args))
+    eq, thetas = _fixed_points(case)
+    a = np.zeros(1)
+    batch = ps.theorem2_batch(eq, loss, a, thetas)
+    assert batch.holds and calls == []
+    eps = np.finfo(np.float64).eps
+    for i, report in enumerate(batch.reports):
+        single = ps.theorem2(eq, loss, a, thetas[i])
+        assert (report.fixed_point_residual, report.jump) == (single.fixed_point_residual, single.jump) == (0.0, 0.0)
+        assert abs(report.equivariance_residual - single.equivariance_residual) <= 8 * eps
+        for b, s in zip((report.gradient, report.hessian), (single.gradient, single.hessian)):
+            assert (b.identity, b.tolerance, b.resolution, b.limit, b.trivial, b.verdict) == (
+                s.identity, s.tolerance, s.resolution, s.limit, s.trivial, s.verdict)
+            assert b.scale == pytest.approx(s.scale, rel=1e-12) and list(b.terms) == list(s.terms)
+            for name in s.terms:
+                assert abs(b.term_norms[name] - s.term_norms[name]) <= 1e-14 * s.scale
+            for x, y in ((b.lhs, s.lhs), (b.rhs, s.rhs)):
+                assert np.linalg.norm(np.asarray(x) - np.asarray(y)) <= 1e-14 * s.scale
+            assert abs(b.residual - s.residual) <= 1e-2 * s.tolerance
+
+
+def test_theorem2_points_that_do_not_clearly_hold_are_checked_alone(monkeypatch) -> None:
+    """Off the fixed set the batch names the point (NotFixedPointError, as alone); without the
+    hypothesis checks the identities fail there, with the single check's report bit for bit (that
+    point alone is checked alone)."""
+    calls, real = [], batch_module.theorem2_report
+    monkeypatch.setattr(batch_module, "theorem2_report", lambda *args: calls.append(args) or real(*args))
+    thetas = _good_points(3)
+    thetas[:, 1] = thetas[:, 0]
+    thetas[2, 1] += 0.1
+    eq, a = _swap(), np.zeros(1)
+    batch = ps.theorem2_batch(eq, loss, a, thetas)
+    assert batch.failing == (2,) and isinstance(batch.errors[2], ps.NotFixedPointError)
+    control = ps.theorem2_batch(eq, loss, a, thetas, check_hypotheses=False)
+    single = ps.theorem2(eq, loss, a, thetas[2], check_hypotheses=False)
+    assert control.failing == (2,) and control.reports[2].verdict == single.verdict == "fails"
+    assert len(calls) == 2  # point 2, in each batch
+    assert control.reports[2].gradient.residual == single.gradient.residual
+    assert control.reports[2].hessian.resolution == single.hessian.resolution
+
+
+def test_theorem2_hypotheses_are_checked_per_point() -> None:
+    """Each point meets the single check's hypotheses: a kink on the fixed set (inconclusive, with the
+    warning), a point off the fixed set by more than the fixed-point tolerance though within the
+    identities' (NotFixedPointError, as alone), a symmetry that holds at the points only."""
+    eq = ps.Equivariance(model=lambda th: jnp.stack([jax.nn.relu(th[0]) + jax.nn.relu(th[1]), th[0] * th[1], th[2]]),
+                         T=lambda a, th: th[jnp.array([1, 0, 2])], name="relu_swap")
+    thetas = np.array([[0.3, 0.3, 0.9], [0.0, 0.0, 0.9]])  # θ₂ ≠ 0.5: ∇L ≠ 0, no check is vacuous
+    with pytest.warns(ps.NonDifferentiableWarning):
+        kink = ps.theorem2_batch(eq, loss, np.zeros(1), thetas)
+    with pytest.warns(ps.NonDifferentiableWarning):
+        single = ps.theorem2(eq, loss, np.zeros(1), thetas[1])
+    assert kink.reports[0].holds and kink.reports[1].jump > 0.0
+    assert kink.reports[1].verdict == single.verdict != "holds"
+    eq, thetas = _fixed_points("involution")
+    # ‖Mθ − θ‖/‖θ‖ = √13 θ₁/‖θ‖ ≈ 1800 u (u = 2⁻⁵³): above the fixed-point tolerance 64·n·‖M‖ u ≈ 850 u
+    # (not above 64·n·‖M‖² u ≈ 2800 u), below the identities' 64·(n + m)·‖M‖² u ≈ 5600 u
+    thetas[1, 1] = 2.0**-53 * 500 * np.linalg.norm(thetas[1])
+    batch = ps.theorem2_batch(eq, loss, np.zeros(1), thetas)
+    assert batch.failing == (1,) and isinstance(batch.errors[1], ps.NotFixedPointError)
+    assert ps.theorem2_batch(eq, loss, np.zeros(1), thetas, check_hypotheses=False).holds
+    # symmetric on the fixed set to third order at θ₀ = θ₁ = t, not near it: eq. (1) is required nearby
+    t = 0.3
+    swap = _swap()
+    defect = swap.replace(model=lambda th: swap.model(th).at[0].add(1e5 * (th[0] - t) ** 4), name="defect")
+    thetas = np.array([[t, t, 0.2, -0.4], [t, t, 0.6, 0.1]])
+    assert ps.theorem2_batch(defect, loss, np.zeros(1), thetas, check_hypotheses=False).holds
+    errors = ps.theorem2_batch(defect, loss, np.zeros(1), thetas).errors
+    assert all(isinstance(e, ps.EquivarianceError) and "nearby point" in str(e) for e in errors)
