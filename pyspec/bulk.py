@@ -22,9 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from pyspec.backends.base import Array
-from pyspec.characteristic import (
-    GoodPositionReport, equivariance_sides, numerical_ranks, solve_conditions,
-)
+from pyspec.characteristic import GoodPositionReport, equivariance_sides, numerical_ranks, solve_conditions
 from pyspec.checks import IdentityCheck, tolerance
 from pyspec.equivariance import Problem
 from pyspec.fixed_point import FIXED_POINT_CANCELLATION
@@ -34,10 +32,13 @@ from pyspec.identities import (
 )
 from pyspec.reports import Theorem1Report, Theorem2Report
 from pyspec.smoothness import derivative_jumps, slopes
-from pyspec.theorem1 import _probe, theorem1_contractions, theorem1_terms
+from pyspec.theorem1 import gauss_newton_probe, theorem1_contractions, theorem1_terms
 from pyspec.theorem2 import THEOREM2_IDS, theorem2_natural_scales, theorem2_sides
 
-__all__ = ["Judged", "theorem1_points", "judge_theorem1", "theorem2_points", "judge_theorem2"]
+__all__ = [
+    "Judged", "THEOREM1_NORMS", "Theorem1Points", "Theorem2Points", "judge_theorem1", "judge_theorem2",
+    "theorem1_points", "theorem2_points",
+]
 
 
 class Judged(NamedTuple):
@@ -154,7 +155,7 @@ def theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, ne
         q = theorem1_terms(problem, a, t)
         c = theorem1_contractions(B, q, norm=_norm)
         sides = identity_sides(c)
-        gauss_newton_u = q.G.T @ (q.K @ (q.G @ _probe(B, problem.n)))
+        gauss_newton_u = gauss_newton_probe(B, q)
         norms = jnp.stack([_norm(q.G), c.norm_v, c.norm_grad, _norm(q.g), _norm(q.w), c.norm_Hv,
                            _norm(gauss_newton_u), _norm(q.Hu - gauss_newton_u)])
         columns = jnp.stack([jnp.sqrt(jnp.sum(q.Hv**2, axis=0)), jnp.sqrt(jnp.sum(q.v**2, axis=0))])

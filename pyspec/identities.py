@@ -1,5 +1,8 @@
 """Theorem 1's identity checks from contractions with the ``k`` columns of ``v`` and ``w``, shared by
-the dense (:mod:`pyspec.theorem1`) and matrix-free (:mod:`pyspec.matrix_free`) paths."""
+the dense (:mod:`pyspec.theorem1`), matrix-free (:mod:`pyspec.matrix_free`) and batched
+(:mod:`pyspec.bulk`) paths: both sides of each identity (:func:`identity_sides`, array operations that
+also run inside a compiled program), their natural scales (:func:`natural_scales`) and the norms a
+check is judged by (:func:`squared_norms`)."""
 
 from __future__ import annotations
 
@@ -140,11 +143,11 @@ def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Ar
     return hessian_scale_from_norms(n, nrm(gauss_newton_u), nrm(Hu - gauss_newton_u), ratio)
 
 
-def hessian_scale_from_norms(n: int, norm_gauss_newton_u: Any, norm_rest_u: Any, column_ratio: Any,
+def hessian_scale_from_norms(n: int, norm_gauss_newton_u: Any, norm_rest_u: Any, max_column_ratio: Any,
                              maximum: Callable[[Any, Any], Any] = max) -> Any:
     """:func:`hessian_scale` from ``‖GᵀKGu‖``, ``‖Hu − GᵀKGu‖`` and ``max_b ‖Hv_b‖ / ‖v_b‖`` (floats,
     or arrays of one per point with ``maximum=np.maximum``)."""
-    return maximum(n**0.5 * (norm_gauss_newton_u + norm_rest_u), column_ratio)
+    return maximum(n**0.5 * (norm_gauss_newton_u + norm_rest_u), max_column_ratio)
 
 
 def squared_norms(side: Sides) -> Array:

@@ -36,7 +36,10 @@ from pyspec.reports import Theorem1Checks, Theorem1Report
 from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
-__all__ = ["Theorem1Report", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks", "theorem1_contractions"]
+__all__ = [
+    "Theorem1Report", "gauss_newton_probe", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks",
+    "theorem1_contractions",
+]
 
 
 THEOREM1_PRODUCERS = {
@@ -108,6 +111,12 @@ def _probe(backend: Any, n: int) -> Array:
     return backend.asarray(u / np.linalg.norm(u))
 
 
+def gauss_newton_probe(backend: Any, q: Theorem1Terms) -> Array:
+    """``GᵀKGu`` for the unit probe ``u`` of :func:`_probe`: the Gauss–Newton part of ``Hu``
+    (:func:`pyspec.identities.hessian_scale`)."""
+    return q.G.T @ (q.K @ (q.G @ _probe(backend, q.G.shape[1])))
+
+
 def theorem1_checks(problem: Problem, q: Theorem1Terms, condition: float) -> Theorem1Checks:
     """The identity checks of Theorem 1 from the quantities of :func:`theorem1_terms`
     (:func:`pyspec.identities.identity_checks` on :func:`theorem1_contractions`).
@@ -117,11 +126,9 @@ def theorem1_checks(problem: Problem, q: Theorem1Terms, condition: float) -> The
     is computed (:func:`pyspec.identities.hessian_scale`).
     """
     B = problem.backend
-    G, K = q.G, q.K
-    gauss_newton_u = G.T @ (K @ (G @ _probe(B, problem.n)))
-    norm_H = hessian_scale(B, problem.n, gauss_newton_u, q.Hu, q.Hv, q.v)
+    norm_H = hessian_scale(B, problem.n, gauss_newton_probe(B, q), q.Hu, q.Hv, q.v)
     tol = tolerance(B, problem.n + problem.m + problem.k, condition)
-    return identity_checks(B, theorem1_contractions(B, q), tol, B.to_float(B.norm(G)), norm_H)
+    return identity_checks(B, theorem1_contractions(B, q), tol, B.to_float(B.norm(q.G)), norm_H)
 
 
 def theorem1_contractions(backend: Any, q: Theorem1Terms,
