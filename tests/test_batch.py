@@ -197,9 +197,16 @@ def test_failing_point_is_named_by_index() -> None:
 
 
 def test_one_program_for_every_batch_of_the_same_shapes() -> None:
+    """A second batch of the same model and shapes, at other points (and another ``a``), compiles
+    nothing, for either theorem (compilations counted, not wall time)."""
     ps.theorem1_batch(EQ, loss, A, _good_points(5))
     misses = cache_info().misses
     assert ps.theorem1_batch(EQ, loss, A * 1.1, _good_points(5)).holds
+    assert cache_info().misses == misses
+    eq, thetas = _fixed_points("swap")
+    ps.theorem2_batch(eq, loss, np.zeros(1), thetas)
+    misses = cache_info().misses
+    assert ps.theorem2_batch(eq, loss, np.zeros(1), 0.5 * thetas).holds
     assert cache_info().misses == misses
 
 
