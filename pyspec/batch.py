@@ -31,8 +31,8 @@ from pyspec.characteristic import check_max_condition, default_max_condition, ne
 from pyspec.equivariance import Equivariance, bind
 from pyspec.errors import PyspecError, ShapeError
 from pyspec.smoothness import smoothness_steps
-from pyspec.theorem1 import Theorem1Report, theorem1_report
-from pyspec.theorem2 import Theorem2Report, theorem2_report
+from pyspec.theorem1 import theorem1_report
+from pyspec.theorem2 import theorem2_report
 
 __all__ = ["BatchReport", "theorem1_batch", "theorem2_batch"]
 
