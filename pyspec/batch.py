@@ -7,8 +7,8 @@ confused with a parameter pytree whose leaves happen to share a first dimension:
 
 :func:`theorem1_batch` and :func:`theorem2_batch` evaluate every point in *one* vmapped, compiled
 program and judge all points at once on the host (:mod:`pyspec.bulk`: the single check's functions
-and formulas, array by array). A point that clearly holds gets its report built from those arrays;
-any other point (a failed hypothesis, a residual above its tolerance, a non-finite quantity) is checked
+and formulas, array by array; :func:`pyspec.theorem1.theorem1` judges a single point so first). A
+point that clearly holds gets its report built from those arrays; any other point (a failed hypothesis, a residual above its tolerance, a non-finite quantity) is checked
 again alone by :func:`pyspec.theorem1.theorem1_report` or :func:`pyspec.theorem2.theorem2_report`,
 which measure the rounding noise and take the second route before they say ``fails``: its verdict and
 its error are the single check's. A point whose hypothesis check fails gets no report; its error,
@@ -25,13 +25,13 @@ import numpy as np
 
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array, Backend
-from pyspec.bulk import Judged, judge_theorem1, judge_theorem2, theorem1_points, theorem2_points
+from pyspec.bulk import Judged, judge_theorem2, theorem2_points
 from pyspec.cache import compile_program
 from pyspec.characteristic import check_max_condition, default_max_condition, nearby_batch
 from pyspec.equivariance import Equivariance, bind
 from pyspec.errors import PyspecError, ShapeError
 from pyspec.smoothness import smoothness_steps
-from pyspec.theorem1 import theorem1_report
+from pyspec.theorem1 import judge_theorem1, theorem1_points_program, theorem1_report
 from pyspec.theorem2 import theorem2_report
 
 __all__ = ["BatchReport", "theorem1_batch", "theorem2_batch"]
@@ -133,7 +133,7 @@ def theorem1_batch(
         raise ShapeError(f"thetas holds {flat.shape[1]} parameters per point, the model has {problem.n}")
     near_a, near_t = nearby_batch(problem, a_flat, flat)
     steps, z = smoothness_steps(flat)
-    program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem1_points(problem, b, t, na, nt, h, z_))
+    program = theorem1_points_program(problem)
     limit = default_max_condition(backend) if max_condition is None else max_condition
     judged = judge_theorem1(problem, backend.to_host(program(a_flat, flat, near_a, near_t, steps, z)), limit,
                             check_equivariance)

@@ -1,16 +1,22 @@
-"""Theorems 1 and 2 judged in bulk: every point of a batch at once (:mod:`pyspec.batch`).
+"""Checks judged in bulk: every point of a batch at once (:mod:`pyspec.batch`), and a single
+Theorem 1 check that clearly holds (:func:`pyspec.theorem1.theorem1`).
 
-One vmapped, compiled program computes at every point the quantities of the theorem and both sides
-of its identities, with the very functions of the single check (:func:`pyspec.identities.identity_sides`,
-:func:`pyspec.theorem2.theorem2_sides`), the squared norms each check is judged by
-(:func:`pyspec.identities.squared_norms`), and the inputs of its hypotheses (``∂θT``, ``∂yS``, ``∂aT``,
-``T(a, θ)``, the smoothness probe, eq. (1) at the point and its nearby points). The host then judges
-all points at once, array by array, with the single check's formulas: tolerances
-(:func:`~pyspec.checks.tolerance`), scales and residuals (:func:`~pyspec.checks.compare`), condition
-numbers, ranks, jumps. A point is *clear* when every quantity is finite, every hypothesis holds within
-its tolerance and every identity's residual is within its tolerance (none vacuous): its report is
-then built from these arrays, and equals the single check's up to the rounding of the norms. Every
-other point must be checked alone (rounding noise, second route, the named error).
+One compiled program (vmapped over the points) computes at every point the quantities of the theorem
+and both sides of its identities, with the very functions of the single check
+(:func:`pyspec.identities.identity_sides`, :func:`pyspec.theorem2.theorem2_sides`), the squared norms
+each check is judged by (:func:`pyspec.identities.squared_norms`), and the inputs of its hypotheses
+(``∂θT``, ``∂yS``, ``∂aT``, ``T(a, θ)``, the smoothness probe, eq. (1) at the point and its nearby
+points). The host then judges all points at once, array by array, with the single check's formulas:
+tolerances (:func:`~pyspec.checks.tolerance`), scales and residuals (:func:`scale_and_residual`, the
+formula of :func:`~pyspec.checks.compare`), condition numbers, ranks, jumps. A point is *clear* when
+every quantity is finite, every hypothesis holds within its tolerance and every identity's residual is
+within its tolerance (none vacuous): its report is then built from these arrays, and equals the single
+check's up to the rounding of the norms. Every other point must be checked alone (rounding noise,
+second route, the named error).
+
+This module holds what Theorem 1 and Theorem 2 share, and Theorem 2's program and judgement; Theorem
+1's are :func:`pyspec.theorem1.theorem1_points` and :func:`pyspec.theorem1.judge_theorem1` (its single
+check uses them).
 """
 
 from __future__ import annotations
@@ -22,22 +28,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from pyspec.backends.base import Array
-from pyspec.characteristic import GoodPositionReport, equivariance_sides, numerical_ranks, solve_conditions
+from pyspec.characteristic import equivariance_sides
 from pyspec.checks import IdentityCheck, tolerance
 from pyspec.equivariance import Problem
 from pyspec.fixed_point import FIXED_POINT_CANCELLATION
-from pyspec.identities import (
-    CONDITIONING, THEOREM1_IDS, Sides, Theorem1Sides, column_ratio, hessian_scale_from_norms, identity_sides,
-    natural_scales, squared_norms,
-)
-from pyspec.reports import Theorem1Report, Theorem2Report
+from pyspec.identities import Sides, squared_norms, summed_terms
+from pyspec.reports import Theorem2Report
 from pyspec.smoothness import derivative_jumps, slopes
-from pyspec.theorem1 import gauss_newton_probe, theorem1_contractions, theorem1_terms
 from pyspec.theorem2 import THEOREM2_IDS, theorem2_natural_scales, theorem2_sides
 
 __all__ = [
-    "Judged", "THEOREM1_NORMS", "Theorem1Points", "Theorem2Points", "judge_theorem1", "judge_theorem2",
-    "theorem1_points", "theorem2_points",
+    "IdentityArrays", "Judged", "Theorem2Points", "all_finite", "equivariance_residuals", "equivariance_squares",
+    "identity_arrays", "judge_theorem2", "scale_and_residual", "theorem2_points", "traced_norm",
 ]
 
 
@@ -50,30 +52,46 @@ class Judged(NamedTuple):
     """The report of clear point ``i`` (the single check's, up to the rounding of the norms)."""
 
 
-def _norm(x: Array) -> Array:
+def traced_norm(x: Array) -> Array:
+    """``‖x‖`` inside a compiled program."""
     return jnp.sqrt(jnp.vdot(x, x))
 
 
-def _all_finite(tree: Any) -> Array:
+def all_finite(tree: Any) -> Array:
+    """Whether every entry of every leaf of ``tree`` is finite (traced)."""
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
 
 
-def _equivariance_squares(problem: Problem, near_a: Array, near_t: Array) -> Array:
+def equivariance_squares(problem: Problem, near_a: Array, near_t: Array) -> Array:
     """``‖f(T(a', θ'))‖²``, ``‖S(a', f(θ'))‖²`` and ``‖f(T(a', θ')) − S(a', f(θ'))‖²`` at each of the
-    points ``(near_a[p], near_t[p])`` (``P × 3``)."""
+    points ``(near_a[p], near_t[p])`` (``P × 3``, traced)."""
     left, right = jax.vmap(lambda b, s: equivariance_sides(problem, b, s))(near_a, near_t)
     return jnp.stack([jax.vmap(jnp.vdot)(x, x) for x in (left, right, left - right)], axis=1)
 
 
-def _equivariance_residuals(squares: np.ndarray) -> np.ndarray:
-    """:func:`pyspec.characteristic.equivariance_report`'s residuals from :func:`_equivariance_squares`
+def equivariance_residuals(squares: np.ndarray) -> np.ndarray:
+    """:func:`pyspec.characteristic.equivariance_report`'s residuals from :func:`equivariance_squares`
     (``B × P``): ``‖left − right‖ / max(‖left‖, ‖right‖)``, 0 when both vanish."""
     left, right, difference = np.moveaxis(np.sqrt(squares), -1, 0)
     scale = np.maximum(left, right)
     return np.where(scale == 0.0, 0.0, difference / np.where(scale == 0.0, 1.0, scale))
 
 
-class _Identity(NamedTuple):
+def scale_and_residual(squares: Array, natural: Array, xp: Any = np) -> tuple[Array, Array]:
+    """:func:`~pyspec.checks.compare`'s scale ``max(‖lhs‖, ‖rhs‖, Σ‖termᵢ‖, natural)`` and residual
+    ``‖lhs − rhs‖ / scale`` from :func:`~pyspec.identities.squared_norms` (last axis), at one point or
+    at every point of a batch; ``xp=jnp`` inside a compiled program. The operations (square roots,
+    sums in :func:`~pyspec.checks.compare`'s order, maxima, one division) are correctly rounded in
+    NumPy and XLA alike."""
+    norms = xp.sqrt(squares)
+    total = norms[..., 3]
+    for i in range(4, squares.shape[-1]):
+        total = total + norms[..., i]
+    scale = xp.maximum(xp.maximum(xp.maximum(norms[..., 0], norms[..., 1]), total), natural)
+    return scale, norms[..., 2] / xp.where(scale == 0.0, 1.0, scale)
+
+
+class IdentityArrays(NamedTuple):
     """One identity judged at every point: the arrays its checks carry, their scales and residuals."""
 
     lhs: np.ndarray
@@ -98,120 +116,13 @@ class _Identity(NamedTuple):
         )
 
 
-def _judge_identity(side: Sides, squares: np.ndarray, natural: np.ndarray) -> _Identity:
-    """:func:`~pyspec.checks.compare`'s scale and residual at every point, from :func:`squared_norms`."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        norms = np.sqrt(squares)
-        lhs, rhs, difference, terms = norms[:, 0], norms[:, 1], norms[:, 2], norms[:, 3:]
-        total = np.zeros(len(norms))
-        for column in terms.T:  # summed in the order of compare's sum()
-            total = total + column
-        scale = np.maximum(np.maximum(np.maximum(lhs, rhs), total), natural)
-        residual = difference / np.where(scale == 0.0, 1.0, scale)
-        names = list(side.terms)
-        rhs_array = side.terms[names[0]]
-        for name in names[1:]:
-            rhs_array = rhs_array + side.terms[name]
-    return _Identity(lhs=side.lhs, rhs=rhs_array, terms=side.terms,
-                     term_norms={k: t.tolist() for k, t in zip(names, terms.T)}, residual=residual, scale=scale)
-
-
-# --- Theorem 1 -------------------------------------------------------------------------------------
-
-
-class Theorem1Points(NamedTuple):
-    """What Theorem 1 is judged by at each point, from :func:`theorem1_points` (stacked over points)."""
-
-    sides: Theorem1Sides
-    """Both sides of each identity (:func:`~pyspec.identities.identity_sides`), kept in the checks."""
-    squares: tuple[Array, ...]
-    """:func:`~pyspec.identities.squared_norms` of each identity."""
-    norms: Array
-    """``‖G‖, ‖v‖, ‖∇L‖, ‖g‖, ‖w‖, ‖Hv‖, ‖GᵀKGu‖, ‖Hu − GᵀKGu‖`` (:data:`THEOREM1_NORMS`)."""
-    columns: Array
-    """``‖Hv_b‖`` and ``‖v_b‖`` of each column (``2 × k``)."""
-    finite: Array
-    """Every quantity of :func:`~pyspec.theorem1.theorem1_terms` is finite."""
-    T_theta: Array
-    S_y: Array
-    T_a: Array
-    slopes: tuple[Array, Array, Array]
-    """The smoothness probe (:func:`~pyspec.smoothness.slopes`)."""
-    equivariance: Array
-    """:func:`_equivariance_squares` at the point and its nearby points."""
-
-
-THEOREM1_NORMS = ("G", "v", "grad_L", "g", "w", "Hv", "gauss_newton_u", "rest_u")
-"""The order of :attr:`Theorem1Points.norms`."""
-
-
-def theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array, steps: Array,
-                    z: Array) -> Theorem1Points:
-    """:class:`Theorem1Points` of each point (vmapped over the points; ``steps`` and ``z`` are the
-    smoothness probe's, :func:`pyspec.smoothness.smoothness_steps`)."""
-    B = problem.backend
-
-    def one(t: Array, na: Array, nt: Array, h: Array) -> Theorem1Points:
-        q = theorem1_terms(problem, a, t)
-        c = theorem1_contractions(B, q, norm=_norm)
-        sides = identity_sides(c)
-        gauss_newton_u = gauss_newton_probe(B, q)
-        norms = jnp.stack([_norm(q.G), c.norm_v, c.norm_grad, _norm(q.g), _norm(q.w), c.norm_Hv,
-                           _norm(gauss_newton_u), _norm(q.Hu - gauss_newton_u)])
-        columns = jnp.stack([jnp.sqrt(jnp.sum(q.Hv**2, axis=0)), jnp.sqrt(jnp.sum(q.v**2, axis=0))])
-        return Theorem1Points(
-            sides=sides, squares=tuple(squared_norms(side) for side in sides), norms=norms, columns=columns,
-            finite=_all_finite(q), T_theta=q.T_theta, S_y=q.S_y, T_a=B.jacobian(lambda b: problem.T(b, t), a),
-            slopes=slopes(problem, t, h, z), equivariance=_equivariance_squares(problem, na, nt))
-
-    return jax.vmap(one)(thetas, near_a, near_t, steps)
-
-
-def judge_theorem1(problem: Problem, q: Theorem1Points, limit: float, check_equivariance: bool) -> Judged:
-    """Judge every point of ``q`` at once with the formulas of :func:`pyspec.theorem1.theorem1_report`."""
-    B = problem.backend
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        finite = (q.finite != 0) & np.isfinite(q.T_a).all(axis=(1, 2))  # to_host made the flags float64
-        for matrix in (q.T_theta, q.S_y):
-            finite &= np.isfinite(matrix).all(axis=(1, 2))
-        cond_T = np.full(len(finite), np.inf)
-        cond_S = np.ones(len(finite)) if problem.is_symmetry else np.full(len(finite), np.inf)
-        rank = np.zeros(len(finite), dtype=int)
-        cond_T[finite] = solve_conditions(B, q.T_theta[finite])
-        if not problem.is_symmetry:
-            cond_S[finite] = solve_conditions(B, q.S_y[finite])
-        rank[finite] = numerical_ranks(B, problem.n, q.T_a[finite])
-        condition = cond_T * cond_S
-        clear = (finite & (cond_T <= limit) & (cond_S <= limit) & (rank >= problem.k)
-                 & (derivative_jumps(*q.slopes) == 0.0))
-        eq_residuals = _equivariance_residuals(q.equivariance)
-        if check_equivariance:
-            clear &= (eq_residuals <= tolerance(B, problem.n + problem.m)).all(axis=1)
-
-        tol = np.array([tolerance(B, problem.n + problem.m + problem.k, c) for c in condition.tolist()])
-        norm = dict(zip(THEOREM1_NORMS, np.moveaxis(q.norms, -1, 0)))
-        norm_H = hessian_scale_from_norms(problem.n, norm["gauss_newton_u"], norm["rest_u"],
-                                          column_ratio(q.columns[:, 0], q.columns[:, 1]), maximum=np.maximum)
-        natural = natural_scales(norm["G"], norm_H, norm["v"], norm["grad_L"], norm["g"], norm["w"], norm["Hv"],
-                                 maximum=np.maximum).per_check()
-        judged = [_judge_identity(side, squares, scale) for side, squares, scale in zip(q.sides, q.squares, natural)]
-        for identity in judged:
-            clear &= identity.holds(tol)
-
-    lists = {"cond_T": cond_T.tolist(), "cond_S": cond_S.tolist(), "rank": rank.tolist(), "tol": tol.tolist(),
-             "eq": eq_residuals.tolist()}
-
-    def report(i: int) -> Theorem1Report:
-        tol_i, cond_i = lists["tol"][i], lists["cond_T"][i] * lists["cond_S"][i]
-        # theorem1_report's CONDITIONING band (pyspec.checks.limited), raised only where cond > 1
-        resolution, why = (tol_i * cond_i, CONDITIONING) if tol_i * cond_i > tol_i else (0.0, "")
-        checks = [j.check(B.name, identity, i, tol_i, resolution, why) for identity, j in zip(THEOREM1_IDS, judged)]
-        position = GoodPositionReport(cond_T=lists["cond_T"][i], cond_S=lists["cond_S"][i], max_condition=limit,
-                                      rank_T_a=lists["rank"][i], k=problem.k)
-        return Theorem1Report(*checks, position=position,
-                              equivariance_residual=max(lists["eq"][i]) if check_equivariance else None)
-
-    return Judged(clear=clear, report=report)
+def identity_arrays(side: Sides, rhs: np.ndarray, squares: np.ndarray, scale: np.ndarray,
+                    residual: np.ndarray) -> IdentityArrays:
+    """:class:`IdentityArrays` of one identity at every point (``rhs``: its terms summed)."""
+    norms = np.sqrt(squares[:, 3:])
+    return IdentityArrays(lhs=side.lhs, rhs=rhs, terms=side.terms,
+                          term_norms={k: t.tolist() for k, t in zip(side.terms, norms.T)}, residual=residual,
+                          scale=scale)
 
 
 # --- Theorem 2 -------------------------------------------------------------------------------------
@@ -235,7 +146,7 @@ class Theorem2Points(NamedTuple):
     slopes: tuple[Array, Array, Array]
     """The smoothness probe (:func:`~pyspec.smoothness.slopes`)."""
     equivariance: Array
-    """:func:`_equivariance_squares` at the point and its nearby points (``a`` fixed)."""
+    """:func:`equivariance_squares` at the point and its nearby points (``a`` fixed)."""
 
 
 def theorem2_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array, steps: Array,
@@ -256,9 +167,9 @@ def theorem2_points(problem: Problem, a: Array, thetas: Array, near_a: Array, ne
         moved = problem.T(a, t)
         return Theorem2Points(
             sides=sides, squares=tuple(squared_norms(side) for side in sides),  # type: ignore[arg-type]
-            norms=jnp.stack([_norm(grad), _norm(H)]), J=J, finite=_all_finite((J, grad, H, blue)),
+            norms=jnp.stack([traced_norm(grad), traced_norm(H)]), J=J, finite=all_finite((J, grad, H, blue)),
             fixed_point=jnp.stack([jnp.vdot(x, x) for x in (t, moved, moved - t)]),
-            slopes=slopes(problem, t, h, z), equivariance=_equivariance_squares(problem, na, nt))
+            slopes=slopes(problem, t, h, z), equivariance=equivariance_squares(problem, na, nt))
 
     return jax.vmap(one)(thetas, near_a, near_t, steps)
 
@@ -275,13 +186,14 @@ def judge_theorem2(problem: Problem, q: Theorem2Points, check_hypotheses: bool) 
         theta, moved, offset = np.moveaxis(np.sqrt(q.fixed_point), -1, 0)
         fp_scale = np.maximum(theta, moved)
         fp = np.where(fp_scale == 0.0, 0.0, offset / np.where(fp_scale == 0.0, 1.0, fp_scale))
-        eq_residuals = _equivariance_residuals(q.equivariance)
+        eq_residuals = equivariance_residuals(q.equivariance)
         if check_hypotheses:
             fp_tol = np.array([FIXED_POINT_CANCELLATION * tolerance(B, problem.n, s) for s in scale_J.tolist()])
             clear &= (fp <= fp_tol) & (eq_residuals <= tolerance(B, problem.n + problem.m)).all(axis=1)
         tol = np.array([tolerance(B, problem.n + problem.m, s**2) for s in scale_J.tolist()])
         natural = theorem2_natural_scales(scale_J, q.norms[:, 0], q.norms[:, 1])
-        judged = [_judge_identity(side, squares, scale) for side, squares, scale in zip(q.sides, q.squares, natural)]
+        judged = [identity_arrays(side, summed_terms(side.terms), squares, *scale_and_residual(squares, scale))
+                  for side, squares, scale in zip(q.sides, q.squares, natural)]
         for identity in judged:
             clear &= identity.holds(tol)
 

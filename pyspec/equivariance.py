@@ -11,6 +11,7 @@ A callable is *backend-neutral* when it accepts the keyword argument ``xp`` (the
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
 from typing import Any, Callable, Hashable
 
@@ -81,7 +82,7 @@ class _Flattener:
         if not leaves:
             raise ShapeError(f"{role} has no array leaves")
         self.shapes = [tuple(np.shape(leaf)) for leaf in leaves]
-        self.sizes = [int(np.prod(s)) for s in self.shapes]
+        self.sizes = [math.prod(s) for s in self.shapes]
         self.size = sum(self.sizes)
         self.role = role
         self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1

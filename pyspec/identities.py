@@ -20,7 +20,7 @@ from pyspec.terms import Theorem1Arrays, Theorem1Contractions
 __all__ = [
     "CONDITIONING", "NaturalScales", "Sides", "THEOREM1_IDS", "Terms", "Theorem1Sides", "action_terms", "column_ratio",
     "hessian_scale", "hessian_scale_from_norms", "identity_checks", "identity_sides", "natural_scales",
-    "squared_norms",
+    "squared_norms", "summed_terms",
 ]  # fmt: skip
 
 
@@ -122,11 +122,11 @@ def natural_scales(norm_G: Any, norm_H: Any, norm_v: Any, norm_grad: Any, norm_g
                          hessian_quadratic=maximum(norm_H * norm_v**2, norm_v * norm_Hv))
 
 
-def column_ratio(norm_Hv: np.ndarray, norm_v: np.ndarray) -> np.ndarray:
+def column_ratio(norm_Hv: Array, norm_v: Array, xp: Any = np) -> Array:
     """``max_b ‖Hv_b‖ / ‖v_b‖`` over the columns with ``‖v_b‖ > 0`` (0 when there is none), along the
-    last axis: the columns of one point, or of each point of a batch."""
+    last axis: the columns of one point, or of each point of a batch (``xp=jnp``: traced)."""
     nonzero = norm_v > 0.0
-    return np.where(nonzero, norm_Hv / np.where(nonzero, norm_v, 1.0), 0.0).max(axis=-1, initial=0.0)
+    return xp.max(xp.where(nonzero, norm_Hv / xp.where(nonzero, norm_v, 1.0), 0.0), axis=-1, initial=0.0)
 
 
 def hessian_scale(backend: Any, n: int, gauss_newton_u: Array, Hu: Array, Hv: Array, v: Array) -> float:
@@ -153,11 +153,17 @@ def hessian_scale_from_norms(n: int, norm_gauss_newton_u: Any, norm_rest_u: Any,
 def squared_norms(side: Sides) -> Array:
     """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖²`` and each ``‖term‖²`` of one identity, with ``rhs`` summed in the
     order of :func:`pyspec.checks.compare` (traced: the norms of a compiled program)."""
-    terms = list(side.terms.values())
-    rhs = terms[0]
-    for term in terms[1:]:
+    rhs = summed_terms(side.terms)
+    return jnp.stack([jnp.vdot(x, x) for x in (side.lhs, rhs, side.lhs - rhs, *side.terms.values())])
+
+
+def summed_terms(terms: Terms) -> Array:
+    """An identity's right side: its terms summed in the order of :func:`pyspec.checks.compare`."""
+    values = list(terms.values())
+    rhs = values[0]
+    for term in values[1:]:
         rhs = rhs + term
-    return jnp.stack([jnp.vdot(x, x) for x in (side.lhs, rhs, side.lhs - rhs, *terms)])
+    return rhs
 
 
 def identity_checks(backend: Any, c: Theorem1Contractions, tol: float, norm_G: float, norm_H: float) -> Theorem1Checks:

@@ -17,28 +17,37 @@ independently and must agree.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
+from pyspec.bulk import Judged, all_finite, equivariance_residuals, equivariance_squares, identity_arrays
+from pyspec.bulk import scale_and_residual, traced_norm
 from pyspec.cache import compile_program
 from pyspec.characteristic import (
-    check_max_condition, direction_along, output_along, position_report, required_equivariance,
+    GoodPositionReport, check_max_condition, default_max_condition, direction_along, nearby_batch, numerical_ranks,
+    output_along, position_report, required_equivariance, solve_conditions,
 )
 from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
-from pyspec.identities import CONDITIONING, hessian_scale, identity_checks
+from pyspec.identities import (
+    CONDITIONING, THEOREM1_IDS, Theorem1Sides, column_ratio, hessian_scale, hessian_scale_from_norms,
+    identity_checks, identity_sides, natural_scales, squared_norms, summed_terms,
+)
 from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.reports import Theorem1Checks, Theorem1Report
+from pyspec.smoothness import derivative_jumps, slopes, smoothness_steps
 from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
 __all__ = [
-    "Theorem1Report", "gauss_newton_probe", "theorem1", "theorem1_report", "theorem1_terms", "theorem1_checks",
-    "theorem1_contractions",
+    "Theorem1Points", "Theorem1Report", "clear_report", "gauss_newton_probe", "judge_theorem1", "theorem1", "theorem1_checks",
+    "theorem1_contractions", "theorem1_points", "theorem1_points_program", "theorem1_report", "theorem1_terms",
 ]
 
 
@@ -153,6 +162,122 @@ def theorem1_contractions(backend: Any, q: Theorem1Terms,
     )
 
 
+class Theorem1Points(NamedTuple):
+    """What Theorem 1 is judged by at each point, from :func:`theorem1_points` (stacked over points;
+    :mod:`pyspec.bulk`)."""
+
+    sides: Theorem1Sides
+    """Both sides of each identity (:func:`~pyspec.identities.identity_sides`), kept in the checks."""
+    rhs: tuple[Array, ...]
+    """Each identity's terms summed (:func:`~pyspec.identities.summed_terms`)."""
+    squares: tuple[Array, ...]
+    """:func:`~pyspec.identities.squared_norms` of each identity."""
+    scales: Array
+    """:func:`~pyspec.bulk.scale_and_residual`'s scale of each identity (natural scales included)."""
+    residuals: Array
+    """:func:`~pyspec.bulk.scale_and_residual`'s residual of each identity."""
+    finite: Array
+    """Every quantity of :func:`theorem1_terms` is finite."""
+    T_theta: Array
+    S_y: Array
+    T_a: Array
+    slopes: tuple[Array, Array, Array]
+    """The smoothness probe (:func:`~pyspec.smoothness.slopes`)."""
+    equivariance: Array
+    """:func:`~pyspec.bulk.equivariance_squares` at the point and its nearby points."""
+
+
+def theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array, steps: Array,
+                    z: Array) -> Theorem1Points:
+    """:class:`Theorem1Points` of each point (vmapped over the points; ``near_a``, ``near_t`` from
+    :func:`~pyspec.characteristic.nearby_batch`, ``steps`` and ``z`` the smoothness probe's,
+    :func:`~pyspec.smoothness.smoothness_steps`). The scales and residuals are those of
+    :func:`theorem1_checks`, with the natural scales of :func:`~pyspec.identities.natural_scales`."""
+    B = problem.backend
+
+    def one(t: Array, na: Array, nt: Array, h: Array) -> Theorem1Points:
+        q = theorem1_terms(problem, a, t)
+        c = theorem1_contractions(B, q, norm=traced_norm)
+        sides = identity_sides(c)
+        gauss_newton_u = gauss_newton_probe(B, q)
+        ratio = column_ratio(jnp.sqrt(jnp.sum(q.Hv**2, axis=0)), jnp.sqrt(jnp.sum(q.v**2, axis=0)), xp=jnp)
+        norm_H = hessian_scale_from_norms(problem.n, traced_norm(gauss_newton_u), traced_norm(q.Hu - gauss_newton_u),
+                                          ratio, maximum=jnp.maximum)
+        natural = natural_scales(traced_norm(q.G), norm_H, c.norm_v, c.norm_grad, traced_norm(q.g), traced_norm(q.w),
+                                 c.norm_Hv, maximum=jnp.maximum).per_check()
+        squares = tuple(squared_norms(side) for side in sides)
+        scales, residuals = zip(*(scale_and_residual(sq, nat, xp=jnp) for sq, nat in zip(squares, natural)))
+        return Theorem1Points(
+            sides=sides, rhs=tuple(summed_terms(side.terms) for side in sides), squares=squares,
+            scales=jnp.stack(scales), residuals=jnp.stack(residuals), finite=all_finite(q), T_theta=q.T_theta,
+            S_y=q.S_y, T_a=B.jacobian(lambda b: problem.T(b, t), a), slopes=slopes(problem, t, h, z),
+            equivariance=equivariance_squares(problem, na, nt))
+
+    return jax.vmap(one)(thetas, near_a, near_t, steps)
+
+
+def theorem1_points_program(problem: Problem) -> Callable[..., Theorem1Points]:
+    """:func:`theorem1_points` compiled for ``problem`` (cached: :mod:`pyspec.cache`); its arguments
+    are ``(a, thetas, near_a, near_t, steps, z)``."""
+    return compile_program(problem, lambda b, t, na, nt, h, z: theorem1_points(problem, b, t, na, nt, h, z))
+
+
+def judge_theorem1(problem: Problem, q: Theorem1Points, limit: float, check_equivariance: bool) -> Judged:
+    """Judge every point of ``q`` at once with the formulas of :func:`theorem1_report` (:mod:`pyspec.bulk`)."""
+    B = problem.backend
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        finite = (q.finite != 0) & np.isfinite(q.T_a).all(axis=(1, 2))  # to_host made the flags float64
+        for matrix in (q.T_theta, q.S_y):
+            finite &= np.isfinite(matrix).all(axis=(1, 2))
+        cond_T = np.full(len(finite), np.inf)
+        cond_S = np.ones(len(finite)) if problem.is_symmetry else np.full(len(finite), np.inf)
+        rank = np.zeros(len(finite), dtype=int)
+        cond_T[finite] = solve_conditions(B, q.T_theta[finite])
+        if not problem.is_symmetry:
+            cond_S[finite] = solve_conditions(B, q.S_y[finite])
+        rank[finite] = numerical_ranks(B, problem.n, q.T_a[finite])
+        condition = cond_T * cond_S
+        clear = (finite & (cond_T <= limit) & (cond_S <= limit) & (rank >= problem.k)
+                 & (derivative_jumps(*q.slopes) == 0.0))
+        eq_residuals = equivariance_residuals(q.equivariance)
+        if check_equivariance:
+            clear &= (eq_residuals <= tolerance(B, problem.n + problem.m)).all(axis=1)
+        tol = np.array([tolerance(B, problem.n + problem.m + problem.k, c) for c in condition.tolist()])
+        judged = [identity_arrays(*arrays) for arrays in zip(q.sides, q.rhs, q.squares, q.scales.T, q.residuals.T)]
+        for identity in judged:
+            clear &= identity.holds(tol)
+
+    lists = {"cond_T": cond_T.tolist(), "cond_S": cond_S.tolist(), "rank": rank.tolist(), "tol": tol.tolist(),
+             "eq": eq_residuals.tolist()}
+
+    def report(i: int) -> Theorem1Report:
+        tol_i, cond_i = lists["tol"][i], lists["cond_T"][i] * lists["cond_S"][i]
+        # theorem1_report's CONDITIONING band (pyspec.checks.limited), raised only where cond > 1
+        resolution, why = (tol_i * cond_i, CONDITIONING) if tol_i * cond_i > tol_i else (0.0, "")
+        checks = [j.check(B.name, identity, i, tol_i, resolution, why) for identity, j in zip(THEOREM1_IDS, judged)]
+        position = GoodPositionReport(cond_T=lists["cond_T"][i], cond_S=lists["cond_S"][i], max_condition=limit,
+                                      rank_T_a=lists["rank"][i], k=problem.k)
+        return Theorem1Report(*checks, position=position,
+                              equivariance_residual=max(lists["eq"][i]) if check_equivariance else None)
+
+    return Judged(clear=clear, report=report)
+
+
+def clear_report(problem: Problem, a: Array, theta: Array, max_condition: float | None) -> Theorem1Report | None:
+    """The report of a point where Theorem 1 clearly holds, judged in bulk as a batch of one
+    (:func:`theorem1_points`, :func:`judge_theorem1`: one program, array arithmetic on the host), or
+    ``None``: then :func:`theorem1_report` must judge it (rounding noise, second route, named errors).
+    Eq. (1) is checked (the single check's ``check_equivariance=True``)."""
+    B = problem.backend
+    flat = B.to_numpy(theta)[None]
+    near_a, near_t = nearby_batch(problem, a, flat)
+    steps, z = smoothness_steps(flat)
+    q = B.to_host(theorem1_points_program(problem)(a, flat, near_a, near_t, steps, z))
+    limit = default_max_condition(B) if max_condition is None else max_condition
+    judged = judge_theorem1(problem, q, limit, check_equivariance=True)
+    return judged.report(0) if judged.clear[0] else None
+
+
 def theorem1(
     eq: Equivariance,
     loss: Callable[..., Array],
@@ -170,6 +295,11 @@ def theorem1(
     seed: int = 0,
 ) -> Theorem1Report:
     """Check Theorem 1 (eq. 12, items 1, 2a, 2b) at ``(a, θ)``.
+
+    In compiled float64 on the dense path, with ``check_equivariance``, the point is first judged in
+    bulk as a batch of one (:func:`clear_report`: one program, hypotheses included); only a point that
+    does not clearly hold goes on to :func:`theorem1_report`, which measures rounding noise and takes
+    a second route before any verdict other than ``holds``, and names a failed hypothesis.
 
     Parameters
     ----------
@@ -233,10 +363,19 @@ def theorem1(
             return matrix_free.theorem1_report_mf(
                 problem, a_flat, theta_flat, check_equivariance, max_condition, keep_arrays=keep_arrays
             )
+        if check_equivariance and _compiled_float64(backend) and path == "dense":
+            report = clear_report(problem, a_flat, theta_flat, max_condition)
+            if report is not None:
+                return report
         report = theorem1_report(problem, a_flat, theta_flat, check_equivariance, max_condition)
     return escalate_report(report, (eq.model, eq.T, eq.S, loss), precision, lambda digits: theorem1(
         eq, loss, a, theta, precision=digits, check_equivariance=check_equivariance, max_condition=max_condition,
         method="dense"))
+
+
+def _compiled_float64(backend: Any) -> bool:
+    """Whether ``backend`` compiles float64 programs (where :func:`clear_report` is tried first)."""
+    return backend.name == "jax-float64" and getattr(backend, "jit", False)
 
 
 def theorem1_report(

@@ -3,6 +3,8 @@ named by its index, one program serves every batch of the same shapes."""
 
 from __future__ import annotations
 
+import importlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -14,6 +16,7 @@ from pyspec.backends import get_backend
 from pyspec.cache import cache_info
 from pyspec.characteristic import NEARBY_POINTS, _nearby, nearby_batch
 from pyspec.equivariance import bind
+from pyspec.theorem1 import theorem1_report
 from tests.test_verdicts import _saturated
 
 rng = np.random.default_rng(11)
@@ -49,34 +52,48 @@ def _shear() -> tuple[ps.Equivariance, np.ndarray]:
                            T=lambda a, th: th + a[0] * (M @ th), name="shear"), np.array([0.7])
 
 
+def _careful(eq: ps.Equivariance, loss, a: np.ndarray, theta: np.ndarray) -> ps.Theorem1Report:
+    """The single check's careful path, :func:`pyspec.theorem1.theorem1_report` (separate programs,
+    host norms), which :func:`pyspec.theorem1` takes at a point that does not clearly hold."""
+    problem, a_flat, theta_flat = bind(eq, loss, a, theta, get_backend(None))
+    return theorem1_report(problem, a_flat, theta_flat)
+
+
 @pytest.mark.parametrize("case", ["diagonal", "dense"])
 def test_clear_points_get_the_single_checks_report(case: str) -> None:
-    """A point judged in bulk (norms from the vmapped program, formulas of the single check) gets the
-    single check's report: the same tolerances, resolutions (the dense ``∂θT`` raises them by its
-    condition number) and verdicts; scales, term norms and both sides to a few ulps of the scale (the
-    two programs round differently); residuals, pure rounding here, within 1 % of the tolerance
-    (measured: ≤ 0.06 %); eq. (1)'s residuals, rounding too, within 8 ulps."""
+    """A point judged in bulk (norms, scales and residuals from the vmapped program, formulas of the
+    single check), in a batch or alone by :func:`pyspec.theorem1`, gets the careful single check's
+    report: the same tolerances, resolutions (the dense ``∂θT`` raises them by its condition number)
+    and verdicts; scales, term norms and both sides to a few ulps of the scale (the programs round
+    differently); residuals, pure rounding here, within 1 % of the tolerance (measured: ≤ 0.06 %);
+    eq. (1)'s residuals, rounding too, within 8 ulps."""
     eq, a = (EQ, A) if case == "diagonal" else _shear()
     thetas = _good_points(3)
     batch = ps.theorem1_batch(eq, loss, a, thetas)
     assert batch.holds and len(batch) == 3 and batch.failing == ()
     eps = np.finfo(np.float64).eps
-    for i, report in enumerate(batch.reports):
-        single = ps.theorem1(eq, loss, a, thetas[i])
-        assert (report.position.rank_T_a, report.position.k, report.position.jump) == (1, 1, 0.0)
-        assert report.position.cond_T == pytest.approx(single.position.cond_T, rel=1e-12)
-        assert (report.position.cond_T > 1.5) == (case == "dense")
-        assert abs(report.equivariance_residual - single.equivariance_residual) <= 8 * eps
-        for b, s in zip(report.checks, single.checks):
-            assert (b.identity, b.tolerance, b.resolution, b.limit, b.trivial, b.verdict) == (
-                s.identity, s.tolerance, s.resolution, s.limit, s.trivial, s.verdict)
-            assert b.scale == pytest.approx(s.scale, rel=1e-12)
-            assert list(b.terms) == list(s.terms) and list(b.term_norms) == list(s.term_norms)
-            for name in s.terms:
-                assert abs(b.term_norms[name] - s.term_norms[name]) <= 1e-14 * s.scale
-            for x, y in ((b.lhs, s.lhs), (b.rhs, s.rhs)):
-                assert np.linalg.norm(np.asarray(x) - np.asarray(y)) <= 1e-14 * s.scale
-            assert abs(b.residual - s.residual) <= 1e-2 * s.tolerance
+    for i in range(3):
+        careful = _careful(eq, loss, a, thetas[i])
+        for report in (batch.reports[i], ps.theorem1(eq, loss, a, thetas[i])):
+            _assert_same_report(report, careful, case, eps)
+
+
+def _assert_same_report(report: ps.Theorem1Report, careful: ps.Theorem1Report, case: str, eps: float) -> None:
+    """``report`` (judged in bulk) is ``careful``'s up to the rounding of the norms (see above)."""
+    assert (report.position.rank_T_a, report.position.k, report.position.jump) == (1, 1, 0.0)
+    assert report.position.cond_T == pytest.approx(careful.position.cond_T, rel=1e-12)
+    assert (report.position.cond_T > 1.5) == (case == "dense")
+    assert abs(report.equivariance_residual - careful.equivariance_residual) <= 8 * eps
+    for b, s in zip(report.checks, careful.checks):
+        assert (b.identity, b.tolerance, b.resolution, b.limit, b.trivial, b.verdict) == (
+            s.identity, s.tolerance, s.resolution, s.limit, s.trivial, s.verdict)
+        assert b.scale == pytest.approx(s.scale, rel=1e-12)
+        assert list(b.terms) == list(s.terms) and list(b.term_norms) == list(s.term_norms)
+        for name in s.terms:
+            assert abs(b.term_norms[name] - s.term_norms[name]) <= 1e-14 * s.scale
+        for x, y in ((b.lhs, s.lhs), (b.rhs, s.rhs)):
+            assert np.linalg.norm(np.asarray(x) - np.asarray(y)) <= 1e-14 * s.scale
+        assert abs(b.residual - s.residual) <= 1e-2 * s.tolerance
 
 
 def test_a_point_that_does_not_clearly_hold_is_checked_alone() -> None:
@@ -147,6 +164,21 @@ def test_only_points_that_do_not_clearly_hold_are_checked_alone(monkeypatch) -> 
     assert ps.theorem1_batch(EQ, loss, A, thetas).holds and calls == []
     thetas[3, 0] = 2.0
     assert ps.theorem1_batch(EQ, loss, A, thetas).failing == (3,) and len(calls) == 1
+
+
+def test_single_check_takes_the_careful_path_only_where_not_clear(monkeypatch) -> None:
+    """:func:`pyspec.theorem1` judges a point in bulk first: a clear point never reaches
+    ``theorem1_report``; a point off the equivariance (``θ₀ > 1``: eq. (1) fails there) reaches it once
+    and gets its named error; ``check_equivariance=False`` (a negative control) goes there directly."""
+    module = importlib.import_module("pyspec.theorem1")
+    calls, real = [], module.theorem1_report
+    monkeypatch.setattr(module, "theorem1_report", lambda *args: calls.append(args) or real(*args))
+    theta = _good_points(1)[0]
+    assert ps.theorem1(EQ, loss, A, theta).holds and calls == []
+    with pytest.raises(ps.EquivarianceError, match="violated"):
+        ps.theorem1(EQ, loss, A, np.array([2.0, 0.1, -0.3, 0.2]))
+    assert len(calls) == 1
+    assert ps.theorem1(EQ, loss, A, theta, check_equivariance=False).holds and len(calls) == 2
 
 
 def test_equivariance_is_required_near_every_point() -> None:

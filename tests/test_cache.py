@@ -56,15 +56,22 @@ def test_second_theorem1_call_does_not_trace() -> None:
     assert cache_info().misses == info.misses and cache_info().hits > info.hits
 
 
-def test_repeated_theorem1_call_dispatches_four_programs() -> None:
-    """A repeated dense check finds 6 cache entries: 4 programs it runs (bind's validation of ``f``,
-    ``T``, ``S`` and the loss; the good-position derivatives; eq. (1) at the point and its 3 nearby
-    points, vmapped; Theorem 1's terms) and the once-per-model precision guard and index probe."""
+def test_repeated_theorem1_call_dispatches_two_programs() -> None:
+    """A repeated dense check at a point where Theorem 1 clearly holds finds 4 cache entries: the 2
+    programs it runs (bind's validation of ``f``, ``T``, ``S`` and the loss; Theorem 1 judged in bulk
+    as a batch of one, its hypotheses included) and the once-per-model precision guard and index probe.
+    Negative control: with ``check_equivariance=False`` (a negative control's setting: no bulk
+    judgement) it finds 5, the separate programs of the good position and of Theorem 1's terms in place
+    of the bulk one (eq. (1) is skipped)."""
     ps.theorem1(EQ, loss, A, _point())
     before = cache_info()
     assert ps.theorem1(EQ, loss, A, _point()).holds
     after = cache_info()
-    assert after.misses == before.misses and after.hits - before.hits == 6
+    assert after.misses == before.misses and after.hits - before.hits == 4
+    ps.theorem1(EQ, loss, A, _point(), check_equivariance=False)
+    before = cache_info()
+    assert ps.theorem1(EQ, loss, A, _point(), check_equivariance=False).holds
+    assert cache_info().hits - before.hits == 5
 
 
 def test_second_theorem1_matrix_free_call_does_not_trace() -> None:

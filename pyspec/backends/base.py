@@ -23,6 +23,7 @@ symmetry they encode is exact at the working precision.
 from __future__ import annotations
 
 import inspect
+import types
 from typing import Any, Callable, ContextManager, Protocol, runtime_checkable
 
 Array = Any
@@ -117,7 +118,24 @@ class Backend(Protocol):
 
 def accepts_xp(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` is backend-neutral: it takes the array namespace as the keyword argument ``xp``
-    (or ``**kwargs``). ``False`` for a callable whose signature cannot be read."""
+    (or ``**kwargs``). ``False`` for a callable whose signature cannot be read.
+
+    A plain function's answer is remembered by its code object (its parameters are the code's), so the
+    wrappers that :func:`pyspec.equivariance.bind` makes at every call are not inspected again."""
+    if isinstance(fn, types.FunctionType) and not hasattr(fn, "__wrapped__") and not hasattr(fn, "__signature__"):
+        known = _ACCEPTS_XP_BY_CODE.get(fn.__code__)
+        if known is None:
+            if len(_ACCEPTS_XP_BY_CODE) >= 4096:  # code objects made at run time (exec): stay bounded
+                _ACCEPTS_XP_BY_CODE.clear()
+            known = _ACCEPTS_XP_BY_CODE[fn.__code__] = _signature_accepts_xp(fn)
+        return known
+    return _signature_accepts_xp(fn)
+
+
+_ACCEPTS_XP_BY_CODE: dict[types.CodeType, bool] = {}
+
+
+def _signature_accepts_xp(fn: Callable[..., Any]) -> bool:
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
