@@ -8,10 +8,11 @@ confused with a parameter pytree whose leaves happen to share a first dimension:
 :func:`theorem1_batch` and :func:`theorem2_batch` evaluate every point in *one* vmapped, compiled
 program and judge all points at once on the host (:mod:`pyspec.bulk`: the single check's functions
 and formulas, array by array; :func:`pyspec.theorem1.theorem1` judges a single point so first). A
-point that clearly holds gets its report built from those arrays; any other point (a failed hypothesis, a residual above its tolerance, a non-finite quantity) is checked
-again alone by :func:`pyspec.theorem1.theorem1_report` or :func:`pyspec.theorem2.theorem2_report`,
-which measure the rounding noise and take the second route before they say ``fails``: its verdict and
-its error are the single check's. A point whose hypothesis check fails gets no report; its error,
+point that clearly holds gets its report built from those arrays; any other point (a failed
+hypothesis, a residual above its tolerance, a non-finite quantity) is checked again alone by
+:func:`pyspec.theorem1.theorem1_report` or :func:`pyspec.theorem2.theorem2_report`, which measure the
+rounding noise and take the second route before they say ``fails``: its verdict and its error are the
+single check's. A point whose hypothesis check fails gets no report; its error,
 prefixed with ``point i:``, is kept in :attr:`BatchReport.errors`.
 """
 
@@ -183,7 +184,8 @@ def theorem2_batch(
         raise ShapeError(f"thetas holds {flat.shape[1]} parameters per point, the model has {problem.n}")
     near_a, near_t = nearby_batch(problem, a_flat, flat, vary_a=False)
     steps, z = smoothness_steps(flat)
-    program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem2_points(problem, b, t, na, nt, h, z_))
+    program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem2_points(problem, b, t, na, nt, h, z_),
+                              pack=True)
     judged = judge_theorem2(problem, backend.to_host(program(a_flat, flat, near_a, near_t, steps, z)),
                             check_hypotheses)
     return _reports(backend, judged, flat, lambda theta: theorem2_report(problem, a_flat, theta, check_hypotheses))

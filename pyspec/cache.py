@@ -119,15 +119,16 @@ def program_key(base: Hashable | None, fun: Callable[..., Any], *static: Hashabl
     return (base, fun.__code__, static)
 
 
-def compile_program(problem: Any, fun: Callable[..., Any], *static: Hashable) -> Callable[..., Any]:
+def compile_program(problem: Any, fun: Callable[..., Any], *static: Hashable, pack: bool = False) -> Callable[..., Any]:
     """``fun`` compiled by ``problem.backend`` (a bound :class:`~pyspec.equivariance.Problem`), cached
     under :func:`program_key` ``(problem.key, fun, *static)``; ``static`` names every value ``fun``
-    closes over besides ``problem``. Backends that do not compile (mpmath, ``jit=False``) return
-    ``fun`` itself."""
+    closes over besides ``problem``. ``pack``: a program run many times returns its small results in
+    one host array (:func:`pyspec.backends.jax_backend.ahead_of_time`). Backends that do not compile
+    (mpmath, ``jit=False``) return ``fun`` itself."""
     backend = problem.backend
     if not getattr(backend, "jit", False):
         return backend.compile(fun)
-    return backend.compile(fun, key=program_key(problem.key, fun, *static))
+    return backend.compile(fun, key=program_key(problem.key, fun, *static), pack=pack)
 
 
 class CacheInfo(NamedTuple):
