@@ -57,9 +57,9 @@ def traced_norm(x: Array) -> Array:
     return jnp.sqrt(jnp.vdot(x, x))
 
 
-def all_finite(tree: Any) -> Array:
-    """Whether every entry of every leaf of ``tree`` is finite (traced)."""
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
+def all_finite(tree: Any, xp: Any = jnp) -> Array:
+    """Whether every entry of every leaf of ``tree`` is finite (traced; ``xp=np`` on the host)."""
+    return xp.all(xp.stack([xp.all(xp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)]))
 
 
 def equivariance_squares(problem: Problem, near_a: Array, near_t: Array) -> Array:

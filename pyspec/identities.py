@@ -150,11 +150,12 @@ def hessian_scale_from_norms(n: int, norm_gauss_newton_u: Any, norm_rest_u: Any,
     return maximum(n**0.5 * (norm_gauss_newton_u + norm_rest_u), max_column_ratio)
 
 
-def squared_norms(side: Sides) -> Array:
+def squared_norms(side: Sides, xp: Any = jnp) -> Array:
     """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖²`` and each ``‖term‖²`` of one identity, with ``rhs`` summed in the
-    order of :func:`pyspec.checks.compare` (traced: the norms of a compiled program)."""
+    order of :func:`pyspec.checks.compare` (traced, the norms of a compiled program; ``xp=np`` on the
+    host)."""
     rhs = summed_terms(side.terms)
-    return jnp.stack([jnp.vdot(x, x) for x in (side.lhs, rhs, side.lhs - rhs, *side.terms.values())])
+    return xp.stack([xp.vdot(x, x) for x in (side.lhs, rhs, side.lhs - rhs, *side.terms.values())])
 
 
 def summed_terms(terms: Terms) -> Array:

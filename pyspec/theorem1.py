@@ -27,7 +27,7 @@ from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
 from pyspec.bulk import Judged, all_finite, equivariance_residuals, equivariance_squares, identity_arrays
-from pyspec.bulk import scale_and_residual, traced_norm
+from pyspec.bulk import scale_and_residual
 from pyspec.cache import compile_program
 from pyspec.characteristic import (
     GoodPositionReport, check_max_condition, default_max_condition, direction_along, nearby_batch, numerical_ranks,
@@ -46,9 +46,9 @@ from pyspec.terms import Theorem1Arrays, Theorem1Contractions, Theorem1Terms
 from pyspec.verdicts import escalate_report, second_route_theorem1
 
 __all__ = [
-    "Theorem1Points", "Theorem1Report", "clear_report", "gauss_newton_probe", "judge_theorem1", "theorem1",
-    "theorem1_checks", "theorem1_contractions", "theorem1_point", "theorem1_points", "theorem1_points_program", "theorem1_report",
-    "theorem1_terms",
+    "Theorem1Inputs", "Theorem1Points", "Theorem1Report", "clear_report", "gauss_newton_probe", "judge_theorem1",
+    "theorem1", "theorem1_checks", "theorem1_contractions", "theorem1_inputs", "theorem1_judged", "theorem1_points",
+    "theorem1_points_program", "theorem1_report", "theorem1_terms",
 ]
 
 
@@ -188,44 +188,65 @@ class Theorem1Points(NamedTuple):
     """:func:`~pyspec.bulk.equivariance_squares` at the point and its nearby points."""
 
 
-def theorem1_point(problem: Problem, a: Array, theta: Array, near_a: Array, near_t: Array, step: Array,
-                   z: Array) -> Theorem1Points:
-    """:class:`Theorem1Points` of one point (unstacked; ``near_a``, ``near_t`` its nearby points from
+class Theorem1Inputs(NamedTuple):
+    """What one point's bulk judgement is computed from (:func:`theorem1_inputs`)."""
+
+    q: Theorem1Terms
+    T_a: Array
+    slopes: tuple[Array, Array, Array]
+    """The smoothness probe (:func:`~pyspec.smoothness.slopes`)."""
+    equivariance: Array
+    """:func:`~pyspec.bulk.equivariance_squares` at the point and its nearby points."""
+
+
+def theorem1_inputs(problem: Problem, a: Array, theta: Array, near_a: Array, near_t: Array, step: Array,
+                    z: Array) -> Theorem1Inputs:
+    """The quantities of one point (``near_a``, ``near_t`` its nearby points from
     :func:`~pyspec.characteristic.nearby_batch`, ``step`` and ``z`` the smoothness probe's,
-    :func:`~pyspec.smoothness.smoothness_steps`). The scales and residuals are those of
-    :func:`theorem1_checks`, with the natural scales of :func:`~pyspec.identities.natural_scales`."""
-    B = problem.backend
-    q = theorem1_terms(problem, a, theta)
-    c = theorem1_contractions(B, q, norm=traced_norm)
+    :func:`~pyspec.smoothness.smoothness_steps`); traced."""
+    return Theorem1Inputs(q=theorem1_terms(problem, a, theta), T_a=problem.backend.jacobian(
+        lambda b: problem.T(b, theta), a), slopes=slopes(problem, theta, step, z),
+        equivariance=equivariance_squares(problem, near_a, near_t))
+
+
+def theorem1_judged(problem: Problem, inputs: Theorem1Inputs, xp: Any) -> Theorem1Points:
+    """:class:`Theorem1Points` of one point from its :class:`Theorem1Inputs`, with the array module
+    ``xp``: ``jnp`` inside the batch's compiled program, ``np`` on the host for a single check (whose
+    program then compiles as fast as :func:`theorem1_report`'s three). The scales and residuals are
+    those of :func:`theorem1_checks`, with the natural scales of :func:`~pyspec.identities.natural_scales`."""
+    B, q = problem.backend, inputs.q
+
+    def norm(x: Array) -> Array:
+        return xp.sqrt(xp.vdot(x, x))
+
+    c = theorem1_contractions(B, q, norm=norm)
     sides = identity_sides(c)
     gauss_newton_u = gauss_newton_probe(B, q)
-    ratio = column_ratio(jnp.sqrt(jnp.sum(q.Hv**2, axis=0)), jnp.sqrt(jnp.sum(q.v**2, axis=0)), xp=jnp)
-    norm_H = hessian_scale_from_norms(problem.n, traced_norm(gauss_newton_u), traced_norm(q.Hu - gauss_newton_u),
-                                      ratio, maximum=jnp.maximum)
-    natural = natural_scales(traced_norm(q.G), norm_H, c.norm_v, c.norm_grad, traced_norm(q.g), traced_norm(q.w),
-                             c.norm_Hv, maximum=jnp.maximum).per_check()
-    squares = tuple(squared_norms(side) for side in sides)
-    scales, residuals = zip(*(scale_and_residual(sq, nat, xp=jnp) for sq, nat in zip(squares, natural)))
+    ratio = column_ratio(xp.sqrt(xp.sum(q.Hv**2, axis=0)), xp.sqrt(xp.sum(q.v**2, axis=0)), xp=xp)
+    norm_H = hessian_scale_from_norms(problem.n, norm(gauss_newton_u), norm(q.Hu - gauss_newton_u), ratio,
+                                      maximum=xp.maximum)
+    natural = natural_scales(norm(q.G), norm_H, c.norm_v, c.norm_grad, norm(q.g), norm(q.w), c.norm_Hv,
+                             maximum=xp.maximum).per_check()
+    squares = tuple(squared_norms(side, xp=xp) for side in sides)
+    scales, residuals = zip(*(scale_and_residual(sq, nat, xp=xp) for sq, nat in zip(squares, natural)))
     return Theorem1Points(
         sides=sides, rhs=tuple(summed_terms(side.terms) for side in sides), squares=squares,
-        scales=jnp.stack(scales), residuals=jnp.stack(residuals), finite=all_finite(q), T_theta=q.T_theta,
-        S_y=q.S_y, T_a=B.jacobian(lambda b: problem.T(b, theta), a), slopes=slopes(problem, theta, step, z),
-        equivariance=equivariance_squares(problem, near_a, near_t))
+        scales=xp.stack(scales), residuals=xp.stack(residuals), finite=all_finite(q, xp=xp), T_theta=q.T_theta,
+        S_y=q.S_y, T_a=inputs.T_a, slopes=inputs.slopes, equivariance=inputs.equivariance)
 
 
 def theorem1_points(problem: Problem, a: Array, thetas: Array, near_a: Array, near_t: Array, steps: Array,
                     z: Array) -> Theorem1Points:
-    """:func:`theorem1_point` at each point (vmapped, stacked over the points)."""
-    return jax.vmap(lambda t, na, nt, h: theorem1_point(problem, a, t, na, nt, h, z))(thetas, near_a, near_t, steps)
+    """:class:`Theorem1Points` of each point, judged in the program (vmapped, stacked over the points)."""
+    def one(t: Array, na: Array, nt: Array, h: Array) -> Theorem1Points:
+        return theorem1_judged(problem, theorem1_inputs(problem, a, t, na, nt, h, z), jnp)
+
+    return jax.vmap(one)(thetas, near_a, near_t, steps)
 
 
-def theorem1_points_program(problem: Problem, single: bool = False) -> Callable[..., Theorem1Points]:
-    """:func:`theorem1_points` (or, ``single``, :func:`theorem1_point`) compiled for ``problem``
-    (cached: :mod:`pyspec.cache`; small results packed); its arguments are ``(a, thetas, near_a,
-    near_t, steps, z)`` (one point's with ``single``)."""
-    if single:
-        return compile_program(problem, lambda b, t, na, nt, h, z: theorem1_point(problem, b, t, na, nt, h, z),
-                               pack=True)
+def theorem1_points_program(problem: Problem) -> Callable[..., Theorem1Points]:
+    """:func:`theorem1_points` compiled for ``problem`` (cached: :mod:`pyspec.cache`; small results
+    packed); its arguments are ``(a, thetas, near_a, near_t, steps, z)``."""
     return compile_program(problem, lambda b, t, na, nt, h, z: theorem1_points(problem, b, t, na, nt, h, z),
                            pack=True)
 
@@ -272,16 +293,18 @@ def judge_theorem1(problem: Problem, q: Theorem1Points, limit: float, check_equi
 
 
 def clear_report(problem: Problem, a: Array, theta: Array, max_condition: float | None) -> Theorem1Report | None:
-    """The report of a point where Theorem 1 clearly holds, judged in bulk as a batch of one
-    (:func:`theorem1_point` compiled unbatched, which compiles faster than the vmapped program; then
-    :func:`judge_theorem1`), or ``None``: then :func:`theorem1_report` must judge it (rounding noise,
-    second route, named errors). Eq. (1) is checked (the single check's ``check_equivariance=True``)."""
+    """The report of a point where Theorem 1 clearly holds, judged in bulk as a batch of one (one
+    program for :func:`theorem1_inputs`, :func:`theorem1_judged` on the host, :func:`judge_theorem1`),
+    or ``None``: then :func:`theorem1_report` must judge it (rounding noise, second route, named
+    errors). Eq. (1) is checked (the single check's ``check_equivariance=True``)."""
     B = problem.backend
     flat = B.to_numpy(theta)[None]
     near_a, near_t = nearby_batch(problem, a, flat)
     steps, z = smoothness_steps(flat)
-    one = theorem1_points_program(problem, single=True)(a, flat[0], near_a[0], near_t[0], steps[0], z)
-    q = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64)[None], one)
+    program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem1_inputs(problem, b, t, na, nt, h, z_),
+                              pack=True)
+    inputs = B.to_host(program(a, flat[0], near_a[0], near_t[0], steps[0], z))
+    q = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64)[None], theorem1_judged(problem, inputs, np))
     limit = default_max_condition(B) if max_condition is None else max_condition
     judged = judge_theorem1(problem, q, limit, check_equivariance=True)
     return judged.report(0) if judged.clear[0] else None
