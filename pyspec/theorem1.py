@@ -304,7 +304,9 @@ def clear_report(problem: Problem, a: Array, theta: Array, max_condition: float 
     program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem1_inputs(problem, b, t, na, nt, h, z_),
                               pack=True)
     inputs = B.to_host(program(a, flat[0], near_a[0], near_t[0], steps[0], z))
-    q = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64)[None], theorem1_judged(problem, inputs, np))
+    with np.errstate(all="ignore"):  # a NaN or an infinity is judged by the finiteness flags, not warned of
+        judged_point = theorem1_judged(problem, inputs, np)
+    q = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64)[None], judged_point)
     limit = default_max_condition(B) if max_condition is None else max_condition
     judged = judge_theorem1(problem, q, limit, check_equivariance=True)
     return judged.report(0) if judged.clear[0] else None
