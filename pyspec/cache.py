@@ -41,7 +41,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 
 __all__ = [
     "MAP_CHECK_EVERY", "MAP_FRACTION", "MAX_PROGRAMS", "CacheInfo", "cache_info", "callable_key", "cached",
-    "clear_cache", "compile_program", "program_key",
+    "clear_cache", "compile_program", "is_compiled", "program_key",
 ]
 
 MAX_PROGRAMS = 512
@@ -129,6 +129,16 @@ def compile_program(problem: Any, fun: Callable[..., Any], *static: Hashable, pa
     if not getattr(backend, "jit", False):
         return backend.compile(fun)
     return backend.compile(fun, key=program_key(problem.key, fun, *static), pack=pack)
+
+
+def is_compiled(problem: Any, fun: Callable[..., Any], *static: Hashable) -> bool:
+    """Whether :func:`compile_program` ``(problem, fun, *static)`` would find its program cached (no
+    count of a hit or a miss; ``False`` for a problem that shares no programs)."""
+    key = program_key(problem.key, fun, *static)
+    if key is None:
+        return False
+    with _CACHE.lock:
+        return key in _CACHE.entries
 
 
 class CacheInfo(NamedTuple):

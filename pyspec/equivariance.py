@@ -174,7 +174,9 @@ class Problem:
     the list of 1-D leaves (no concatenation: the matrix-free solves apply ``∂θT`` to a few leaves).
     ``key`` identifies the problem in the compiled-program cache (:mod:`pyspec.cache`): the user's
     callables, the structures, shapes and dtypes of ``θ`` and ``a``, and the backend; ``None`` for a
-    problem that must not share programs.
+    problem that must not share programs. ``values(a, θ) -> (f(θ), T(a, θ), S(a, f(θ))[, ℓ(f(θ))])``
+    is :func:`bind`'s validation program, compiled for this problem; ``None`` on a problem derived
+    with :meth:`with_model` (it computes the original model).
     """
 
     backend: Backend
@@ -191,6 +193,7 @@ class Problem:
     theta_segments: tuple[tuple[int, int], ...] = ()
     T_leaves: Callable[[Array, list[Array]], list[Array]] | None = None
     key: Hashable | None = None
+    values: Callable[[Array, Array], tuple[Array, ...]] | None = None
 
     def L(self, theta: Array) -> Array:
         """The training loss ``L = ℓ ∘ f``."""
@@ -199,7 +202,8 @@ class Problem:
     def with_model(self, f: Callable[[Array], Array], key: Hashable | None = None) -> "Problem":
         """The same problem with another (flat) model, e.g. a perturbed one; ``key`` must name every
         value ``f`` depends on besides this problem's callables (``None``: no cached programs)."""
-        return dataclasses.replace(self, f=f, key=None if key is None or self.key is None else (self.key, key))
+        return dataclasses.replace(self, f=f, key=None if key is None or self.key is None else (self.key, key),
+                                   values=None)
 
 
 def _shape(x: Any) -> tuple[int, ...]:
@@ -342,7 +346,8 @@ def bind(
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
     cached(None if key is None or not getattr(backend, "jit", False) else (key, "precision guard"), guard)
-    y, Tth, Sy, *value = backend.to_host(compile_(values)(a_flat, theta_flat))
+    validation = compile_(values)
+    y, Tth, Sy, *value = backend.to_host(validation(a_flat, theta_flat))
     if backend.name == "jax-float64":
         a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
         theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
@@ -376,6 +381,7 @@ def bind(
         theta_segments=theta_fl.segments,
         T_leaves=T_leaves,
         key=key,
+        values=validation,
     )
     return problem, a_flat, theta_flat
 

@@ -26,9 +26,9 @@ import numpy as np
 from pyspec import matrix_free
 from pyspec.backends import get_backend
 from pyspec.backends.base import Array
-from pyspec.bulk import Judged, all_finite, equivariance_residuals, equivariance_squares, identity_arrays
-from pyspec.bulk import scale_and_residual
-from pyspec.cache import compile_program
+from pyspec.bulk import Judged, all_finite, equivariance_fails_at, equivariance_residuals, equivariance_squares
+from pyspec.bulk import identity_arrays, scale_and_residual
+from pyspec.cache import compile_program, is_compiled
 from pyspec.characteristic import (
     GoodPositionReport, check_max_condition, default_max_condition, direction_along, nearby_batch, numerical_ranks,
     output_along, position_report, required_equivariance, solve_conditions,
@@ -296,13 +296,22 @@ def clear_report(problem: Problem, a: Array, theta: Array, max_condition: float 
     """The report of a point where Theorem 1 clearly holds, judged in bulk as a batch of one (one
     program for :func:`theorem1_inputs`, :func:`theorem1_judged` on the host, :func:`judge_theorem1`),
     or ``None``: then :func:`theorem1_report` must judge it (rounding noise, second route, named
-    errors). Eq. (1) is checked (the single check's ``check_equivariance=True``)."""
+    errors). Eq. (1) is checked (the single check's ``check_equivariance=True``).
+
+    Before the program is first compiled for ``problem``, a point where eq. (1) visibly fails at
+    ``(a, θ)`` itself (:func:`~pyspec.bulk.equivariance_fails_at`, no compilation) returns ``None`` at
+    once: the careful path raises its :class:`~pyspec.errors.EquivarianceError` without compiling the
+    bulk program (second derivatives included) for nothing."""
+    def inputs(b: Array, t: Array, na: Array, nt: Array, h: Array, z_: Array) -> Theorem1Inputs:
+        return theorem1_inputs(problem, b, t, na, nt, h, z_)
+
+    if not is_compiled(problem, inputs) and equivariance_fails_at(problem, a, theta):
+        return None
     B = problem.backend
     flat = B.to_numpy(theta)[None]
     near_a, near_t = nearby_batch(problem, a, flat)
     steps, z = smoothness_steps(flat)
-    program = compile_program(problem, lambda b, t, na, nt, h, z_: theorem1_inputs(problem, b, t, na, nt, h, z_),
-                              pack=True)
+    program = compile_program(problem, inputs, pack=True)
     inputs = B.to_host(program(a, flat[0], near_a[0], near_t[0], steps[0], z))
     with np.errstate(all="ignore"):  # a NaN or an infinity is judged by the finiteness flags, not warned of
         judged_point = theorem1_judged(problem, inputs, np)

@@ -13,6 +13,7 @@ import pytest
 import pyspec as ps
 import pyspec.batch as batch_module
 from pyspec.backends import get_backend
+from pyspec.bulk import equivariance_fails_at
 from pyspec.cache import cache_info
 from pyspec.characteristic import NEARBY_POINTS, _nearby, nearby_batch
 from pyspec.equivariance import bind
@@ -179,6 +180,36 @@ def test_single_check_takes_the_careful_path_only_where_not_clear(monkeypatch) -
         ps.theorem1(EQ, loss, A, np.array([2.0, 0.1, -0.3, 0.2]))
     assert len(calls) == 1
     assert ps.theorem1(EQ, loss, A, theta, check_equivariance=False).holds and len(calls) == 2
+
+
+def test_first_call_off_the_equivariance_compiles_no_bulk_program(monkeypatch) -> None:
+    """Before the bulk program exists for a model, a point where eq. (1) visibly fails at ``(a, θ)``
+    goes straight to the careful path: its EquivarianceError is raised without tracing the bulk program
+    (second derivatives included); the same model's first clear point then traces it once (the control:
+    the counter sees the bulk program)."""
+    module = importlib.import_module("pyspec.theorem1")
+    traced, real = [], module.theorem1_inputs
+    monkeypatch.setattr(module, "theorem1_inputs", lambda *args: traced.append(1) or real(*args))
+    eq = EQ.replace(model=lambda th: cubic(th))  # new callables: no program of EQ's is reused
+    with pytest.raises(ps.EquivarianceError, match="violated"):
+        ps.theorem1(eq, loss, A, np.array([2.0, 0.1, -0.3, 0.2]))
+    assert traced == []
+    assert ps.theorem1(eq, loss, A, _good_points(1)[0]).holds and len(traced) == 1
+
+
+def test_equivariance_fails_at_reads_eq1_at_the_point_only() -> None:
+    """:func:`pyspec.bulk.equivariance_fails_at` flags eq. (1) failing at ``(a, θ)`` itself, not a
+    point where it holds, nor one where it fails only nearby (``a = 1``: ``T(a, θ) = θ``, the careful
+    path's business), nor a problem without a validation program (a derived model: cannot tell)."""
+    backend = get_backend(None)
+    with backend.context():
+        problem, a, theta = bind(EQ, loss, A, np.array([2.0, 0.1, -0.3, 0.2]), backend)
+        assert equivariance_fails_at(problem, a, theta)
+        assert not equivariance_fails_at(problem.with_model(problem.f), a, theta)
+        problem, a, theta = bind(EQ, loss, A, _good_points(1)[0], backend)
+        assert not equivariance_fails_at(problem, a, theta)
+        problem, a, theta = bind(EQ, loss, np.array([1.0]), np.array([1.01, 0.1, -0.3, 0.2]), backend)
+        assert not equivariance_fails_at(problem, a, theta)
 
 
 def test_equivariance_is_required_near_every_point() -> None:

@@ -137,6 +137,26 @@ def test_theorem2_second_call_does_not_trace() -> None:
     assert len(counter) == before
 
 
+def test_is_compiled_answers_without_counting() -> None:
+    """:func:`pyspec.cache.is_compiled` sees a program once compiled, not another program of the same
+    problem nor a problem that shares none, and counts neither a hit nor a miss."""
+    backend = ps.backends.get_backend(None)
+    with backend.context():
+        problem, a, theta = ps.equivariance.bind(EQ, loss, A, _point(), backend)
+
+        def square(b, t):
+            return t * t
+
+        def cube(b, t):
+            return t * t * t
+
+        cache_module.compile_program(problem, square)(a, theta)
+        info = cache_info()
+        assert cache_module.is_compiled(problem, square) and not cache_module.is_compiled(problem, cube)
+        assert not cache_module.is_compiled(problem.with_model(problem.f), square)  # key None: shares none
+        assert cache_info() == info
+
+
 def test_cache_is_bounded() -> None:
     assert cache_info().size <= cache_info().max_size == MAX_PROGRAMS
 
