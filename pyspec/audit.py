@@ -22,6 +22,7 @@ import numpy as np
 from pyspec import symmetries as sym
 from pyspec.adapters import TreeView
 from pyspec.backends import get_backend
+from pyspec.catalog.base import unpack
 from pyspec.characteristic import direction_of, equivariance_report, position_report
 from pyspec.checks import compare, tolerance
 from pyspec.equivariance import Equivariance, Problem, bind
@@ -205,10 +206,12 @@ def _rank(v: np.ndarray, eps: float) -> int:
     return int(np.sum(s > s[0] * max(v.shape) * eps * 1e3)) if s[0] > 0 else 0
 
 
-def symmetry_conservation(problem: Problem, theta: Any, symmetry: sym.Symmetry, container: Any) -> Report:
+def symmetry_conservation(problem: Problem, theta: Any, symmetry: sym.Symmetry, container: Any,
+                          rebuild: Callable[[Any], Any] | None = None) -> Report:
     """§4.1 for a ready-made symmetry: ``balance`` (``∇incoming·∇L = ∇outgoing·∇L``) and ``flow``
     (``dQ/dt = 0`` under gradient flow, ``Q = incoming − outgoing``) at the flat point ``theta`` of a
-    bound ``problem`` whose parameters have the structure of ``container``."""
+    bound ``problem`` whose parameters have the structure of ``container``. ``rebuild(t)``: the
+    container at the problem's flat parameters ``t`` (default: the problem bound on ``container``)."""
     if symmetry.conserved is None:
         raise ValueError(f"{symmetry.name} has no conserved quantity")
     B = problem.backend
@@ -217,8 +220,11 @@ def symmetry_conservation(problem: Problem, theta: Any, symmetry: sym.Symmetry, 
     unflat = problem.unflatten_theta
 
     def parts(t: Any) -> tuple[Any, Any]:
-        tree = unflat(t)
-        tree = view.rebuild(list(tree)) if view.kind != "pytree" else tree
+        if rebuild is not None:
+            tree = rebuild(t)
+        else:
+            tree = unflat(t)
+            tree = view.rebuild(list(tree)) if view.kind != "pytree" else tree
         q_in, q_out = symmetry.conserved(tree, xp)
         return xp.ravel(q_in), xp.ravel(q_out)
 
@@ -289,11 +295,14 @@ def audit(
     shaped = jax.eval_shape(lambda leaves: apply(view.rebuild(leaves)), view.arrays(theta)).shape
 
     # One compiled model for every candidate (the candidates differ in T and S only): the screening
-    # evaluates it ~2000 times, op by op ~10 ms each for a transformer block.
-    apply_leaves = jax.jit(lambda leaves: jax.numpy.ravel(apply(view.rebuild(list(leaves)))))
+    # evaluates it ~2000 times, op by op ~10 ms each for a transformer block. Every candidate is bound
+    # on θ's flat vector with compiled f and T (_FlatParameters): splitting and rebuilding a module op
+    # by op at each evaluation cost more than the model itself (an NNX block: ~20 ms a call).
+    flat = _FlatParameters.of(theta, view)
+    apply_flat = jax.jit(lambda t: jax.numpy.ravel(apply(flat.rebuild(t))))
 
     def f(t: Any) -> Any:
-        return apply_leaves(view.arrays(t))
+        return apply_flat(t)
 
     def flat_loss(y: Any) -> Any:
         return loss(jax.numpy.reshape(y, shaped))
@@ -303,7 +312,7 @@ def audit(
     rows, directions = [], []
     n = 0
     for s in cands:
-        row, v, n = _audit_one(s, f, flat_loss, theta, backend, theorems)
+        row, v, n = _audit_one(s, f, flat_loss, flat, backend, theorems)
         rows.append(row)
         if v is not None:
             directions.append(v)
@@ -311,16 +320,50 @@ def audit(
     return AuditTable(rows=tuple(rows), kernel_lower_bound=joint, n=n, backend=backend.name)
 
 
-def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any], theta: Any,
+class _FlatParameters(NamedTuple):
+    """The audited container as one flat vector (its array leaves raveled in :class:`TreeView` order,
+    the order :func:`~pyspec.equivariance.bind` flattens them in)."""
+
+    container: Any
+    view: TreeView
+    vector: np.ndarray
+    shapes: list[tuple[int, ...]]
+
+    @classmethod
+    def of(cls, container: Any, view: TreeView) -> "_FlatParameters":
+        leaves = [np.asarray(x) for x in view.arrays(container)]
+        return cls(container, view, np.concatenate([x.ravel() for x in leaves]), [x.shape for x in leaves])
+
+    def rebuild(self, t: Any) -> Any:
+        """The container at the flat vector ``t`` (traced or eager)."""
+        return self.view.rebuild(unpack(t, self.shapes, jax.numpy))
+
+    def transformation(self, s: sym.Symmetry, xp: Any) -> Callable[[Any, Any], Any]:
+        """``s.T`` on the flat vector, compiled once: its evaluations and derivatives then run one
+        program each, not the container's split and rebuild op by op."""
+        def moved(a: Any, t: Any) -> Any:
+            leaves = self.view.arrays(s.T(a, self.rebuild(t), xp=xp), "T")
+            return jax.numpy.concatenate([jax.numpy.ravel(x) for x in leaves])
+
+        compiled = jax.jit(moved)
+
+        def T(a: Any, t: Any) -> Any:
+            return compiled(a, t)
+
+        return T
+
+
+def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any], flat: _FlatParameters,
                backend: Any, theorems: bool) -> tuple[AuditRow, np.ndarray | None, int]:
+    """One row of :func:`audit`, ``f`` and ``T`` acting on the flat vector ``flat``."""
     from pyspec.errors import DegenerateError
     from pyspec.fixed_point import FIXED_POINT_CANCELLATION, fixed_point_residual
     from pyspec.theorem1 import theorem1_report
     from pyspec.theorem2 import theorem2_report
 
-    eq = Equivariance(model=f, T=s.T, S=s.S, name=s.name)
+    eq = Equivariance(model=f, T=flat.transformation(s, backend.xp), S=s.S, name=s.name)
     with backend.context():
-        problem, a, th = bind(eq, loss, s.a, theta, backend)
+        problem, a, th = bind(eq, loss, s.a, flat.vector, backend)
         if s.kind == "continuous":
             position = position_report(problem, a, th)
             condition = position.condition
@@ -343,14 +386,14 @@ def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any
                 v = backend.to_numpy(backend.to_host(direction_of(problem, a, th)))
                 rank = _rank(v, backend.eps)
             if s.conserved is not None:
-                law = symmetry_conservation(problem, th, s, theta)
+                law = symmetry_conservation(problem, th, s, flat.container, rebuild=flat.rebuild)
                 base["conserved"] = s.conserved_name
                 base["conserved_residual"] = law.flow.residual
             if not theorems:
                 return AuditRow(holds=True, rank=rank, verdict="inconclusive", reason="not checked",
                                 theorem_residual=None, **base), v, problem.n
             try:
-                result = theorem1_report(*_compiled(eq, loss, s.a, theta, backend), check_equivariance=False)
+                result = theorem1_report(*_compiled(eq, loss, s.a, flat.vector, backend), check_equivariance=False)
             except DegenerateError as error:  # e.g. GL(r) acting through a rank-deficient layer
                 return AuditRow(holds=True, rank=rank, verdict="inconclusive", reason=f"vacuous: {error}",
                                 theorem_residual=None, **base), v, problem.n
@@ -363,7 +406,7 @@ def _audit_one(s: sym.Symmetry, f: Callable[[Any], Any], loss: Callable[..., Any
             if not theorems:
                 return AuditRow(holds=True, rank=None, verdict="inconclusive", reason="not checked",
                                 theorem_residual=None, **base), None, problem.n
-            result = theorem2_report(*_compiled(eq, loss, s.a, theta, backend), check_hypotheses=False)
+            result = theorem2_report(*_compiled(eq, loss, s.a, flat.vector, backend), check_hypotheses=False)
         worst = max(c.residual for c in result.checks)
         verdict = "holds" if result.holds else "fails"
         return AuditRow(holds=True, rank=rank, verdict=verdict, reason="" if result.holds else "identity fails",
