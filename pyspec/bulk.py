@@ -39,8 +39,8 @@ from pyspec.theorem2 import THEOREM2_IDS, theorem2_natural_scales, theorem2_side
 
 __all__ = [
     "IdentityArrays", "Judged", "Theorem2Points", "all_finite", "equivariance_fails_at", "equivariance_residuals",
-    "equivariance_squares",
-    "identity_arrays", "judge_theorem2", "scale_and_residual", "theorem2_points", "traced_norm",
+    "equivariance_squares", "identity_arrays", "judge_theorem2", "scale_and_residual", "theorem2_points",
+    "traced_norm",
 ]
 
 

@@ -302,16 +302,16 @@ def clear_report(problem: Problem, a: Array, theta: Array, max_condition: float 
     ``(a, θ)`` itself (:func:`~pyspec.bulk.equivariance_fails_at`, no compilation) returns ``None`` at
     once: the careful path raises its :class:`~pyspec.errors.EquivarianceError` without compiling the
     bulk program (second derivatives included) for nothing."""
-    def inputs(b: Array, t: Array, na: Array, nt: Array, h: Array, z_: Array) -> Theorem1Inputs:
+    def point_inputs(b: Array, t: Array, na: Array, nt: Array, h: Array, z_: Array) -> Theorem1Inputs:
         return theorem1_inputs(problem, b, t, na, nt, h, z_)
 
-    if not is_compiled(problem, inputs) and equivariance_fails_at(problem, a, theta):
+    if not is_compiled(problem, point_inputs) and equivariance_fails_at(problem, a, theta):
         return None
     B = problem.backend
     flat = B.to_numpy(theta)[None]
     near_a, near_t = nearby_batch(problem, a, flat)
     steps, z = smoothness_steps(flat)
-    program = compile_program(problem, inputs, pack=True)
+    program = compile_program(problem, point_inputs, pack=True)
     inputs = B.to_host(program(a, flat[0], near_a[0], near_t[0], steps[0], z))
     with np.errstate(all="ignore"):  # a NaN or an infinity is judged by the finiteness flags, not warned of
         judged_point = theorem1_judged(problem, inputs, np)
