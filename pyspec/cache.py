@@ -111,12 +111,13 @@ def program_key(base: Hashable | None, fun: Callable[..., Any], *static: Hashabl
     """The key of the program ``fun`` of a bound problem whose key is ``base``.
 
     ``fun`` is named by its code object (one per definition site in pyspec, shared by every closure
-    made there); ``static`` holds every other value ``fun`` closes over besides the problem.
+    made there; for a ``jax.jit`` function such as a bound problem's ``T``, that of the function it
+    wraps); ``static`` holds every other value ``fun`` closes over besides the problem.
     ``None`` (no caching) when ``base`` is ``None``.
     """
     if base is None:
         return None
-    return (base, fun.__code__, static)
+    return (base, getattr(fun, "__wrapped__", fun).__code__, static)
 
 
 def compile_program(problem: Any, fun: Callable[..., Any], *static: Hashable, pack: bool = False) -> Callable[..., Any]:

@@ -346,6 +346,13 @@ def bind(
 
     # Traced once per model like the programs: a guard that passed is cached, one that raised is not.
     cached(None if key is None or not getattr(backend, "jit", False) else (key, "precision guard"), guard)
+    # Compiled programs call the user's functions many times (at θ, T(a, θ), nearby points, inside
+    # jvp, vmap and grad): as jit(inline=True) functions each is traced once per shape and transformed
+    # as a jaxpr, not run again in Python; inlined, the programs compile as before.
+    if getattr(backend, "jit", False):
+        f, T, T_leaves, S = (jax.jit(fn, inline=True) for fn in (f, T, T_leaves, S))
+        if loss_user is not None:
+            loss_user = jax.jit(loss_user, inline=True)
     validation = compile_(values)
     y, Tth, Sy, *value = backend.to_host(validation(a_flat, theta_flat))
     if backend.name == "jax-float64":

@@ -74,6 +74,24 @@ def test_repeated_theorem1_call_dispatches_two_programs() -> None:
     assert cache_info().hits - before.hits == 5
 
 
+def test_first_check_runs_the_model_once_for_all_its_programs() -> None:
+    """A first check runs the model's Python once, however many programs and derivatives use it:
+    ``bind`` hands ``f``, ``T``, ``S`` and the loss to them as ``jax.jit(..., inline=True)``, traced
+    once and transformed as a jaxpr (the precision guard shares that trace). Before, each program and
+    each ``jvp``/``vmap`` of the dense check ran it again (10 times). Dense and matrix-free alike."""
+    runs = {"model": 0}
+
+    def counted_model(theta):
+        runs["model"] += 1
+        return model(theta)
+
+    eq = EQ.replace(model=counted_model)
+    for method in ("dense", "matrix_free"):
+        runs["model"] = 0
+        assert ps.theorem1(eq, loss, A, _point(), method=method).holds
+        assert runs["model"] == 1, method
+
+
 def test_second_theorem1_matrix_free_call_does_not_trace() -> None:
     ps.theorem1(EQ, loss, A, _point(), method="matrix_free")
     before = _traces()
