@@ -350,9 +350,9 @@ def bind(
     # jvp, vmap and grad): as jit(inline=True) functions each is traced once per shape and transformed
     # as a jaxpr, not run again in Python; inlined, the programs compile as before.
     if getattr(backend, "jit", False):
-        f, T, T_leaves, S = (jax.jit(fn, inline=True) for fn in (f, T, T_leaves, S))
+        f, T, T_leaves, S = (_traced_once(fn) for fn in (f, T, T_leaves, S))
         if loss_user is not None:
-            loss_user = jax.jit(loss_user, inline=True)
+            loss_user = _traced_once(loss_user)
     validation = compile_(values)
     y, Tth, Sy, *value = backend.to_host(validation(a_flat, theta_flat))
     if backend.name == "jax-float64":
@@ -391,6 +391,22 @@ def bind(
         values=validation,
     )
     return problem, a_flat, theta_flat
+
+
+def _traced_once(fn: Callable[..., Array]) -> Callable[..., Array]:
+    """``fn`` called as ``jax.jit(fn, inline=True)``, made at its first call: a repeated check traces
+    nothing and so pays nothing (making a ``jax.jit`` function costs ~50 µs). ``__wrapped__`` is
+    ``fn`` (:func:`pyspec.cache.program_key` names a program by the code it wraps)."""
+    jitted: Callable[..., Array] | None = None
+
+    def call(*args: Any) -> Array:
+        nonlocal jitted
+        if jitted is None:
+            jitted = jax.jit(fn, inline=True)
+        return jitted(*args)
+
+    call.__wrapped__ = fn  # type: ignore[attr-defined]
+    return call
 
 
 def _no_loss(y: Array) -> Array:
