@@ -111,7 +111,8 @@ def program_key(base: Hashable | None, fun: Callable[..., Any], *static: Hashabl
     """The key of the program ``fun`` of a bound problem whose key is ``base``.
 
     ``fun`` is named by its code object (one per definition site in pyspec, shared by every closure
-    made there; for a wrapper such as a bound problem's ``T``, that of the function it wraps); ``static`` holds every other value ``fun`` closes over besides the problem.
+    made there; for a wrapper such as a bound problem's ``T``, that of the function it wraps);
+    ``static`` holds every other value ``fun`` closes over besides the problem.
     ``None`` (no caching) when ``base`` is ``None``.
     """
     if base is None:
