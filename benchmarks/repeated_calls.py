@@ -17,7 +17,9 @@ softplus loss, hidden width chosen for ``n``):
   (good position, eq. (1) at and near the point), and the same without them; ``ps.check_equivariance``
   and ``ps.good_position`` alone;
 * *batched*: ``ps.theorem1_batch`` over B points against ``B × floor``, and ``ps.theorem2_batch`` over
-  B fixed points of a swap of two hidden units against ``B ×`` (one gradient and the Hessian, raw JAX).
+  B fixed points of a swap of two hidden units against ``B ×`` (one gradient and the Hessian, raw JAX);
+  with them, the single ``ps.theorem2`` check of that swap, first and repeated, against one gradient
+  and the Hessian.
 
 Each time is the smallest of ``--rounds`` medians of ``--repeats`` calls, the rounds interleaved
 (:func:`_best`); each ratio is the time over the floor.
@@ -151,6 +153,9 @@ def repeated_rows(sizes: list[tuple[int, str]], repeats: int, batch: int, rounds
             row["batch"] = batch
             measures["batch_s"] = lambda: _median(lambda: ps.theorem1_batch(eq, loss, a, thetas), 3)
             swap, fixed = _unit_swap(eq, point)
+            start = time.perf_counter()
+            ps.theorem2(swap, loss, np.zeros(1), fixed())
+            row["single2_first_s"] = time.perf_counter() - start
             fixed_points = jax.tree.map(lambda *leaves: np.stack(leaves), *[fixed() for _ in range(batch)])
             start = time.perf_counter()
             checked = ps.theorem2_batch(swap, loss, np.zeros(1), fixed_points)
@@ -158,6 +163,7 @@ def repeated_rows(sizes: list[tuple[int, str]], repeats: int, batch: int, rounds
             assert not any(e is not None or r.verdict == "fails" for r, e in zip(checked.reports, checked.errors))
             row["batch2_first_s"] = time.perf_counter() - start
             measures["floor2_s"] = _floor_hessian(eq, loss, fixed(), repeats)
+            measures["single2_s"] = lambda: _median(lambda: ps.theorem2(swap, loss, np.zeros(1), fixed()), repeats)
             measures["batch2_s"] = lambda: _median(lambda: ps.theorem2_batch(swap, loss, np.zeros(1), fixed_points), 3)
         row.update(_best(measures, rounds))
         rows.append(row)
@@ -199,6 +205,11 @@ def table(rows: list[dict[str, Any]]) -> str:
                 budget = r["batch"] * r[floor]
                 lines.append(f"| {theorem} | {r['n']} | {r['batch']} | {budget * 1e3:.1f} ms | {r[first]:.2f} s "
                              f"| {r[repeated] * 1e3:.0f} ms | {r[repeated] / budget:.1f}× |")
+        lines += ["", "| theorem | n | floor (grad + Hessian) | single check (first call) | repeated call | ratio |",
+                  "|---|---|---|---|---|---|"]
+        for r in batched:
+            lines.append(f"| 2 | {r['n']} | {r['floor2_s'] * 1e6:.0f} µs | {r['single2_first_s']:.2f} s "
+                         f"| {r['single2_s'] * 1e3:.2f} ms | {r['single2_s'] / r['floor2_s']:.0f}× |")
     return "\n".join(lines)
 
 
