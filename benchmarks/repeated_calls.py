@@ -154,8 +154,9 @@ def repeated_rows(sizes: list[tuple[int, str]], repeats: int, batch: int, rounds
             measures["batch_s"] = lambda: _median(lambda: ps.theorem1_batch(eq, loss, a, thetas), 3)
             swap, fixed = _unit_swap(eq, point)
             start = time.perf_counter()
-            ps.theorem2(swap, loss, np.zeros(1), fixed())
+            single = ps.theorem2(swap, loss, np.zeros(1), fixed())
             row["single2_first_s"] = time.perf_counter() - start
+            assert single.verdict != "fails", single  # as for the batch below: a timed check must not fail
             fixed_points = jax.tree.map(lambda *leaves: np.stack(leaves), *[fixed() for _ in range(batch)])
             start = time.perf_counter()
             checked = ps.theorem2_batch(swap, loss, np.zeros(1), fixed_points)
