@@ -356,10 +356,9 @@ def bind(
     validation = compile_(values)
     y, Tth, Sy, *value = backend.to_host(validation(a_flat, theta_flat))
     if backend.name == "jax-float64":
-        a_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), a)
-        theta_np = jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), theta)
-
         def probe() -> Callable[[], None]:  # out-of-range reads depend on the shapes: once per model
+            a_np, theta_np = (jax.tree_util.tree_map(lambda x: np.asarray(x, dtype=np.float64), tree)
+                              for tree in (a, theta))
             _probe_indexing("transformation T", T_user, a_np, theta_np)
             if S_user is not None:
                 _probe_indexing("output transformation S", S_user, a_np, backend.to_numpy(y))

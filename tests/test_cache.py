@@ -4,7 +4,6 @@ callables themselves (Python runs them only while JAX traces a program), not by 
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

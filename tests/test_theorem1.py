@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import pyspec as ps
 from pyspec.catalog import CATALOG
 from pyspec.checks import compare
 from pyspec.backends import get_backend

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pyspec.discovery.families import Family, Term, quadratic_family
+from pyspec.discovery.families import Family, quadratic_family
 from pyspec.discovery.model import FlatModel, flat_model
 from pyspec.discovery.span import FLOAT64, split_rows
 

@@ -202,7 +202,7 @@ def _plot(panels: list[dict], out: Path) -> Path:
             ax.axvline(edge, color="cyan", lw=1.2)
             label = panel["label"].replace("M = I - 2 O O^T", r"$M = I - 2OO^\top$")
             ax.set_title(f"{label}\n{name}: off-block {res['off_block']:.1e}")
-            ax.set_xlabel(f"basis index: " + r"$\ker(M - I)$" + f" [0, {res['plus']}) | " + r"$\ker(M + I)$")
+            ax.set_xlabel("basis index: " + r"$\ker(M - I)$" + f" [0, {res['plus']}) | " + r"$\ker(M + I)$")
             ax.set_ylabel("basis index")
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pyspec.formal.evaluate import UnboundError, evaluate_statement
 from pyspec.formal.extract import BinderGroup, Declaration, declaration, parse_header
 from pyspec.formal.registry import FormalClaim, draw_binding, formal_claim
-from pyspec.formal.syntax import LeanSyntaxError, Node, parse_term, show, tokenize
+from pyspec.formal.syntax import LeanSyntaxError, Node, parse_term, tokenize
 from pyspec.formal.values import FormalTypeError
 
 __all__ = ["Mutation", "MUTATIONS", "mutate", "refute"]
