@@ -184,7 +184,7 @@ theorem reparam_conservation {L : (E₀ →L[ℝ] E) × (E →L[ℝ] F₀) → �
           (-ContinuousLinearMap.mulLeftRight ℝ (E →L[ℝ] E) 1 1))) (1 : E →L[ℝ] E) :=
     ((ContinuousLinearMap.compL ℝ E₀ E E).flip W₁).hasFDerivAt.prodMk hP₂
   -- at `A = 1` the curve passes through `(W₁, W₂)`
-  have hinv1 : Ring.inverse (1 : E →L[ℝ] E) = 1 := Ring.inverse_one
+  have hinv1 : Ring.inverse (1 : E →L[ℝ] E) = 1 := Ring.inverse_one (E →L[ℝ] E)  -- `M₀` is explicit
   have hc₁ : (1 : E →L[ℝ] E) ∘L W₁ = W₁ := by
     rw [ContinuousLinearMap.one_def, ContinuousLinearMap.id_comp]
   have hc₂ : W₂ ∘L (1 : E →L[ℝ] E) = W₂ := by

@@ -84,9 +84,12 @@ theorem exists_hasFDerivAt_eq_iff_symm (B : E →L[ℝ] E →L[ℝ] ℝ) :
     (∃ Q : E → ℝ, ∀ θ, HasFDerivAt Q (B θ) θ) ↔ ∀ x y, B x y = B y x := by
   constructor
   · rintro ⟨Q, hQ⟩ x y
+    -- the lemma's base point `{x : E}` occurs in no explicit argument: any point works (`hQ` holds
+    -- everywhere), and it must be given
     first
-      | exact second_derivative_symmetric (f' := fun θ => B θ) (f'' := B) hQ B.hasFDerivAt x y
-      | exact second_derivative_symmetric hQ B.hasFDerivAt x y
+      | exact second_derivative_symmetric (f' := fun θ => B θ) (f'' := B) (x := (0 : E)) hQ
+          B.hasFDerivAt x y
+      | exact second_derivative_symmetric hQ (B.hasFDerivAt (x := (0 : E))) x y
   · intro hB
     exact ⟨fun θ => (1 / 2 : ℝ) * B θ θ, hasFDerivAt_half_quadratic hB⟩
 
