@@ -110,7 +110,7 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
     inst = build(model, n, symmetry, batch=batch)
     B = get_backend(None)
     problem, a, theta = bind(inst.eq, inst.loss, inst.a(None), inst.theta(None), B)
-    facts = {"n": problem.n, "k": problem.k, "m": problem.m}
+    facts: dict[str, Any] = {"n": problem.n, "k": problem.k, "m": problem.m}
     u = jax.random.normal(jax.random.PRNGKey(1), (problem.n,))
     u = u / jnp.linalg.norm(u)
 
@@ -143,11 +143,11 @@ def _operation(op: str, model: str, n: int, symmetry: str, batch: int | None = N
         from pyspec.matrix_free import sketch
 
         sk = sketch.SketchOptions()
-        program = sketch.theorem1_sketch_program(problem, structures, opts, sk)
-        jax.block_until_ready(program(a, theta))  # compile
+        sketch_program = sketch.theorem1_sketch_program(problem, structures, opts, sk)
+        jax.block_until_ready(sketch_program(a, theta))  # compile
 
         def sketched() -> Any:
-            q = jax.device_get(program(a, theta))
+            q = jax.device_get(sketch_program(a, theta))
             return sketch.theorem1_sketch_checks(problem, q, 1.0, structures, opts, sk.probes)
 
         return sketched, facts
@@ -217,7 +217,10 @@ def measure(op: str, model: str, n: int, symmetry: str, repeats: int, batch: int
     fn()
     peak = _hwm_bytes() - base
     if device is not None:
-        peak = _device_bytes()[1] - device[0]
+        after = _device_bytes()
+        if after is None:  # unreachable: `device` came from this accelerator's allocator before the run
+            raise RuntimeError("the device allocator stopped reporting its statistics")
+        peak = after[1] - device[0]
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -320,7 +323,7 @@ def ratios(row: dict[str, Any]) -> dict[str, float | None]:
         return x / y if x is not None and y else None
 
     a, b, c, d, e, k = t("grad"), t("hvp"), t("theorem1"), t("power"), t("sharpness"), row.get("k")
-    a_kb = a + k * b if None not in (a, b, k) else None
+    a_kb = a + k * b if a is not None and b is not None and k is not None else None
     out: dict[str, float | None] = {
         "c_over_a_plus_kb": div(c, a_kb),
         "b_over_a": div(b, a),

@@ -28,27 +28,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def certifiable(function: F) -> F:
-    """Give a public check the keyword ``certify`` (default ``False``): ``True`` runs it in ball
-    arithmetic at its ``precision``, which must then be given."""
+    """Run a public check in ball arithmetic when called with ``certify=True`` (at its ``precision``,
+    which must then be given).
+
+    The check declares ``certify: bool = False`` (keyword-only) in its own signature, so that type
+    checkers and ``help`` see it; the wrapper reads it and passes it on unchanged."""
+    if "certify" not in inspect.signature(function).parameters:
+        raise TypeError(f"{function.__name__}: a certifiable check declares the keyword certify: bool = False")
 
     @functools.wraps(function)
-    def wrapper(*args: Any, certify: bool = False, **kwargs: Any) -> Any:
-        if not certify:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("certify", False):
             return function(*args, **kwargs)
         if kwargs.get("precision") is None:
             raise ValueError(f"{function.__name__}: certify=True needs precision=D (decimal digits, e.g. 50)")
         with certifying():
             return function(*args, **kwargs)
 
-    signature = inspect.signature(function)
-    extra = inspect.Parameter("certify", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
-    parameters = [*signature.parameters.values(), extra]
-    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__doc__ = (function.__doc__ or "") + (
         "\n\n    With ``certify=True`` (and ``precision=D``) the check runs in ball arithmetic and each "
         "IdentityCheck\n    carries ``residual_bound`` and ``certified_nonzero`` (:mod:`pyspec.certify`).\n"
     )
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps types it as _Wrapped, not F
 
 
 def certified_summary(summary: dict[str, Any]) -> str:

@@ -49,7 +49,7 @@ from typing import Literal, Mapping, Sequence
 
 import numpy as np
 
-from pyspec.backends.base import Array, Backend
+from pyspec.backends.base import Array, Backend, is_certified
 from pyspec.errors import NonFiniteError
 
 __all__ = [
@@ -256,6 +256,8 @@ def with_rounding_noise(backend: Backend, checks: Mapping[str, IdentityCheck],
         noise = 0.0
         for sample in samples:
             other = sample[name]
+            if other.lhs is None or other.rhs is None:  # the same program as `check`, which kept its arrays
+                raise ValueError(f"{name}: a rounding-noise sample has no lhs/rhs arrays but the check has")
             moved = backend.to_numpy(other.lhs - other.rhs)
             noise = max(noise, float(np.linalg.norm(np.asarray(moved - base, dtype=np.float64))) / check.scale)
         out[name] = limited(check, NOISE_FACTOR * noise,
@@ -311,7 +313,7 @@ def compare(
 
     # norms in the backend's own arithmetic (an mpf does not underflow at 1e-330; a float does), then
     # the residual as one ratio: at 50 digits an underflowed-in-float64 check is still decided
-    certified = getattr(backend, "certified", False)
+    certified = is_certified(backend)
     raw = {"lhs": backend.norm(lhs), "rhs": backend.norm(rhs), "difference": backend.norm(lhs - rhs)}
     raw_terms = {k: backend.norm(t) for k, t in terms.items()}
     norms = Norms(lhs=backend.to_float(raw["lhs"]), rhs=backend.to_float(raw["rhs"]),
@@ -324,7 +326,7 @@ def compare(
         exact_scale = max(raw["lhs"], raw["rhs"], sum(raw_terms.values()), natural)
         exact = (0.0 if exact_scale == 0 else backend.to_float(raw["difference"] / exact_scale), exact_scale == 0)
     check = _build(backend, identity, norms, tol, natural, lhs, rhs, dict(terms), exact)
-    if certified:  # ball arithmetic: bound ‖lhs − rhs‖ rigorously
+    if is_certified(backend):  # ball arithmetic: bound ‖lhs − rhs‖ rigorously
         low, high = backend.norm_bounds(lhs - rhs)
         bound = high if check.scale == 0.0 or high == 0.0 else _divide_up(high, check.scale)
         check = dataclasses.replace(check, residual_bound=bound, certified_nonzero=low > 0.0)

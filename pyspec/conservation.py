@@ -193,7 +193,7 @@ def rescaling_conservation(
     charge: Charge | None = None,
     precision: int | None = None,
     check_symmetry: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """Rescaling symmetry of §4.1: per hidden unit ``⟨∇_uL, u⟩ − ⟨∇_wL, w⟩ = 0`` (part ``balance``,
     ``h`` entries) and ``d/dt(‖u‖² − ‖w‖²) = 0`` under gradient flow (part ``flow``).
@@ -248,7 +248,7 @@ def reparam_conservation(
     charge: Charge | None = None,
     precision: int | None = None,
     check_symmetry: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """Reparameterization symmetry of §4.1: ``∇_{W₁}L W₁ᵀ = W₂ᵀ∇_{W₂}L`` (part ``balance``, ``h × h``)
     and ``d/dt(W₁W₁ᵀ − W₂ᵀW₂) = 0`` under gradient flow (part ``flow``).
@@ -292,7 +292,7 @@ def symmetry_orthogonality(
     *,
     precision: int | None = None,
     check_equivariance: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """Eq. (2) of §4: for a symmetry, ``∇L(θ)ᵀ v(a, θ) = 0`` (part ``orthogonality``, ``k`` entries).
 

@@ -107,6 +107,21 @@ def _enclosure(backend: Any, difference: Any) -> Enclosure:
     return Enclosure(low, high, balls)
 
 
+def _sides(check: IdentityCheck) -> tuple[Any, Any]:
+    """``(lhs, rhs)`` of ``check``."""
+    if check.lhs is None or check.rhs is None:  # unreachable: these checks are dense (compare keeps the arrays)
+        raise ValueError(f"{check.identity}: the check has norms only, no arrays")
+    return check.lhs, check.rhs
+
+
+def _term(check: IdentityCheck, name: str) -> Any:
+    """The right side's term ``name`` of ``check``."""
+    term = check.terms[name]
+    if term is None:  # unreachable: these checks are dense (compare keeps the arrays)
+        raise ValueError(f"{check.identity}: the check has norms only, no term {name!r}")
+    return term
+
+
 def _corollary1(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityCheck]:
     from pyspec.homogeneity import corollary1_gradient_in_hessian_range
 
@@ -133,7 +148,8 @@ def _corollary1(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityChe
         if any(not (v.is_exact() and v.is_zero()) for v in H_theta):
             raise ArithmeticError("corollary1_without_kappa: H theta is not certified to be exactly 0")
         uncorrected = _enclosure(B, B.xp.stack([grad @ th]))  # ⟨∇L, θ⟩ with θ ∈ ker H
-        corrected = _enclosure(B, check.lhs - check.rhs)
+        lhs, rhs = _sides(check)
+        corrected = _enclosure(B, lhs - rhs)
     return uncorrected, corrected, check
 
 
@@ -168,8 +184,9 @@ def _theorem2(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityCheck
     check = report.hessian
     B = get_backend(DIGITS, certify=True)
     with B.context():
-        uncorrected = _enclosure(B, check.lhs - check.terms["conjugated"])  # H − JᵀHJ
-        corrected = _enclosure(B, check.lhs - check.rhs)
+        lhs, rhs = _sides(check)
+        uncorrected = _enclosure(B, lhs - _term(check, "conjugated"))  # H − JᵀHJ
+        corrected = _enclosure(B, lhs - rhs)
     return uncorrected, corrected, check
 
 
@@ -187,10 +204,12 @@ def _corollary2(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityChe
     check = report.parts["noether_flow"]
     B = get_backend(DIGITS, certify=True)
     with B.context():
-        wrong = compare(B, check.identity, check.lhs, {"trace_gradient": 2 * check.terms["trace_gradient"]},
+        lhs, rhs = _sides(check)
+        wrong = compare(B, check.identity, lhs, {"trace_gradient": 2 * _term(check, "trace_gradient")},
                         check.tolerance)
-        uncorrected = _enclosure(B, B.xp.stack([wrong.lhs - wrong.rhs]))
-        corrected = _enclosure(B, B.xp.stack([check.lhs - check.rhs]))
+        wrong_lhs, wrong_rhs = _sides(wrong)
+        uncorrected = _enclosure(B, B.xp.stack([wrong_lhs - wrong_rhs]))
+        corrected = _enclosure(B, B.xp.stack([lhs - rhs]))
     return uncorrected, corrected, check
 
 

@@ -125,7 +125,8 @@ _LINEAR_PARAMETERS = """
 @certifiable
 @three_valued
 def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
-                             precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
+                             precision: int | None = None, check_hypotheses: bool = True, jit: bool = True,
+                             certify: bool = False) -> Report:
     """Eq. (8) of §6: ``Mᵀ∇L(θ) = ∇L(θ)`` at ``θ ∈ ker(M − I)`` (part ``gradient``).
     """
     return _linear_public(eq, loss, a, theta, precision, check_hypotheses, jit, "discrete_linear_gradient")
@@ -134,7 +135,8 @@ def discrete_linear_gradient(eq: Equivariance, loss: Callable[..., Array], a: An
 @certifiable
 @three_valued
 def discrete_linear_hessian(eq: Equivariance, loss: Callable[..., Array], a: Any, theta: Any, *,
-                            precision: int | None = None, check_hypotheses: bool = True, jit: bool = True) -> Report:
+                            precision: int | None = None, check_hypotheses: bool = True, jit: bool = True,
+                            certify: bool = False) -> Report:
     """Eq. (9) of §6: ``MᵀHM = H`` at ``θ ∈ ker(M − I)`` (part ``conjugation``), and ``HM = MH``
     when ``M`` is orthogonal (part ``commutation``; otherwise a note, as (9) does not imply it).
     """
@@ -210,7 +212,7 @@ def corollary4_mirror(
     *,
     precision: int | None = None,
     check_hypotheses: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """Corollary 4 of §6 (mirror symmetry): for ``f(Mθ) = f(θ)`` with ``M = I − 2OOᵀ`` and ``Oᵀθ = 0``.
 

@@ -22,6 +22,7 @@ from jax import lax
 
 from pyspec.adapters import adapt
 from pyspec.backends.base import Array, Backend, accepts_xp
+from pyspec.backends.jax_backend import JaxBackend
 from pyspec.cache import cached, callable_key, program_key
 from pyspec.errors import DegenerateError, DTypeError, NonFiniteError, ShapeError
 from pyspec.precision import guard_precision
@@ -85,7 +86,7 @@ class _Flattener:
         self.sizes = [math.prod(s) for s in self.shapes]
         self.size = sum(self.sizes)
         self.role = role
-        self.trivial = self.treedef.num_leaves == 1 and len(self.shapes[0]) == 1
+        self.trivial = len(leaves) == 1 and len(self.shapes[0]) == 1
         self.signature = (self.treedef, tuple(self.shapes), tuple(_dtype(leaf) for leaf in leaves))
         """Tree structure, shapes and dtypes: part of the compiled-program key (:mod:`pyspec.cache`)."""
 
@@ -103,7 +104,7 @@ class _Flattener:
                 raise ShapeError(f"{who} returned shape {shape}, expected {self.shapes[0]} like {self.role}")
             return [tree]
         leaves, treedef = jax.tree_util.tree_flatten(tree)
-        if treedef != self.treedef:
+        if treedef != self.treedef:  # type: ignore[operator]  # jaxlib ships no stub for PyTreeDef
             raise ShapeError(f"{who} returned the structure {treedef}, expected {self.treedef} like {self.role}")
         parts = []
         for leaf, shape, size in zip(leaves, self.shapes, self.sizes):
@@ -316,7 +317,7 @@ def bind(
         container, theta_fl.signature, a_fl.signature)
 
     def compile_(fun: Callable[..., Any]) -> Callable[..., Any]:
-        if not getattr(backend, "jit", False):
+        if not isinstance(backend, JaxBackend) or not backend.jit:  # its compile() takes a program-cache key
             return backend.compile(fun)
         return backend.compile(fun, key=program_key(key, fun))
 

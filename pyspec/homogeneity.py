@@ -87,6 +87,8 @@ def homogeneous_problem(
     if method == "matrix_free":
         return problem, th, matrix_free.homogeneity_terms_mf(problem, th)
     q = loss_terms(problem, th, backend.xp.reshape(th, (problem.n, 1)))
+    if q.HV is None:  # unreachable: loss_terms computes HV whenever it is given the directions
+        raise AssertionError("loss_terms returned no HV")
     G, K, y = q.G, q.K, q.y
     Ky = K @ y
     return problem, th, HomogeneityTerms(
@@ -278,7 +280,7 @@ _PARAMETERS = """
 @three_valued
 def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                       precision: int | None = None, check_homogeneity: bool = True, jit: bool = True,
-                      method: Method = "auto") -> Report:
+                      method: Method = "auto", certify: bool = False) -> Report:
     """Euler relation of §4.2: ``⟨∇L(θ), θ⟩ = p⟨∇ℓ(f(θ)), f(θ)⟩`` (part ``euler``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, euler_report)
@@ -288,7 +290,7 @@ def homogeneity_euler(model: Model, loss: Callable[..., Array], theta: Any, degr
 @three_valued
 def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                             precision: int | None = None, check_homogeneity: bool = True,
-                            jit: bool = True, method: Method = "auto") -> Report:
+                            jit: bool = True, method: Method = "auto", certify: bool = False) -> Report:
     """Norm growth of §4.2: ``d‖θ_t‖²/dt = −2p⟨∇ℓ(f), f⟩`` under gradient flow (part ``norm_growth``;
     ``details["rate"]`` is the rate, ``> 0`` for a margin loss with ``ℓ′ < 0`` and ``f > 0``).
     """
@@ -299,7 +301,7 @@ def homogeneity_norm_growth(model: Model, loss: Callable[..., Array], theta: Any
 @three_valued
 def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                precision: int | None = None, check_homogeneity: bool = True,
-                               jit: bool = True, method: Method = "auto") -> Report:
+                               jit: bool = True, method: Method = "auto", certify: bool = False) -> Report:
     """Eq. (3) of §5.1: ``Hθ = (p−1)∇L(θ) + p GᵀK f(θ)`` (part ``hessian_action``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_action_report)
@@ -309,7 +311,7 @@ def homogeneity_hessian_action(model: Model, loss: Callable[..., Array], theta: 
 @three_valued
 def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                   precision: int | None = None, check_homogeneity: bool = True,
-                                  jit: bool = True, method: Method = "auto") -> Report:
+                                  jit: bool = True, method: Method = "auto", certify: bool = False) -> Report:
     """Eq. (4) of §5.1: ``θᵀHθ = p² fᵀK f + p(p−1)⟨g, f⟩`` (part ``hessian_quadratic``).
     """
     return _public(model, loss, theta, degree, precision, check_homogeneity, jit, method, hessian_quadratic_report)
@@ -319,7 +321,7 @@ def homogeneity_hessian_quadratic(model: Model, loss: Callable[..., Array], thet
 @three_valued
 def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                                          precision: int | None = None, check_homogeneity: bool = True,
-                                         jit: bool = True, method: Method = "auto") -> Report:
+                                         jit: bool = True, method: Method = "auto", certify: bool = False) -> Report:
     """Corollary 1 of §5.1 (scalar output ``m = 1``, docs/theory.md#corollary-1 with its correction).
 
     Parts: ``division_free`` (``ℓ′(f) Hθ = κ ∇L`` with ``κ = (p−1)ℓ′ + p f ℓ″``; always) and ``c_form``
@@ -335,7 +337,7 @@ def corollary1_gradient_in_hessian_range(model: Model, loss: Callable[..., Array
 @three_valued
 def sharpness_lower_bound(model: Model, loss: Callable[..., Array], theta: Any, degree: float, *,
                           precision: int | None = None, check_homogeneity: bool = True,
-                          jit: bool = True, method: Method = "auto") -> Report:
+                          jit: bool = True, method: Method = "auto", certify: bool = False) -> Report:
     """Sharpness bound of §5.1: ``λ_max(H) ≥ θᵀHθ/‖θ‖² = (p² fᵀK f + p(p−1)⟨g, f⟩)/‖θ‖²``, ``θ ≠ 0``.
 
     Parts: ``rayleigh`` (the quotient, from one HVP, equals the formula) and ``bound``

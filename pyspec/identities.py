@@ -32,7 +32,7 @@ inconclusive rather than failed (``κ = 1`` for diagonal solves: no such band)."
 
 
 @jax.tree_util.register_pytree_node_class
-class Terms(dict):  # type: ignore[type-arg]
+class Terms(dict[str, Array]):
     """The named terms of an identity's right side, in the order they are summed: a pytree that keeps
     that order through ``jit``, ``vmap`` and :meth:`~pyspec.backends.base.Backend.to_host` (JAX sorts
     a plain dict's keys)."""
@@ -154,8 +154,17 @@ def squared_norms(side: Sides, xp: Any = jnp) -> Array:
     """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖²`` and each ``‖term‖²`` of one identity, with ``rhs`` summed in the
     order of :func:`pyspec.checks.compare` (traced, the norms of a compiled program; ``xp=np`` on the
     host)."""
-    rhs = summed_terms(side.terms)
-    return xp.stack([xp.vdot(x, x) for x in (side.lhs, rhs, side.lhs - rhs, *side.terms.values())])
+    lhs, terms = _kept(side)
+    rhs = summed_terms(terms)
+    return xp.stack([xp.vdot(x, x) for x in (lhs, rhs, lhs - rhs, *terms.values())])
+
+
+def _kept(side: Sides) -> tuple[Array, Terms]:
+    """Both sides of an identity whose arrays were kept: only item 2a on the reduced matrix-free path keeps
+    none, and it is judged from the norms accumulated on the device (:func:`pyspec.checks.compare_norms`)."""
+    if side.lhs is None or side.terms is None:
+        raise ValueError("the sides of this identity were not kept (item 2a on the reduced matrix-free path)")
+    return side.lhs, side.terms
 
 
 def summed_terms(terms: Terms) -> Array:
@@ -186,8 +195,8 @@ def identity_checks(backend: Any, c: Theorem1Contractions, tol: float, norm_G: f
     if c.action is not None and c.action_vw is not None:  # matrix-free: item 2a's norms from the device
         action = compare_norms(B, THEOREM1_IDS[2], c.action, tol, scale[2], *s.hessian_action)
         action_vw = compare_norms(B, THEOREM1_IDS[3], c.action_vw, tol, scale[3], *s.hessian_action_vw)
-    else:
-        action = compare(B, THEOREM1_IDS[2], *s.hessian_action, tol, scale[2])
-        action_vw = compare(B, THEOREM1_IDS[3], *s.hessian_action_vw, tol, scale[3])
-    rest = [compare(B, THEOREM1_IDS[i], *s[i], tol, scale[i]) for i in (0, 1, 4, 5)]
+    else:  # dense: c.arrays, hence item 2a's sides, were kept
+        action = compare(B, THEOREM1_IDS[2], *_kept(s.hessian_action), tol, scale[2])
+        action_vw = compare(B, THEOREM1_IDS[3], *_kept(s.hessian_action_vw), tol, scale[3])
+    rest = [compare(B, THEOREM1_IDS[i], *_kept(s[i]), tol, scale[i]) for i in (0, 1, 4, 5)]
     return Theorem1Checks(rest[0], rest[1], action, action_vw, rest[2], rest[3])

@@ -83,7 +83,7 @@ def corollary3_last_layer(
     precision: int | None = None,
     check_equivariance: bool = True,
     jit: bool = True,
-    method: Method = "auto",
+    method: Method = "auto", certify: bool = False,
 ) -> Report:
     """Corollary 3, eq. (7): ``vᵀ H v = wᵀ ∇²ℓ(f(θ)) w`` for a last-layer equivariance.
 

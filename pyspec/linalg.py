@@ -20,13 +20,14 @@ Convergence criteria
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, TypedDict, Unpack
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 
 __all__ = [
+    "SolveOptions",
     "SolveResult",
     "LanczosResult",
     "PowerResult",
@@ -45,6 +46,14 @@ Operator = Callable[[jax.Array], jax.Array]
 
 BREAKDOWN = 1e-13
 """Lanczos stops (an invariant subspace is found) when ``β_j ≤ BREAKDOWN · max_i |α_i|, β_i``."""
+
+
+class SolveOptions(TypedDict, total=False):
+    """The keyword arguments of :func:`solve` (forwarded by :func:`solve_columns`)."""
+
+    tol: float
+    restart: int
+    maxiter: int
 
 
 class SolveResult(NamedTuple):
@@ -161,7 +170,7 @@ def solve_fixed(matvec: Operator, b: jax.Array, *, iterations: int = 20, cycles:
     return SolveResult(x, jnp.where(norm_b > 0, resid / jnp.where(norm_b > 0, norm_b, 1.0), resid))
 
 
-def solve_columns(matvec: Operator, B: jax.Array, **kwargs: float) -> SolveResult:
+def solve_columns(matvec: Operator, B: jax.Array, **kwargs: Unpack[SolveOptions]) -> SolveResult:
     """:func:`solve` for each column of ``B`` (``n × k``), one after another (memory of one solve).
 
     Returns ``X`` (``n × k``) and the largest relative residual over the columns.

@@ -147,7 +147,7 @@ def corollary2_noether_flow(
     eta: float = LEARNING_RATE,
     precision: int | None = None,
     check_symmetry: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """Corollary 2 of §5.2 (Noether flow under SGF), its proof identities and the exact SGD step.
 

@@ -119,4 +119,4 @@ def slopes(problem: Problem, theta: Array, h: Array, z: Array) -> tuple[Array, A
     if B.name.startswith("jax-"):
         d = jax.vmap(lambda s: B.jvp(problem.f, theta + s, tangent)[1])(jnp.stack([0 * h, h, -h]))
         return d[0], d[1], d[2]
-    return tuple(B.jvp(problem.f, theta + s, tangent)[1] for s in (0 * h, h, -h))  # type: ignore[return-value]
+    return tuple(B.jvp(problem.f, theta + s, tangent)[1] for s in (0 * h, h, -h))

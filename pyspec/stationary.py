@@ -62,7 +62,7 @@ def symmetry_hessian_null_space(
     *,
     precision: int | None = None,
     check_hypotheses: bool = True,
-    jit: bool = True,
+    jit: bool = True, certify: bool = False,
 ) -> Report:
     """§5.4: at a stationary point of a symmetric loss, ``H v = 0`` and ``dim ker H ≥ rank v``.
 

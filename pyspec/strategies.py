@@ -268,7 +268,7 @@ def nonlinear_conjugations(draw: st.DrawFn) -> Instance:
     m, N = 2, 2
     if base == "homogeneous":
         p = draw(st.sampled_from((2, 3)))
-        shapes = [(3, 2), (m, 3)]
+        shapes: list[tuple[int, ...]] = [(3, 2), (m, 3)]
         X = 0.7 * rng.standard_normal((2, N))
 
         def model0(theta: Any, *, xp: Any) -> Any:

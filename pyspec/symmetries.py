@@ -396,12 +396,13 @@ def softmax_translation(theta: Any, final: Address, *, layout: str = "auto") -> 
     """Softmax translation: the final bias ``b → b + a·1`` shifts every logit, ``S(a, y) = y + a``; a
     softmax (cross-entropy) loss is invariant under ``S``."""
     (L,) = _layers(theta, (final,), layout)
-    if L.bias is None:
+    bias = L.bias
+    if bias is None:
         raise ShapeError(f"layer {L.name!r} has no bias: softmax translation moves the final bias")
 
     def T(a: Any, th: Any, *, xp: Any) -> Any:
         def edit(leaves: _Leaves) -> None:
-            leaves[L.bias] = leaves[L.bias] + a[0]
+            leaves[bias] = leaves[bias] + a[0]
 
         return _transform(th, xp, edit)
 

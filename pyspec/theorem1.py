@@ -229,8 +229,13 @@ def theorem1_judged(problem: Problem, inputs: Theorem1Inputs, xp: Any) -> Theore
                              maximum=xp.maximum).per_check()
     squares = tuple(squared_norms(side, xp=xp) for side in sides)
     scales, residuals = zip(*(scale_and_residual(sq, nat, xp=xp) for sq, nat in zip(squares, natural)))
+    rhs = []
+    for side in sides:
+        if side.terms is None:  # unreachable: theorem1_contractions keeps item 2a's arrays, so every side has terms
+            raise AssertionError("theorem1_judged: an identity without its terms")
+        rhs.append(summed_terms(side.terms))
     return Theorem1Points(
-        sides=sides, rhs=tuple(summed_terms(side.terms) for side in sides), squares=squares,
+        sides=sides, rhs=tuple(rhs), squares=squares,
         scales=xp.stack(scales), residuals=xp.stack(residuals), finite=all_finite(q, xp=xp), T_theta=q.T_theta,
         S_y=q.S_y, T_a=inputs.T_a, slopes=inputs.slopes, equivariance=inputs.equivariance)
 
@@ -283,7 +288,8 @@ def judge_theorem1(problem: Problem, q: Theorem1Points, limit: float, check_equi
         tol_i, cond_i = lists["tol"][i], lists["cond_T"][i] * lists["cond_S"][i]
         # theorem1_report's CONDITIONING band (pyspec.checks.limited), raised only where cond > 1
         resolution, why = (tol_i * cond_i, CONDITIONING) if tol_i * cond_i > tol_i else (0.0, "")
-        checks = [j.check(B.name, identity, i, tol_i, resolution, why) for identity, j in zip(THEOREM1_IDS, judged)]
+        checks = Theorem1Checks(*(j.check(B.name, identity, i, tol_i, resolution, why)
+                                  for identity, j in zip(THEOREM1_IDS, judged)))
         position = GoodPositionReport(cond_T=lists["cond_T"][i], cond_S=lists["cond_S"][i], max_condition=limit,
                                       rank_T_a=lists["rank"][i], k=problem.k)
         return Theorem1Report(*checks, position=position,

@@ -140,8 +140,12 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     def checks(J_: Array, grad_: Array, H_: Array, blue_: Array) -> Theorem2Checks:
         sides = theorem2_sides(J_, grad_, H_, blue_)
         scales = theorem2_natural_scales(scale_J, B.to_float(B.norm(grad_)), B.to_float(B.norm(H_)))
-        return Theorem2Checks(*(compare(B, identity, *side, tol, scale)
-                                for identity, side, scale in zip(THEOREM2_IDS, sides, scales)))
+        found = []
+        for identity, side, scale in zip(THEOREM2_IDS, sides, scales):
+            if side.terms is None:  # unreachable: theorem2_sides gives both items their terms
+                raise AssertionError("theorem2: an identity without its terms")
+            found.append(compare(B, identity, side.lhs, side.terms, tol, scale))
+        return Theorem2Checks(*found)
 
     c = checks(J, grad, H, blue)
     if any(x.residual > x.tolerance for x in c):

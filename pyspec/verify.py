@@ -310,8 +310,10 @@ def summarize(rows: list[Row]) -> dict[str, Any]:
         "failed": sum(not r.ok for r in rows),
         "inconclusive": sum(r.error is None and r.verdict == "inconclusive" for r in rows),
         "errors": sorted({f"{r.entry}: {r.error}" for r in rows if r.error is not None}),
-        "worst_residual": max((r.residual for r in rows if r.error is None), default=0.0),
-        "weakest_negative_control": min((r.negative_control for r in rows if r.error is None), default=0.0),
+        # residual and negative_control are None exactly on the rows with an error (Row), skipped here
+        "worst_residual": max((r.residual for r in rows if r.residual is not None), default=0.0),
+        "weakest_negative_control": min((r.negative_control for r in rows if r.negative_control is not None),
+                                        default=0.0),
     }
     if any(r.precision is not None for r in rows):
         summary["precision"] = rows[0].precision

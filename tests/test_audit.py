@@ -128,3 +128,34 @@ def test_audit_of_linen_variables_and_of_a_function():
 def test_flat_theta_needs_shapes():
     with pytest.raises(ps.ShapeError, match="shapes="):
         ps.rescaling_conservation(lambda t: t, lambda y: y @ y, np.ones(6))
+
+
+def test_an_inconclusive_theorem_is_reported_inconclusive_not_failed(monkeypatch):
+    """A row takes the theorem's three-valued verdict and its reason: were a check inconclusive (float64
+    cannot decide), the row must not say "fails". The theorems are replaced by reports whose checks are
+    undecided; the control, the real reports, gives "holds" on the same rows."""
+    import importlib
+
+    audit_module = importlib.import_module("pyspec.audit")  # the module: `pyspec.audit` is also the function
+
+    def f(params, x):
+        return jax.numpy.tanh(x @ params["hidden"]["weight"].T) @ params["head"]["weight"].T
+
+    params = {"hidden": {"weight": inputs((4, 2), seed=5)}, "head": {"weight": inputs((3, 4), seed=6)}}
+    loss = cross_entropy(np.arange(5) % 3, 3)
+    chosen = [s for s in audit_module.candidates(params, 3) if s.name.startswith("last-layer GL(3)")]
+    assert len(chosen) == 1, [s.name for s in audit_module.candidates(params, 3)]
+    control = ps.audit(f, params, loss, X, symmetries=chosen)
+    assert [r.verdict for r in control.rows] == ["holds"]
+
+    def undecided(*args, **kwargs):
+        report = real(*args, **kwargs)
+        return type("Undecided", (), {"checks": report.checks, "verdict": "inconclusive", "holds": None,
+                                      "reason": "gradient: rounding noise above the tolerance"})()
+
+    theorem1 = importlib.import_module("pyspec.theorem1")  # the audit imports its report function from here
+    real = theorem1.theorem1_report
+    monkeypatch.setattr(theorem1, "theorem1_report", undecided)
+    table = ps.audit(f, params, loss, X, symmetries=chosen)
+    assert [(r.verdict, r.reason) for r in table.rows] == [
+        ("inconclusive", "gradient: rounding noise above the tolerance")]

@@ -116,6 +116,8 @@ def get_backend(precision: int | str | None = None, *, jit: bool = True, certify
 
         return JaxFloat32Backend(jit=jit)
     check_precision(precision)
+    if not isinstance(precision, int):  # unreachable: None and "float32" returned above, check_precision raised
+        raise AssertionError(f"precision {precision!r}")
     if certify:
         from pyspec.backends.arb_backend import ArbBackend
 

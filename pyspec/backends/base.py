@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import Any, Callable, ContextManager, Protocol, runtime_checkable
+from typing import Any, Callable, ContextManager, Protocol, TypeGuard, runtime_checkable
 
 Array = Any
 """A backend array: ``jax.Array`` (float64) or a NumPy ``object`` array of ``mpmath.mpf``."""
@@ -71,8 +71,9 @@ class Backend(Protocol):
     digits: int
     eps: float
 
-    def context(self) -> ContextManager[None]:
-        """Context in which this backend computes (sets the working precision for mpmath)."""
+    def context(self) -> ContextManager[object]:
+        """Context in which this backend computes (sets the working precision for mpmath); what it
+        enters (``with ... as x``) is unspecified."""
 
     def compile(self, fun: Callable[..., Any]) -> Callable[..., Any]:
         """``fun`` compiled for repeated evaluation (``jax.jit``; the identity for mpmath)."""
@@ -114,6 +115,21 @@ class Backend(Protocol):
 
     def all_finite(self, x: Array) -> bool:
         """Whether every entry of ``x`` is finite."""
+
+
+class CertifiedBackend(Backend, Protocol):
+    """A ball-arithmetic backend (``certify=True``: :class:`~pyspec.backends.arb_backend.ArbBackend`),
+    whose every result is a rigorous enclosure."""
+
+    certified: bool
+
+    def norm_bounds(self, x: Array) -> tuple[float, float]:
+        """Rigorous ``(lower, upper)`` bounds of the Frobenius norm of ``x``, floats rounded outward."""
+
+
+def is_certified(backend: Backend) -> TypeGuard[CertifiedBackend]:
+    """Whether ``backend`` computes in ball arithmetic (its ``certified`` attribute; ``False`` if absent)."""
+    return bool(getattr(backend, "certified", False))
 
 
 def accepts_xp(fn: Callable[..., Any]) -> bool:

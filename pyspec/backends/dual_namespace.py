@@ -112,7 +112,7 @@ def _mean(x: Any, axis: Any = None, keepdims: bool = False) -> Arr:
 
 def _shift(x: Arr, axes: tuple[int, ...]) -> np.ndarray:
     """The field's constant shift (about the max of the primal values over ``axes``, kept)."""
-    return _obj(current_field().shift(_primal(x), axes))
+    return np.asarray(current_field().shift(_primal(x), axes), dtype=object)  # a 0-d result may be a scalar
 
 
 def _squeeze(x: Arr, axes: tuple[int, ...]) -> Arr:
@@ -165,6 +165,8 @@ def _solve_factored(factor: Any, a: Arr, b: Arr) -> Arr:
     (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
     x = _solve_factored(factor, av, bv)
     rhs = _accumulate(bt, None if at is None else -_dmatmul_left(at, x))
+    if rhs is None:  # unreachable: ``a`` carries a tag, so ``a`` or ``b`` has a tangent at the outermost one
+        raise AssertionError("solve: neither operand carries the outermost tag")
     dx = _solve_factored(factor, av, rhs.reshape(rhs.shape[0], -1))
     return Dual(x, dx.reshape(rhs.shape), tag)
 

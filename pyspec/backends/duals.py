@@ -94,7 +94,7 @@ class ScalarField(NamedTuple):
 
     name: str
     convert: Callable[[Any], Any]
-    functions: Mapping[str, Callable[[Any], Any]]
+    functions: Mapping[str, Callable[..., Any]]
     shift: Callable[[np.ndarray, tuple[int, ...]], np.ndarray]
     matmul: Callable[[np.ndarray, np.ndarray], np.ndarray]
     factor: Callable[[np.ndarray], Any]
@@ -394,6 +394,8 @@ def _add(a: Any, b: Any) -> Arr:
     (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
     value = _obj(av + bv)
     tangent = _accumulate(at, bt)
+    if tangent is None:  # unreachable: ``tag`` is the tag of ``a`` or of ``b``, so one of them has a tangent
+        raise AssertionError("'+': neither operand carries the outermost tag")
     return Dual(value, _broadcast_to(tangent, value.shape + (tangent.shape[-1],)), tag)
 
 
@@ -404,6 +406,8 @@ def _sub(a: Any, b: Any) -> Arr:
     (av, at), (bv, bt) = _split(a, tag), _split(b, tag)
     value = _obj(av - bv)
     tangent = at if bt is None else (-bt if at is None else at - bt)
+    if tangent is None:  # unreachable: ``tag`` is the tag of ``a`` or of ``b``, so one of them has a tangent
+        raise AssertionError("'-': neither operand carries the outermost tag")
     return Dual(value, _broadcast_to(tangent, value.shape + (tangent.shape[-1],)), tag)
 
 
@@ -519,10 +523,10 @@ _sqrt = _elementwise("sqrt", lambda x, y: _div(1, _mul(2, y)))
 _square = _elementwise("square", lambda x, y: _mul(2, x))
 _tanh = _elementwise("tanh", lambda x, y: _sub(1, _mul(y, y)))
 _sinh = _elementwise("sinh", lambda x, y: _cosh(x))
-_cosh = _elementwise("cosh", lambda x, y: _sinh(x))
+_cosh: Callable[[Any], Arr] = _elementwise("cosh", lambda x, y: _sinh(x))  # annotated: _sinh's slope uses it first
 _asinh = _elementwise("asinh", lambda x, y: _div(1, _sqrt(_add(1, _mul(x, x)))))
 _sin = _elementwise("sin", lambda x, y: _cos(x))
-_cos = _elementwise("cos", lambda x, y: -_sin(x))
+_cos: Callable[[Any], Arr] = _elementwise("cos", lambda x, y: -_sin(x))  # annotated: _sin's slope uses it first
 _sigmoid = _elementwise("sigmoid", lambda x, y: _mul(y, _sub(1, y)))
 _softplus = _elementwise("softplus", lambda x, y: _sigmoid(x))
 _relu = _elementwise("relu", lambda x, y: _relu_slope(_primal(x)))
@@ -538,9 +542,10 @@ def _concatenate(arrays: Any, axis: int | None = 0) -> Arr:
         raise ValueError("concatenate needs at least one array")
     if axis is None:
         items, axis = [a.reshape(-1) for a in items], 0
+    plain = [a for a in items if isinstance(a, np.ndarray)]
+    if len(plain) == len(items):  # no Dual
+        return np.concatenate(plain, axis=axis)
     tag = max(_tag(a) for a in items)
-    if tag < 0:
-        return np.concatenate(items, axis=axis)
     if len({a.ndim for a in items}) != 1:
         shapes = [a.shape for a in items]
         raise ValueError(f"concatenate: arrays must have the same number of axes, got shapes {shapes}")

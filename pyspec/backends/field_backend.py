@@ -19,10 +19,11 @@ __all__ = ["FieldBackend", "plain"]
 
 
 def plain(name: str, x: Any) -> np.ndarray:
-    """``x`` as a plain array; a Dual is refused (``name`` is not differentiable)."""
-    if isinstance(x, Dual):
+    """``x`` as a plain array; a Dual (or a sequence holding Duals) is refused (``name`` is not differentiable)."""
+    arr = coerce(x)
+    if isinstance(arr, Dual):
         raise TypeError(f"{name} takes plain arrays, not a Dual (it is not differentiable here)")
-    return coerce(x)
+    return arr
 
 
 class FieldBackend:

@@ -164,7 +164,7 @@ class JaxBackend:
 
     def __init__(self, jit: bool = True) -> None:
         self.jit = jit
-        if not jax.config.jax_enable_x64 and self.dtype == np.float64:
+        if not jax.config.jax_enable_x64 and self.dtype == np.float64:  # type: ignore[attr-defined]  # set at run time
             raise PrecisionError(
                 "pyspec's float64 checks need JAX 64-bit mode: call "
                 "jax.config.update('jax_enable_x64', True) before creating arrays "

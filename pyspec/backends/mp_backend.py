@@ -74,7 +74,7 @@ def _mp_softplus(v: Any) -> mpmath.mpf:
     return (v if v > 0 else mpmath.mpf(0)) + mpmath.log1p(mpmath.exp(-abs(v)))
 
 
-_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "exp": mpmath.exp,
     "expm1": mpmath.expm1,
     "log": _guarded(mpmath.log, 0),
@@ -272,7 +272,7 @@ class MpBackend(FieldBackend):
         super().__init__(digits)
         self.name = f"mpmath-{digits}"
 
-    def context(self) -> ContextManager[None]:
+    def context(self) -> ContextManager[object]:
         """``mpmath.workdps(digits)`` with the mpmath field active; re-entrant."""
         stack = contextlib.ExitStack()
         stack.enter_context(mpmath.workdps(self.digits))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -115,7 +115,7 @@ class Entry:
         return THEOREM_IDENTITIES[self.kind] + self.applications
 
 
-def unpack(theta: Any, shapes: list[tuple[int, ...]], xp: Any) -> list[Any]:
+def unpack(theta: Any, shapes: Sequence[tuple[int, ...]], xp: Any) -> list[Any]:
     """Split a flat parameter vector into arrays of the given shapes."""
     out, offset = [], 0
     for shape in shapes:
@@ -130,7 +130,11 @@ def unpack(theta: Any, shapes: list[tuple[int, ...]], xp: Any) -> list[Any]:
 def constant_point(value: np.ndarray) -> PointFn:
     """A point given by float64 numbers (exact in every precision); ``point(None)`` is a NumPy array."""
     frozen = np.array(value, dtype=np.float64)
-    return lambda xp=None: namespace(xp).asarray(frozen)
+
+    def point(xp: Any = None) -> Any:
+        return namespace(xp).asarray(frozen)
+
+    return point
 
 
 def namespace(xp: Any) -> Any:

@@ -3,7 +3,7 @@ softmax translation, rotations, and genuinely nonlinear (T, S) pairs (docs/theor
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def _near_identity(rng: np.random.Generator, d: int, spread: float = 0.3) -> np.
     return np.eye(d) + spread * rng.standard_normal((d, d)) / np.sqrt(d)
 
 
-def _size(shapes: list[tuple[int, ...]]) -> int:
+def _size(shapes: Sequence[tuple[int, ...]]) -> int:
     return sum(int(np.prod(s)) for s in shapes)
 
 
@@ -196,7 +196,7 @@ def last_layer_parts(
     ``[(m, d), (d, d₀)]``, ``f(W, Φ) = vec(W h(ΦX))`` with ``h = xp.<activation>``,
     ``T(A, (W, Φ)) = (AW, Φ)`` and ``S(A, Y) = AY`` (column-wise on ``Y = reshape(y, (m, N))``)."""
     d0, N = X.shape
-    shapes = [(m, d), (d, d0)]
+    shapes: list[tuple[int, ...]] = [(m, d), (d, d0)]
 
     def model(theta: Any, *, xp: Any) -> Any:
         W, Phi = unpack(theta, shapes, xp)

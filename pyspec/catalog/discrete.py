@@ -86,7 +86,8 @@ def _permutation(seed: int) -> Instance:
     P1 = np.kron(np.eye(h)[perm], np.eye(d0))           # rows of W₁ (row-major flattening)
     P2 = np.kron(np.eye(m), np.eye(h)[perm])            # columns of W₂
     P = np.block([[P1, np.zeros((h * d0, m * h))], [np.zeros((m * h, h * d0)), P2]])
-    return _linear_instance("hidden_permutation", model, lambda xp: xp.asarray(P), loss, rng.standard_normal(P.shape[0]))
+    theta0 = rng.standard_normal(int(P.shape[0]))
+    return _linear_instance("hidden_permutation", model, lambda xp: xp.asarray(P), loss, theta0)
 
 
 def _sign_flip(seed: int) -> Instance:

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from pyspec.catalog.base import Instance
+from pyspec.catalog.base import Instance, PointFn
 from pyspec.equivariance import Equivariance
 
 __all__ = ["LargeEntry", "LARGE", "build", "parameter_count"]
@@ -52,6 +52,11 @@ def _cross_entropy(labels: np.ndarray, classes: int) -> Callable[[jax.Array], ja
         return jnp.mean(jax.nn.logsumexp(Z, axis=0) - jnp.sum(Z * onehot, axis=0))
 
     return loss
+
+
+def _given(value: np.ndarray) -> PointFn:
+    """``point(xp) = value`` for every ``xp``: the large entries are JAX-only (no namespace)."""
+    return lambda xp: value
 
 
 def _point(symmetry: str, rng: np.random.Generator) -> np.ndarray:
@@ -110,7 +115,7 @@ def _mlp(n: int, symmetry: str, seed: int, batch: int | None = None) -> Instance
     return Instance(
         eq=Equivariance(model=model, T=T, S=S, name=f"mlp_{symmetry}"),
         loss=_cross_entropy(rng.integers(0, c, N), c),
-        a=lambda xp, a0=_point(symmetry, rng): a0,
+        a=_given(_point(symmetry, rng)),
         theta=lambda xp: theta,
     )
 
@@ -169,7 +174,7 @@ def _transformer(n: int, symmetry: str, seed: int, batch: int | None = None) -> 
     return Instance(
         eq=Equivariance(model=model, T=T, S=S, name=f"transformer_{symmetry}"),
         loss=_cross_entropy(rng.integers(0, c, batch), c),
-        a=lambda xp, a0=_point(symmetry, rng): a0,
+        a=_given(_point(symmetry, rng)),
         theta=lambda xp: theta,
     )
 
@@ -222,7 +227,7 @@ def _mlp_gl(n: int, symmetry: str, seed: int, batch: int | None = None) -> Insta
     return Instance(
         eq=Equivariance(model=model, T=T, name="mlp_gl8_reparameterization"),
         loss=_cross_entropy(rng.integers(0, c, N), c),
-        a=lambda xp, a0=_gl_point(r, rng): a0,
+        a=_given(_gl_point(r, rng)),
         theta=lambda xp: theta,
     )
 
@@ -262,7 +267,7 @@ def _attention(n: int, symmetry: str, seed: int, batch: int | None = None) -> In
     return Instance(
         eq=Equivariance(model=model, T=T, name="attention_reparameterization"),
         loss=_cross_entropy(rng.integers(0, c, batch), c),
-        a=lambda xp, a0=_gl_point(dk, rng): a0,
+        a=_given(_gl_point(dk, rng)),
         theta=lambda xp: theta,
     )
 

@@ -13,8 +13,9 @@ few (a few hundred for an MLP of width 10) while covering the laws and symmetrie
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -75,7 +76,7 @@ def _symmetric(v: Any, p: int) -> Any:
     return (upper + upper.T) / 2
 
 
-def _layout(blocks: list[tuple[int, str, tuple[int, ...], int]]) -> tuple[tuple[Term, ...], int]:
+def _layout(blocks: Sequence[tuple[int, str, tuple[int, ...], int]]) -> tuple[tuple[Term, ...], int]:
     terms, offset = [], 0
     for leaf, kind, shape, count in blocks:
         terms.append(Term(leaf, kind, shape, offset, offset + count))
@@ -97,7 +98,7 @@ def quadratic_family(shapes: tuple[tuple[int, ...], ...], *, linear: bool = True
     terms, size = _layout(blocks)
 
     def evaluate(u: Any, leaves: list[Any]) -> Any:
-        total = 0.0
+        total: float | jax.Array = 0.0
         for t in terms:
             p, q = as_matrix(shapes[t.leaf])
             W = jnp.reshape(leaves[t.leaf], (p, q))

@@ -66,7 +66,7 @@ class DiscoveredSymmetries(NamedTuple):
     flat: FlatModel
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # public name; shadows tuple.count on purpose
         """Dimension of the Lie algebra of symmetries found."""
         return int(self.matrices.shape[0])
 

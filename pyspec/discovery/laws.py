@@ -74,7 +74,7 @@ class QuadraticLaws(NamedTuple):
 
     laws: tuple[QuadraticLaw, ...]
     independent: int
-    count: int | None
+    count: int | None  # type: ignore[assignment]  # public field name; shadows tuple.count on purpose
     complete: bool | None
     gap: float
     unknowns: int

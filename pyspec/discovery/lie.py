@@ -78,7 +78,7 @@ class ConservationLaws(NamedTuple):
         The float64 result that was escalated, when this one is at higher precision.
     """
 
-    count: int
+    count: int  # type: ignore[assignment]  # public field name; shadows tuple.count on purpose
     rank: int
     n: int
     gap: float

@@ -39,8 +39,8 @@ class FlatModel(NamedTuple):
     per_input : callable or None
         ``(t, x) ↦`` the raveled output at one input, so that ``F`` is it mapped over ``inputs``
         (JAX float64 models with inputs; else ``None``).
-    inputs : array or None
-        The inputs of ``per_input``.
+    inputs : array, list of numpy.ndarray or None
+        The inputs of ``per_input`` (at a precision: the float64 inputs one by one, as ``F`` reads them).
     """
 
     t: Any
@@ -86,7 +86,8 @@ def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: in
         return jax.tree_util.tree_unflatten(treedef, parts)
 
     call = (lambda *args: model(*args, xp=xp)) if neutral else model
-    per_input, X = None, None
+    per_input = None
+    X: jax.Array | list[np.ndarray] | None = None  # JAX float64: one array; at a precision: a list
     if inputs is None:
         F = lambda flat: xp.ravel(xp.asarray(call(unflatten(flat))))  # noqa: E731
     elif precision is None:
@@ -94,10 +95,11 @@ def flat_model(model: Callable[..., Any], theta: Any, inputs: Any, precision: in
         per_input = lambda flat, x: jnp.ravel(jnp.asarray(call(unflatten(flat), x)))  # noqa: E731
         F = lambda flat: jnp.ravel(jax.vmap(lambda x: per_input(flat, x))(X))  # noqa: E731
     else:
-        X = [np.asarray(x, dtype=np.float64) for x in np.asarray(inputs)]
+        points = [np.asarray(x, dtype=np.float64) for x in np.asarray(inputs)]
+        X = points
 
         def F(flat: Any) -> Any:
             th = unflatten(flat)
-            return xp.concatenate([xp.ravel(xp.asarray(call(th, xp.asarray(x)))) for x in X], axis=0)
+            return xp.concatenate([xp.ravel(xp.asarray(call(th, xp.asarray(x)))) for x in points], axis=0)
 
     return FlatModel(t=t, F=F, unflatten=unflatten, shapes=shapes, paths=paths, per_input=per_input, inputs=X)

@@ -27,7 +27,7 @@ class DiscoveryRow(NamedTuple):
 
     name: str
     n: int
-    count: int
+    count: int  # type: ignore[assignment]  # public field name; shadows tuple.count on purpose
     known: int | None
     source: str
     gap: float
@@ -109,14 +109,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw")
 
 
-def _models(args: argparse.Namespace) -> list[tuple[str, Callable[..., Any], Any, Any, int | None, str, str]]:
+_Spec = tuple[str, Callable[..., Any], Any, Any, int | None, str, str]
+"""A model to analyse: name, ``f``, ``θ``, inputs, known count, source, symmetry family."""
+
+
+def _models(args: argparse.Namespace) -> list[_Spec]:
     from pyspec.backends import get_backend
     from pyspec.catalog import CATALOG
     from pyspec.discovery.zoo import ARCHITECTURES, architecture
 
     chosen = [] if args.architectures == "none" else (
         [a.name for a in ARCHITECTURES] if args.architectures == "all" else args.architectures.split(","))
-    models = []
+    models: list[_Spec] = []
     for name in chosen:
         a = architecture(name)
         f, theta, inputs = a.build(args.seed)

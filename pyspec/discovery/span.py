@@ -129,11 +129,11 @@ def split_rows(
         if p == 0:
             return RankSplit(0, np.zeros(0), _mp_eye(n), np.inf, False)
         U, S, V = mpmath.svd_r(mpmath.matrix(A.tolist()), full_matrices=True)
-        s = [S[i] for i in range(min(p, n))]
-        if s[0] == 0:
+        sigma = [S[i] for i in range(min(p, n))]
+        if sigma[0] == 0:
             return RankSplit(0, np.zeros(0), _mp_eye(n), np.inf, False)
-        top = mpmath.mpf(1) if unit_rows else s[0]
-        values = np.array([float(x / top) for x in s])
+        top = mpmath.mpf(1) if unit_rows else sigma[0]
+        values = np.array([float(x / top) for x in sigma])
         rank, gap, ambiguous = _decide(values, arithmetic)
         Vt = np.array([[V[i, j] for j in range(n)] for i in range(n)], dtype=object)
         return RankSplit(rank, values, Vt[rank:].T.copy(), gap, ambiguous)
@@ -229,7 +229,9 @@ def _square_factor(A: np.ndarray, product: Callable[[np.ndarray], np.ndarray] | 
     if _upper_max(LU) <= GROWTH_MAX * largest:
         lower = True
     else:
-        R = np.linalg.qr(product(np.eye(n)) if in_place else A, mode="r")
+        # (in_place implies a product: A was overwritten, its rows are recomputed)
+        R: np.ndarray = np.linalg.qr(  # type: ignore[assignment]  # numpy stub: mode "r" returns R, not QRResult
+            product(np.eye(n)) if in_place and product is not None else A, mode="r")
         LU = np.zeros((n, n), order="F")
         LU[: R.shape[0]] = R
         lower = False

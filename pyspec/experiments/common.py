@@ -87,8 +87,8 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.{digits - 1}e}"
 
 
-def check_row(quantity: str, predicted: str, measured: str, tolerance: str, passed: bool) -> Row:
-    """A row carrying a claim (verdict PASS/FAIL)."""
+def check_row(quantity: str, predicted: str, measured: str, tolerance: str, passed: bool | None) -> Row:
+    """A row carrying a claim (verdict PASS/FAIL): ``passed=None`` (an inconclusive cross-check) is a FAIL."""
     return Row(quantity, predicted, measured, tolerance, bool(passed))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypedDict
 
 import jax
 import jax.numpy as jnp
@@ -168,7 +168,19 @@ def rk4_flow(model: Model, h: float, n_steps: int) -> tuple[jax.Array, jax.Array
     return integrate(jnp.asarray(model.theta0))
 
 
-def flow_check(model: Model, cfg: Config) -> dict[str, object]:
+class FlowCheck(TypedDict):
+    """Result of :func:`flow_check`: the charge's and the control's change along the RK4 flow."""
+
+    times: np.ndarray
+    charge_change: np.ndarray
+    control_change: np.ndarray
+    bound: float
+    integration_error: float
+    loss_start: float
+    loss_end: float
+
+
+def flow_check(model: Model, cfg: Config) -> FlowCheck:
     """RK4 gradient flow to ``T``: the charge's change against the integration-error bound."""
     n_steps = int(round(cfg.flow_time / cfg.flow_step))
     coarse, end_fine = rk4_flow(model, cfg.flow_step, n_steps)
@@ -185,10 +197,10 @@ def flow_check(model: Model, cfg: Config) -> dict[str, object]:
             "loss_start": float(model.loss(coarse[0])), "loss_end": float(model.loss(end))}
 
 
-def cross_check(model: Model) -> tuple[float, float, bool]:
+def cross_check(model: Model) -> tuple[float, float, bool | None]:
     """``pyspec.rescaling_conservation`` / ``pyspec.reparam_conservation`` at ``θ₀`` (parts balance, flow).
 
-    Returns the worst residual, its tolerance and whether the report holds.
+    Returns the worst residual, its tolerance and whether the report holds (``None``: inconclusive).
     """
     check = rescaling_conservation if model.label.startswith("rescaling") else reparam_conservation
     report = check(model.forward, model.output_loss, model.theta0, model.shapes, (0, 1))

@@ -80,9 +80,9 @@ def run(size: str, out: Path, seed: int) -> Outcome:
     cfg = CONFIGS[size]
     rng = np.random.default_rng(seed)
     shapes = ((cfg.width, cfg.d0), (1, cfg.width))
-    X = rng.normal(size=(cfg.d0, cfg.samples))
-    s = jnp.asarray(np.sign(rng.normal(size=cfg.d0) @ X))
-    X = jnp.asarray(X)
+    X_host = rng.normal(size=(cfg.d0, cfg.samples))
+    s = jnp.asarray(np.sign(rng.normal(size=cfg.d0) @ X_host))
+    X = jnp.asarray(X_host)
     theta = jnp.asarray(models.init(rng, shapes))
 
     def model(t: jax.Array) -> jax.Array:

@@ -115,7 +115,7 @@ def sgd_runs(problem: Problem, cfg: Config, batch: jax.Array, key: jax.Array) ->
     mask = (jnp.arange(b_max) < batch) / batch
 
     def one_run(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-        def step(theta: jax.Array, k: jax.Array) -> tuple[jax.Array, tuple[jax.Array, ...]]:
+        def step(theta: jax.Array, k: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
             trace, gAg, G = _noise_terms(problem, theta)
             idx = jax.random.randint(k, (b_max,), 0, cfg.samples)
             d = -cfg.eta * (mask @ G[idx])
@@ -129,9 +129,9 @@ def sgd_runs(problem: Problem, cfg: Config, batch: jax.Array, key: jax.Array) ->
     return {"dQ": dq, "sgf": sgf, "discretization": disc}
 
 
-def cross_check(problem: Problem, cfg: Config) -> tuple[float, bool, float]:
-    """``pyspec.corollary2_noether_flow`` at ``θ₀``: whether it holds, its worst residual, and the
-    relative difference of its ``Tr(AΣ)`` from :func:`_noise_terms`."""
+def cross_check(problem: Problem, cfg: Config) -> tuple[float, bool | None, float]:
+    """``pyspec.corollary2_noether_flow`` at ``θ₀``: the relative difference of its ``Tr(AΣ)`` from
+    :func:`_noise_terms`, whether it holds (``None``: inconclusive) and its worst residual."""
     n = problem.theta0.size
     A = np.asarray(jax.jacfwd(problem.apply_A)(jnp.zeros(n)))
     report = corollary2_noether_flow(problem.sample_losses, A, np.asarray(problem.theta0), eta=cfg.eta)

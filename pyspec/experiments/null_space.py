@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypedDict
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from pyspec.conservation import reparam_symmetry, rescaling_symmetry
+from pyspec.equivariance import Equivariance
 from pyspec.errors import PyspecError
 from pyspec.experiments import models
 from pyspec.experiments.common import EPS, Outcome, check_row, dense_hessian, fmt, info_row, new_figure, save_figure, save_json
@@ -68,7 +69,7 @@ class Setting:
     forward: Callable[[jax.Array], jax.Array]
     target: jax.Array
     directions: Callable[[jax.Array], jax.Array]
-    symmetry: Callable[[Callable], object]
+    symmetry: Callable[[Callable[..., jax.Array], models.Shapes, tuple[int, int]], Equivariance]
     identity: np.ndarray
     teacher: np.ndarray
 
@@ -138,7 +139,26 @@ def derivatives(setting: Setting) -> Callable[[jax.Array], tuple[jax.Array, ...]
     return jax.jit(lambda t: (dense_hessian(loss, t), setting.directions(t), jax.grad(loss)(t), loss(t)))
 
 
-def spectrum(setting: Setting, theta: np.ndarray, compute: Callable[[jax.Array], tuple[jax.Array, ...]]) -> dict[str, object]:
+class Spectrum(TypedDict):
+    """Result of :func:`spectrum`."""
+
+    magnitudes: np.ndarray
+    zeros: int
+    rank_v: int
+    threshold: float
+    Hv: float
+    grad_norm: float
+    loss: float
+    gap: float
+
+
+class _Result(TypedDict):
+    label: str
+    start: Spectrum
+    trained: Spectrum
+
+
+def spectrum(setting: Setting, theta: np.ndarray, compute: Callable[[jax.Array], tuple[jax.Array, ...]]) -> Spectrum:
     """``|λ_i(H)|/‖H‖`` ascending, the zero count, ``rank v``, ``‖Hv‖/(‖H‖‖v‖)`` and ``‖∇L‖``
     (``compute`` from :func:`derivatives`)."""
     H, v, grad, value = (np.asarray(x) for x in compute(jnp.asarray(theta)))
@@ -157,12 +177,17 @@ def run(size: str, out: Path, seed: int) -> Outcome:
     start = time.perf_counter()
     cfg = CONFIGS[size]
     rng = np.random.default_rng(seed)
-    rows, results = [], []
+    rows = []
+    results: list[_Result] = []
     for setting in settings(cfg, rng):
         key = setting.label.split(":")[0]
         theta0 = setting.teacher + PERTURBATION * np.linalg.norm(setting.teacher) / np.sqrt(setting.teacher.size) \
             * rng.normal(size=setting.teacher.size)
-        trained = levenberg_marquardt(lambda t, s=setting: s.forward(t) - s.target, theta0, cfg.iterations)
+
+        def residual(t: jax.Array, s: Setting = setting) -> jax.Array:
+            return s.forward(t) - s.target
+
+        trained = levenberg_marquardt(residual, theta0, cfg.iterations)
         compute = derivatives(setting)
         start_point, end_point = spectrum(setting, theta0, compute), spectrum(setting, trained, compute)
         try:
@@ -200,7 +225,7 @@ _MATH_TITLES = {"rescaling: W relu(UX)": r"rescaling: $W\,\mathrm{relu}(UX)$",
 """Panel titles typeset (the plain labels name the rows of ``REPORT.md``)."""
 
 
-def _plot(results: list[dict], out: Path) -> Path:
+def _plot(results: list[_Result], out: Path) -> Path:
     from matplotlib.ticker import MaxNLocator
 
     fig, axes = new_figure(2)

@@ -39,7 +39,8 @@ def flow_drift_bound(integration_error: float, norm_numeric: float, norm_exact: 
     return integration_error * (norm_numeric + norm_exact)
 
 
-def noether_drift_rate(trace_A_sigma: jax.Array, grad_A_grad: jax.Array, eta: float, batch: int) -> tuple[jax.Array, jax.Array]:
+def noether_drift_rate(trace_A_sigma: jax.Array, grad_A_grad: jax.Array, eta: float,
+                       batch: int | jax.Array) -> tuple[jax.Array, jax.Array]:
     """Corollary 2 (§5.2) for SGD: the expected rate ``dQ/dt`` of ``Q = ½θᵀAθ`` per unit time ``t = ηk``.
 
     For a per-sample symmetry ``e^{aA}`` with ``A = Aᵀ`` one SGD step with a batch of ``b`` samples
@@ -48,6 +49,8 @@ def noether_drift_rate(trace_A_sigma: jax.Array, grad_A_grad: jax.Array, eta: fl
 
     * SGF term (Corollary 2): ``σ² Tr(AΣ)`` with ``σ² = η/(2b)``;
     * discretization term (docs/theory.md#corollary-2-correction, dropped by the SDE): ``(η/2) ∇LᵀA∇L``.
+
+    ``batch`` (``b``) may be a JAX scalar, e.g. traced under ``jax.jit``.
 
     Returns
     -------

@@ -68,7 +68,7 @@ def run_experiments(out: Path, size: Size = "default", only: Sequence[str] | Non
     ValueError
         Unknown size or experiment name, or float64 not enabled in JAX.
     """
-    if not jax.config.jax_enable_x64:
+    if not jax.config.jax_enable_x64:  # type: ignore[attr-defined]  # JAX sets its options as attributes at runtime
         raise ValueError("the experiments run in float64: call jax.config.update('jax_enable_x64', True) first")
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypedDict
 
 import jax
 import jax.numpy as jnp
@@ -118,7 +118,17 @@ def mirror_case(cfg: Config, rng: np.random.Generator) -> tuple[Case, np.ndarray
                 lambda y: models.mean_squared(y, target), M, theta - O @ (O.T @ theta)), O
 
 
-def analyse(case: Case, theta: np.ndarray) -> dict[str, object]:
+class Blocks(TypedDict):
+    """Result of :func:`analyse`."""
+
+    adapted: np.ndarray
+    plus: int
+    off_block: float
+    gradient_minus: float
+    offset: float
+
+
+def analyse(case: Case, theta: np.ndarray) -> Blocks:
     """``PᵀHP / ‖H‖`` in the adapted basis, off-diagonal block and gradient parts in ``ker(M + I)``."""
     P, plus = adapted_basis(case.M)
     H, grad = (np.asarray(x) for x in jax.jit(lambda t: (dense_hessian(case.loss, t), jax.grad(case.loss)(t)))(

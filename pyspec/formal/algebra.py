@@ -339,11 +339,13 @@ class Algebra:
     def space_shape(self, t: Node, env: Mapping[str, Any]) -> tuple[int, ...]:
         if isinstance(t, Ident) and t.name in ("ℝ", "ℕ"):
             return ()
-        if self.is_index_vector(t, env):
-            return (env[t.lhs.name].size,)  # type: ignore[union-attr]
-        if (isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3
-                and all(isinstance(a, Ident) and isinstance(env.get(a.name), IndexType) for a in t.args[:2])):
-            return tuple(env[a.name].size for a in t.args[:2])  # type: ignore[union-attr]
+        if isinstance(t, Binop) and isinstance(t.lhs, Ident) and self.is_index_vector(t, env):
+            return (env[t.lhs.name].size,)
+        if isinstance(t, App) and t.fn == Ident("Matrix") and len(t.args) == 3:
+            rows, cols = t.args[0], t.args[1]
+            if (isinstance(rows, Ident) and isinstance(env.get(rows.name), IndexType)
+                    and isinstance(cols, Ident) and isinstance(env.get(cols.name), IndexType)):
+                return (env[rows.name].size, env[cols.name].size)
         if isinstance(t, Ident):
             s = env.get(t.name)
             if isinstance(s, Space):

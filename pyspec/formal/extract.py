@@ -81,9 +81,9 @@ def parse_header(tokens: list[Token]) -> tuple[tuple[BinderGroup, ...], Node, in
     """Binder groups and the type of a declaration header; returns the index after the type."""
     p = Parser(tokens)
     groups: list[BinderGroup] = []
-    while p.peek() is not None and p.peek().text in _CLOSE:  # type: ignore[union-attr]
+    while (opening := p.peek()) is not None and opening.text in _CLOSE:
         kind = p.next().text
-        if kind == "[" and not (p.peek(1) is not None and p.peek(1).text == ":"):  # anonymous [Fintype ι]
+        if kind == "[" and not ((after := p.peek(1)) is not None and after.text == ":"):  # anonymous [Fintype ι]
             typ = p.term()
             p.expect("]")
             groups.append(BinderGroup("_inst", typ, kind))

@@ -30,6 +30,14 @@ def _point(value: Any, xp: Any) -> Any:
     return xp.asarray(value) if isinstance(value, np.ndarray) else value
 
 
+def _off_fixed(case: Instance, xp: Any) -> Any:
+    """``case.off_fixed(xp)``: a point off ``Fix_a(T)``, which the discrete entries (the only ones drawn
+    off their fixed points) define."""
+    if case.off_fixed is None:
+        raise ValueError(f"{case.eq.name}: the instance defines no point off its fixed points (off_fixed)")
+    return case.off_fixed(xp)
+
+
 def _model_parts(case: Instance, backend: Any) -> dict[str, Any]:
     xp = backend.xp
     eq = case.eq
@@ -57,7 +65,7 @@ def theorem2_binding(case: Instance, backend: Any, rng: np.random.Generator, off
     """Theorem 2: a discrete symmetry (``S = id``) at a point of ``Fix_a(T)`` (or off it)."""
     values = _model_parts(case, backend)
     if off_fixed:
-        values["θ"] = case.off_fixed(backend.xp)
+        values["θ"] = _off_fixed(case, backend.xp)
     y = values["f"](values["θ"])
     return Binding({"E": tuple(np.shape(values["θ"])), "F": tuple(np.shape(y)), "G": tuple(np.shape(values["a"]))},
                    values, rng)
@@ -73,7 +81,7 @@ def discrete_binding(case: Instance, backend: Any, rng: np.random.Generator, off
     ``θ`` on ``ker(M − I)`` (or off it); ``F = ℝ``."""
     xp = backend.xp
     a = case.a(xp)
-    theta = case.off_fixed(xp) if off_fixed else case.theta(xp)
+    theta = _off_fixed(case, xp) if off_fixed else case.theta(xp)
     M = backend.jacobian(lambda th: case.eq.T(a, th, xp=xp), theta)
     values: dict[str, Any] = {"L": _loss_of_model(case, backend), "M": Lin(M, (1,)), "θ": theta}
     if "O" in case.args:

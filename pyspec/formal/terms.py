@@ -447,6 +447,8 @@ class Evaluator(Algebra):
         by the midpoint rule ``G(θ/2) θ`` (exact at every precision for a linear field ``G``, such as the
         statements' ``B θ`` with ``B : E →L[ℝ] E →L[ℝ] ℝ``), must satisfy the body."""
         (var,) = body.binders
+        if not isinstance(body.body, App):  # exists() calls this for a body ``HasFDerivAt Q (G θ) θ`` only
+            raise FormalTypeError("∃ potential: the body is not HasFDerivAt Q (G θ) θ")
         field = self.lam(Lam((var,), body.body.args[1]), env)
         truths = []
         for sample in self.samples((var,), body.body, env):

@@ -192,7 +192,7 @@ class KeyedProbes(NamedTuple):
     (so no ``p × n`` array is held); ``count`` is static."""
 
     key: Array
-    count: int
+    count: int  # type: ignore[assignment]  # shadows the method tuple.count (fine at run time; public name)
 
 
 def restriction(
@@ -258,6 +258,9 @@ def theorem1_sketch_terms(
 
         theta_T = theta
     else:
+        T_leaves = problem.T_leaves
+        if T_leaves is None:  # unreachable: restriction() finds a Restriction only for a problem with T_leaves
+            raise AssertionError("a restriction needs T_leaves")
         full_parts = [theta[o : o + size] for o, size in segments_of(problem)]
         sizes = [size for _, size in restrict.segments]
         sub_segments = tuple((int(o), size) for o, size in zip(np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes))
@@ -275,7 +278,7 @@ def theorem1_sketch_terms(
             full = list(full_parts)
             for i, leaf in zip(restrict.leaves, ls):
                 full[i] = leaf
-            out = problem.T_leaves(b, full)
+            out = T_leaves(b, full)
             return [jnp.ravel(out[i]) for i in restrict.leaves]
 
         def T(b: Array, z: Array) -> Array:
@@ -432,7 +435,8 @@ def theorem1_sketch_program(
         restrict, sT_sub = found[0]
         static = [sT_sub[3:], structures[1][3:]]
 
-        def program(a_: Array, t_: Array, key: Array, arrays_T: tuple, arrays_S: tuple) -> SketchTerms:
+        def program(a_: Array, t_: Array, key: Array, arrays_T: tuple[Array, Array, Array],
+                    arrays_S: tuple[Array, Array, Array]) -> SketchTerms:
             sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
             U, P = probes_of(key, problem.n, a_.shape[0], p)
             return theorem1_sketch_terms(problem, a_, t_, (sT, sS), opts, U, P, batch, restrict)

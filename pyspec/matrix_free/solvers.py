@@ -175,7 +175,9 @@ def _solver(
             return linalg.solve_fixed(op, b, iterations=opts.restart, cycles=opts.fixed_cycles).x
         return linalg.solve(op, b, tol=opts.tol, restart=opts.restart, maxiter=opts.maxiter).x
 
-    C, Ct = (matvec, rmatvec) if p == n else active if p else (None, None)
+    if 0 < p < n and active is None:  # unreachable: solvers_at passes the products on the active rows then
+        raise AssertionError("_solver: 0 < p < n needs the active products")
+    C, Ct = (matvec, rmatvec) if p == n or active is None else active  # unused when p = 0
     if p == 0:
         inner = inner_t = None
     elif is_direct(structure, opts):  # the p × p block by p products, one LU for both directions

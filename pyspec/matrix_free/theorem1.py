@@ -263,7 +263,8 @@ def theorem1_program(
 
     static = [structure[3:] for structure in structures]  # leaves, span: fixed in the program
 
-    def program(a_: Array, t_: Array, arrays_T: tuple, arrays_S: tuple) -> MatrixFreeTheorem1Terms:
+    def program(a_: Array, t_: Array, arrays_T: tuple[Array, Array, Array],
+                arrays_S: tuple[Array, Array, Array]) -> MatrixFreeTheorem1Terms:
         sT, sS = RowStructure(*arrays_T, *static[0]), RowStructure(*arrays_S, *static[1])
         return theorem1_terms_mf(problem, a_, t_, (sT, sS), opts, keep_arrays)
 

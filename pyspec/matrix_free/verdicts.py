@@ -48,7 +48,7 @@ def rounding_noise_mf(problem: Problem, a: Array, theta: Array, checks: Theorem1
     """
     B = problem.backend
     # judged against the checks' own tolerance and resolution, with no limit recorded yet
-    base = Theorem1Checks(*(dataclasses.replace(b, tolerance=c.tolerance, resolution=c.resolution, limit=None)
+    base = Theorem1Checks(*(dataclasses.replace(b, tolerance=c.tolerance, resolution=c.resolution, limit="")
                             for b, c in zip(checks_at(a, theta, row_structures(problem, a, theta)), checks)))
     samples = [checks_at(a_i, t_i, row_structures(problem, a_i, t_i))._asdict()
                for a_i, t_i in ulp_neighbours(B, a, theta)]
@@ -70,7 +70,7 @@ def second_route_mf(problem: Problem, a: Array, theta: Array, structures: tuple[
     sT = structures[0]
     static = sT[3:]
 
-    def deltas(a_: Array, t_: Array, arrays_T: tuple) -> tuple[Array, Array]:
+    def deltas(a_: Array, t_: Array, arrays_T: tuple[Array, Array, Array]) -> tuple[Array, Array]:
         solve = T_solvers_at(problem, a_, RowStructure(*arrays_T, *static), opts)(t_)[2]
         grad_L = jax.grad(problem.L)
         hvp = jax.linearize(grad_L, t_)[1]

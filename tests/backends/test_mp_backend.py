@@ -612,6 +612,10 @@ def test_backend_protocol_and_scalar_helpers() -> None:
         assert backend.compile(len) is len and backend.to_host({"a": a})["a"] is a
     with pytest.raises(TypeError, match="not a Dual"):
         backend.jacobian(lambda t: backend.to_numpy(t), np.ones(2))
+    with pytest.raises(TypeError, match="not a Dual"):  # a list of duals too (it reached .astype and raised)
+        backend.jacobian(lambda t: backend.to_numpy([t[0], t[1]]), np.ones(2))
+    with pytest.raises(TypeError, match="not a Dual"):
+        backend.jacobian(lambda t: backend.eigvalsh([[t[0], t[1]], [t[1], t[0]]]), np.ones(2))
 
 
 MLP_SHAPES = [(8, 4), (8,), (6, 8), (6,), (3, 6), (3,)]
