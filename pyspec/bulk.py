@@ -32,7 +32,7 @@ from pyspec.characteristic import equivariance_sides
 from pyspec.checks import IdentityCheck, tolerance
 from pyspec.equivariance import Problem
 from pyspec.fixed_point import FIXED_POINT_CANCELLATION
-from pyspec.identities import Sides, squared_norms, summed_terms
+from pyspec.identities import Sides, kept_sides, squared_norms, summed_terms
 from pyspec.reports import Theorem2Report
 from pyspec.smoothness import derivative_jumps, slopes
 from pyspec.theorem2 import THEOREM2_IDS, theorem2_natural_scales, theorem2_sides
@@ -138,11 +138,10 @@ class IdentityArrays(NamedTuple):
 def identity_arrays(side: Sides, rhs: np.ndarray, squares: np.ndarray, scale: np.ndarray,
                     residual: np.ndarray) -> IdentityArrays:
     """:class:`IdentityArrays` of one identity at every point (``rhs``: its terms summed)."""
-    if side.lhs is None or side.terms is None:  # unreachable: the bulk programs are dense, they keep every array
-        raise AssertionError("identity_arrays: an identity without its arrays")
+    lhs, terms = kept_sides(side)
     norms = np.sqrt(squares[:, 3:])
-    return IdentityArrays(lhs=side.lhs, rhs=rhs, terms=side.terms,
-                          term_norms={k: t.tolist() for k, t in zip(side.terms, norms.T)}, residual=residual,
+    return IdentityArrays(lhs=lhs, rhs=rhs, terms=terms,
+                          term_norms={k: t.tolist() for k, t in zip(terms, norms.T)}, residual=residual,
                           scale=scale)
 
 
@@ -213,11 +212,9 @@ def judge_theorem2(problem: Problem, q: Theorem2Points, check_hypotheses: bool) 
             clear &= (fp <= fp_tol) & (eq_residuals <= tolerance(B, problem.n + problem.m)).all(axis=1)
         tol = np.array([tolerance(B, problem.n + problem.m, s**2) for s in scale_J.tolist()])
         natural = theorem2_natural_scales(scale_J, q.norms[:, 0], q.norms[:, 1])
-        judged = []
-        for side, squares, scale in zip(q.sides, q.squares, natural):
-            if side.terms is None:  # unreachable: theorem2_sides gives both items their terms
-                raise AssertionError("judge_theorem2: an identity without its terms")
-            judged.append(identity_arrays(side, summed_terms(side.terms), squares, *scale_and_residual(squares, scale)))
+        judged = [identity_arrays(side, summed_terms(kept_sides(side)[1]), squares,
+                                  *scale_and_residual(squares, scale))
+                  for side, squares, scale in zip(q.sides, q.squares, natural)]
         for identity in judged:
             clear &= identity.holds(tol)
 

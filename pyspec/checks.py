@@ -136,6 +136,12 @@ class IdentityCheck:
     limit: str = ""
     escalated: "IdentityCheck | None" = None
 
+    def sides(self) -> tuple[Array, Array]:
+        """``(lhs, rhs)``; a check judged from norms only (:func:`compare_norms`) has none and raises."""
+        if self.lhs is None or self.rhs is None:
+            raise ValueError(f"{self.identity}: the check kept norms only, no lhs/rhs arrays")
+        return self.lhs, self.rhs
+
     @property
     def own_verdict(self) -> Verdict:
         """The verdict at this check's own precision (module docstring), ignoring :attr:`escalated`."""
@@ -255,10 +261,8 @@ def with_rounding_noise(backend: Backend, checks: Mapping[str, IdentityCheck],
         base = backend.to_numpy(check.lhs - check.rhs)
         noise = 0.0
         for sample in samples:
-            other = sample[name]
-            if other.lhs is None or other.rhs is None:  # the same program as `check`, which kept its arrays
-                raise ValueError(f"{name}: a rounding-noise sample has no lhs/rhs arrays but the check has")
-            moved = backend.to_numpy(other.lhs - other.rhs)
+            lhs, rhs = sample[name].sides()  # the same program as `check`, which kept its arrays
+            moved = backend.to_numpy(lhs - rhs)
             noise = max(noise, float(np.linalg.norm(np.asarray(moved - base, dtype=np.float64))) / check.scale)
         out[name] = limited(check, NOISE_FACTOR * noise,
                             f"rounding noise {noise:.1e}: lhs - rhs moves that much when the inputs move by a few ulps")
@@ -313,13 +317,12 @@ def compare(
 
     # norms in the backend's own arithmetic (an mpf does not underflow at 1e-330; a float does), then
     # the residual as one ratio: at 50 digits an underflowed-in-float64 check is still decided
-    certified = is_certified(backend)
     raw = {"lhs": backend.norm(lhs), "rhs": backend.norm(rhs), "difference": backend.norm(lhs - rhs)}
     raw_terms = {k: backend.norm(t) for k, t in terms.items()}
     norms = Norms(lhs=backend.to_float(raw["lhs"]), rhs=backend.to_float(raw["rhs"]),
                   terms={k: backend.to_float(t) for k, t in raw_terms.items()},
                   difference=backend.to_float(raw["difference"]))
-    if certified:  # balls: the ratio from the midpoints (the rigorous bound is computed below)
+    if is_certified(backend):  # balls: the ratio from the midpoints (the rigorous bound is computed below)
         scale = max(norms.lhs, norms.rhs, sum(norms.terms.values()), natural)
         exact = (0.0 if scale == 0 else norms.difference / scale, scale == 0)
     else:

@@ -107,13 +107,6 @@ def _enclosure(backend: Any, difference: Any) -> Enclosure:
     return Enclosure(low, high, balls)
 
 
-def _sides(check: IdentityCheck) -> tuple[Any, Any]:
-    """``(lhs, rhs)`` of ``check``."""
-    if check.lhs is None or check.rhs is None:  # unreachable: these checks are dense (compare keeps the arrays)
-        raise ValueError(f"{check.identity}: the check has norms only, no arrays")
-    return check.lhs, check.rhs
-
-
 def _term(check: IdentityCheck, name: str) -> Any:
     """The right side's term ``name`` of ``check``."""
     term = check.terms[name]
@@ -148,7 +141,7 @@ def _corollary1(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityChe
         if any(not (v.is_exact() and v.is_zero()) for v in H_theta):
             raise ArithmeticError("corollary1_without_kappa: H theta is not certified to be exactly 0")
         uncorrected = _enclosure(B, B.xp.stack([grad @ th]))  # ⟨∇L, θ⟩ with θ ∈ ker H
-        lhs, rhs = _sides(check)
+        lhs, rhs = check.sides()
         corrected = _enclosure(B, lhs - rhs)
     return uncorrected, corrected, check
 
@@ -184,7 +177,7 @@ def _theorem2(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityCheck
     check = report.hessian
     B = get_backend(DIGITS, certify=True)
     with B.context():
-        lhs, rhs = _sides(check)
+        lhs, rhs = check.sides()
         uncorrected = _enclosure(B, lhs - _term(check, "conjugated"))  # H − JᵀHJ
         corrected = _enclosure(B, lhs - rhs)
     return uncorrected, corrected, check
@@ -204,10 +197,10 @@ def _corollary2(spec: dict[str, Any]) -> tuple[Enclosure, Enclosure, IdentityChe
     check = report.parts["noether_flow"]
     B = get_backend(DIGITS, certify=True)
     with B.context():
-        lhs, rhs = _sides(check)
+        lhs, rhs = check.sides()
         wrong = compare(B, check.identity, lhs, {"trace_gradient": 2 * _term(check, "trace_gradient")},
                         check.tolerance)
-        wrong_lhs, wrong_rhs = _sides(wrong)
+        wrong_lhs, wrong_rhs = wrong.sides()
         uncorrected = _enclosure(B, B.xp.stack([wrong_lhs - wrong_rhs]))
         corrected = _enclosure(B, B.xp.stack([lhs - rhs]))
     return uncorrected, corrected, check

@@ -20,7 +20,7 @@ from pyspec.terms import Theorem1Arrays, Theorem1Contractions
 __all__ = [
     "CONDITIONING", "NaturalScales", "Sides", "THEOREM1_IDS", "Terms", "Theorem1Sides", "action_terms", "column_ratio",
     "hessian_scale", "hessian_scale_from_norms", "identity_checks", "identity_sides", "natural_scales",
-    "squared_norms", "summed_terms",
+    "kept_sides", "squared_norms", "summed_terms",
 ]  # fmt: skip
 
 
@@ -154,12 +154,12 @@ def squared_norms(side: Sides, xp: Any = jnp) -> Array:
     """``‖lhs‖², ‖rhs‖², ‖lhs − rhs‖²`` and each ``‖term‖²`` of one identity, with ``rhs`` summed in the
     order of :func:`pyspec.checks.compare` (traced, the norms of a compiled program; ``xp=np`` on the
     host)."""
-    lhs, terms = _kept(side)
+    lhs, terms = kept_sides(side)
     rhs = summed_terms(terms)
     return xp.stack([xp.vdot(x, x) for x in (lhs, rhs, lhs - rhs, *terms.values())])
 
 
-def _kept(side: Sides) -> tuple[Array, Terms]:
+def kept_sides(side: Sides) -> tuple[Array, Terms]:
     """Both sides of an identity whose arrays were kept: only item 2a on the reduced matrix-free path keeps
     none, and it is judged from the norms accumulated on the device (:func:`pyspec.checks.compare_norms`)."""
     if side.lhs is None or side.terms is None:
@@ -196,7 +196,7 @@ def identity_checks(backend: Any, c: Theorem1Contractions, tol: float, norm_G: f
         action = compare_norms(B, THEOREM1_IDS[2], c.action, tol, scale[2], *s.hessian_action)
         action_vw = compare_norms(B, THEOREM1_IDS[3], c.action_vw, tol, scale[3], *s.hessian_action_vw)
     else:  # dense: c.arrays, hence item 2a's sides, were kept
-        action = compare(B, THEOREM1_IDS[2], *_kept(s.hessian_action), tol, scale[2])
-        action_vw = compare(B, THEOREM1_IDS[3], *_kept(s.hessian_action_vw), tol, scale[3])
-    rest = [compare(B, THEOREM1_IDS[i], *_kept(s[i]), tol, scale[i]) for i in (0, 1, 4, 5)]
+        action = compare(B, THEOREM1_IDS[2], *kept_sides(s.hessian_action), tol, scale[2])
+        action_vw = compare(B, THEOREM1_IDS[3], *kept_sides(s.hessian_action_vw), tol, scale[3])
+    rest = [compare(B, THEOREM1_IDS[i], *kept_sides(s[i]), tol, scale[i]) for i in (0, 1, 4, 5)]
     return Theorem1Checks(rest[0], rest[1], action, action_vw, rest[2], rest[3])

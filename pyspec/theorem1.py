@@ -37,7 +37,7 @@ from pyspec.checks import limited, require_finite_terms, tolerance, ulp_neighbou
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.identities import (
     CONDITIONING, THEOREM1_IDS, Theorem1Sides, column_ratio, hessian_scale, hessian_scale_from_norms,
-    identity_checks, identity_sides, natural_scales, squared_norms, summed_terms,
+    identity_checks, identity_sides, kept_sides, natural_scales, squared_norms, summed_terms,
 )
 from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.reports import Theorem1Checks, Theorem1Report
@@ -229,13 +229,8 @@ def theorem1_judged(problem: Problem, inputs: Theorem1Inputs, xp: Any) -> Theore
                              maximum=xp.maximum).per_check()
     squares = tuple(squared_norms(side, xp=xp) for side in sides)
     scales, residuals = zip(*(scale_and_residual(sq, nat, xp=xp) for sq, nat in zip(squares, natural)))
-    rhs = []
-    for side in sides:
-        if side.terms is None:  # unreachable: theorem1_contractions keeps item 2a's arrays, so every side has terms
-            raise AssertionError("theorem1_judged: an identity without its terms")
-        rhs.append(summed_terms(side.terms))
     return Theorem1Points(
-        sides=sides, rhs=tuple(rhs), squares=squares,
+        sides=sides, rhs=tuple(summed_terms(kept_sides(side)[1]) for side in sides), squares=squares,
         scales=xp.stack(scales), residuals=xp.stack(residuals), finite=all_finite(q, xp=xp), T_theta=q.T_theta,
         S_y=q.S_y, T_a=inputs.T_a, slopes=inputs.slopes, equivariance=inputs.equivariance)
 

@@ -19,7 +19,7 @@ from pyspec.cache import compile_program
 from pyspec.checks import compare, limited, require_finite_terms, tolerance, ulp_neighbours, with_rounding_noise
 from pyspec.equivariance import Equivariance, Problem, bind
 from pyspec.fixed_point import fixed_point_residual, theorem2_hypotheses
-from pyspec.identities import Sides, Terms
+from pyspec.identities import Sides, Terms, kept_sides
 from pyspec.matrix_free.options import Method, check_method, select_method
 from pyspec.reports import Theorem2Checks, Theorem2Report
 from pyspec.smoothness import check_smoothness
@@ -140,12 +140,8 @@ def theorem2_report(problem: Problem, a: Array, theta: Array, check_hypotheses: 
     def checks(J_: Array, grad_: Array, H_: Array, blue_: Array) -> Theorem2Checks:
         sides = theorem2_sides(J_, grad_, H_, blue_)
         scales = theorem2_natural_scales(scale_J, B.to_float(B.norm(grad_)), B.to_float(B.norm(H_)))
-        found = []
-        for identity, side, scale in zip(THEOREM2_IDS, sides, scales):
-            if side.terms is None:  # unreachable: theorem2_sides gives both items their terms
-                raise AssertionError("theorem2: an identity without its terms")
-            found.append(compare(B, identity, side.lhs, side.terms, tol, scale))
-        return Theorem2Checks(*found)
+        return Theorem2Checks(*(compare(B, identity, *kept_sides(side), tol, scale)
+                                for identity, side, scale in zip(THEOREM2_IDS, sides, scales)))
 
     c = checks(J, grad, H, blue)
     if any(x.residual > x.tolerance for x in c):

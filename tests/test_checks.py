@@ -60,3 +60,15 @@ def test_non_finite_sides_raise() -> None:
 def test_shape_mismatch_raises() -> None:
     with pytest.raises(ValueError, match="shape"):
         compare(B, "x", np.zeros(2), {"a": np.zeros(3)}, 1e-13)
+
+
+def test_sides_are_the_kept_arrays_and_a_norms_only_check_has_none() -> None:
+    from pyspec.checks import Norms, compare_norms
+
+    lhs = np.array([1.0, -3.0])
+    check = compare(B, "x", lhs, {"a": np.array([0.25, -1.0]), "b": np.array([0.75, -2.0])}, tolerance(B, 2))
+    kept_lhs, kept_rhs = check.sides()
+    assert np.array_equal(kept_lhs, lhs) and np.array_equal(kept_rhs, lhs)  # rhs = a + b = lhs here
+    norms_only = compare_norms(B, "x", Norms(lhs=1.0, rhs=1.0, terms={"a": 1.0}, difference=0.0), 1e-12)
+    with pytest.raises(ValueError, match="norms only"):
+        norms_only.sides()
