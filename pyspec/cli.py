@@ -234,7 +234,7 @@ def _figures(args: argparse.Namespace) -> int:
         return 2
     progress.finish()
     for o in outcomes:
-        print(f"{'PASS' if o.passed else 'FAIL'}  {o.name:<16} {o.seconds:6.1f} s  {o.figure}")
+        print(f"{o.verdict:<12}  {o.name:<16} {o.seconds:6.1f} s  {o.figure}")
     print(f"report: {Path(args.out) / 'REPORT.md'}")
     return 0 if all(o.passed for o in outcomes) else 1
 

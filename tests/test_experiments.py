@@ -12,8 +12,9 @@ import pytest
 
 from pyspec.cli import main
 from pyspec.experiments import EXPERIMENTS, run_experiments
+from pyspec.experiments.runner import render_report
 from pyspec.experiments import conservation_drift, noether_sgd
-from pyspec.experiments.common import dense_hessian, hvp
+from pyspec.experiments.common import Outcome, check_row, dense_hessian, hvp, info_row
 from pyspec.experiments.estimators import cumulative_share, loglog_slope, monte_carlo_mean
 from pyspec.experiments.predictions import (
     noether_drift_rate,
@@ -45,6 +46,28 @@ def test_cli_figures_writes_report_and_summary(tmp_path, capsys):
     assert summary["passed"] and [e["name"] for e in summary["experiments"]] == ["last_layer"]
     assert (tmp_path / "last_layer.png").exists() and (tmp_path / "REPORT.md").exists()
     assert "PASS" in capsys.readouterr().out
+
+
+def test_an_undecided_cross_check_is_inconclusive_not_failed(tmp_path):
+    """A claim that float64 could not decide (``holds is None``) reads INCONCLUSIVE in its row, its
+    experiment and the report (it used to read FAIL); it is not a PASS. Controls: a failed claim
+    makes the experiment FAIL whatever else is undecided; information rows never count."""
+    decided = check_row("decided", "0", "1e-17", "1e-12", True)
+    undecided = check_row("cross-check", "holds", "inconclusive", "-", None)
+    failed = check_row("failed", "0", "0.3", "1e-12", False)
+    info = info_row("step size", "0.1")
+    assert [r.verdict for r in (decided, undecided, failed, info)] == ["PASS", "INCONCLUSIVE", "FAIL", "info"]
+
+    def outcome(*rows):
+        return Outcome("x", "X", "§4", rows, tmp_path / "x.png", tmp_path / "x.json")
+
+    assert outcome(decided, info).verdict == "PASS" and outcome(decided, info).passed
+    assert outcome(decided, undecided, info).verdict == "INCONCLUSIVE" and not outcome(decided, undecided).passed
+    assert outcome(undecided, failed).verdict == "FAIL"
+    report = render_report([outcome(decided, undecided, info)], "tiny", 0, 1.0)
+    assert "Verdict: **INCONCLUSIVE**" in report and "| 1/2 |" in report and "**FAIL**" not in report
+    assert "Overall verdict: **INCONCLUSIVE**" in report
+    assert "Overall verdict: **FAIL**" in render_report([outcome(decided), outcome(failed)], "tiny", 0, 1.0)
 
 
 def test_cli_figures_rejects_unknown_experiment(tmp_path):

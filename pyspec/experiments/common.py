@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import jax
 import numpy as np
@@ -25,6 +25,7 @@ __all__ = [
     "hvp",
     "info_row",
     "new_figure",
+    "overall_verdict",
     "pyplot",
     "relative",
     "save_figure",
@@ -47,7 +48,10 @@ class Row:
     predicted, measured, tolerance : str
         Formatted from the run's numbers.
     passed : bool or None
-        The verdict; ``None`` for an informational row (no claim).
+        Whether the claim held; ``None`` where it was not decided (an inconclusive cross-check) or
+        where the row makes no claim.
+    claim : bool
+        Whether the row carries a claim (``False``: an informational row, see :func:`info_row`).
     """
 
     quantity: str
@@ -55,10 +59,14 @@ class Row:
     measured: str
     tolerance: str
     passed: bool | None
+    claim: bool = True
 
     @property
     def verdict(self) -> str:
-        return "info" if self.passed is None else ("PASS" if self.passed else "FAIL")
+        """``PASS``, ``FAIL``, ``INCONCLUSIVE`` (a claim that was not decided) or ``info`` (no claim)."""
+        if not self.claim:
+            return "info"
+        return "INCONCLUSIVE" if self.passed is None else ("PASS" if self.passed else "FAIL")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,9 +82,21 @@ class Outcome:
     seconds: float = 0.0
 
     @property
+    def verdict(self) -> str:
+        """``FAIL`` if a claim failed, else ``INCONCLUSIVE`` if a claim was not decided, else ``PASS``."""
+        return overall_verdict(r.verdict for r in self.rows)
+
+    @property
     def passed(self) -> bool:
-        """Every row with a claim passed."""
-        return all(r.passed is not False for r in self.rows)
+        """Every claim was shown to hold (an undecided claim is not a pass)."""
+        return self.verdict == "PASS"
+
+
+def overall_verdict(verdicts: Iterable[str]) -> str:
+    """The verdict of several rows or experiments: ``FAIL`` if any is, else ``INCONCLUSIVE`` if any
+    is, else ``PASS`` (``info`` rows do not count)."""
+    seen = set(verdicts)
+    return "FAIL" if "FAIL" in seen else "INCONCLUSIVE" if "INCONCLUSIVE" in seen else "PASS"
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -88,13 +108,14 @@ def fmt(x: float, digits: int = 3) -> str:
 
 
 def check_row(quantity: str, predicted: str, measured: str, tolerance: str, passed: bool | None) -> Row:
-    """A row carrying a claim (verdict PASS/FAIL): ``passed=None`` (an inconclusive cross-check) is a FAIL."""
-    return Row(quantity, predicted, measured, tolerance, bool(passed))
+    """A row carrying a claim: ``passed`` ``True`` (PASS), ``False`` (FAIL) or ``None``, a cross-check
+    that float64 could not decide (INCONCLUSIVE; the experiment is then not a PASS either)."""
+    return Row(quantity, predicted, measured, tolerance, None if passed is None else bool(passed))
 
 
 def info_row(quantity: str, measured: str, predicted: str = "-") -> Row:
     """A row reporting a measurement without a claim."""
-    return Row(quantity, predicted, measured, "-", None)
+    return Row(quantity, predicted, measured, "-", None, claim=False)
 
 
 def to_jsonable(obj: Any) -> Any:
