@@ -29,6 +29,7 @@ from pyspec.backends.base import Array, Backend
 from pyspec.bulk import Judged, judge_theorem2, theorem2_points
 from pyspec.cache import compile_program
 from pyspec.characteristic import check_max_condition, default_max_condition, nearby_batch
+from pyspec.checks import HOLDS, Verdict
 from pyspec.equivariance import Equivariance, bind
 from pyspec.errors import PyspecError, ShapeError
 from pyspec.smoothness import smoothness_steps
@@ -60,13 +61,29 @@ class BatchReport:
 
     @property
     def failing(self) -> tuple[int, ...]:
-        """Indices of the points whose hypothesis check failed or whose identities do not all hold."""
-        return tuple(i for i, (r, e) in enumerate(zip(self.reports, self.errors)) if e is not None or not r.holds)
+        """Indices of the points whose hypothesis check failed or where an identity fails."""
+        return tuple(i for i, (r, e) in enumerate(zip(self.reports, self.errors))
+                     if e is not None or r.verdict == "fails")
 
     @property
-    def holds(self) -> bool:
-        """Whether every point satisfies the hypotheses and every identity holds."""
-        return not self.failing
+    def inconclusive(self) -> tuple[int, ...]:
+        """Indices of the points that float64 could not decide (no identity fails, one is inconclusive,
+        or the point is not smooth): :func:`pyspec.theorem1` or :func:`pyspec.theorem2` at such a point
+        escalates to 50 digits where it can."""
+        return tuple(i for i, (r, e) in enumerate(zip(self.reports, self.errors))
+                     if e is None and r.verdict == "inconclusive")
+
+    @property
+    def verdict(self) -> Verdict:
+        """``"fails"`` if a point fails (or its hypotheses do), else ``"inconclusive"`` if a point is,
+        else ``"holds"``."""
+        return "fails" if self.failing else "inconclusive" if self.inconclusive else "holds"
+
+    @property
+    def holds(self) -> bool | None:
+        """``True`` if every point satisfies the hypotheses and every identity holds, ``False`` if a
+        point fails, ``None`` if the rest is undecided (:attr:`inconclusive`)."""
+        return HOLDS[self.verdict]
 
     def require(self) -> None:
         """Raise the first point's hypothesis error, if any."""

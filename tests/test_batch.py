@@ -107,6 +107,7 @@ def test_a_point_that_does_not_clearly_hold_is_checked_alone() -> None:
     batch = ps.theorem1_batch(EQ, loss, A, thetas, check_equivariance=False)
     single = ps.theorem1(EQ, loss, A, thetas[1], check_equivariance=False)
     assert batch.failing == (1,) and batch.reports[1].verdict == "fails"
+    assert batch.inconclusive == () and batch.verdict == "fails" and batch.holds is False
     for b, s in zip(batch.reports[1].checks, single.checks):
         assert (b.residual, b.scale, b.resolution, b.limit, b.verdict) == (
             s.residual, s.scale, s.resolution, s.limit, s.verdict)
@@ -117,6 +118,9 @@ def test_a_point_that_does_not_clearly_hold_is_checked_alone() -> None:
                        S=lambda a, y: eq.S(a, y, xp=B.xp))
     a_sat = np.array([0.05])
     saturated = ps.theorem1_batch(plain, lambda y: sat_loss(y, xp=B.xp), a_sat, np.stack([theta, 0.999 * theta]))
+    # the batch says so too: undecided points are inconclusive, not failing (they used to be `failing`)
+    assert saturated.inconclusive == (0, 1) and saturated.failing == ()
+    assert saturated.verdict == "inconclusive" and saturated.holds is None
     for i, scale in enumerate((1.0, 0.999)):
         alone = ps.theorem1(plain, lambda y: sat_loss(y, xp=B.xp), a_sat, scale * theta)
         assert saturated.reports[i].verdict == alone.verdict == "inconclusive"
@@ -126,7 +130,7 @@ def test_a_point_that_does_not_clearly_hold_is_checked_alone() -> None:
 
 def test_a_kink_makes_the_point_inconclusive_as_alone() -> None:
     """The smoothness probe runs per point: at a ReLU kink the batch warns and reports what the single
-    check reports (inconclusive at best), not a bulk ``holds``."""
+    check reports (inconclusive), not a bulk ``holds``, and the batch lists it as inconclusive, not failing."""
     eq = ps.Equivariance(model=lambda th: jax.nn.relu(th) * th[::-1], T=lambda a, th: a[0] * th,
                          S=lambda a, y: a[0] ** 2 * y, name="relu_product")
     thetas = rng.uniform(0.2, 0.9, size=(3, 4))
@@ -135,8 +139,9 @@ def test_a_kink_makes_the_point_inconclusive_as_alone() -> None:
         batch = ps.theorem1_batch(eq, loss, A, thetas)
     with pytest.warns(ps.NonDifferentiableWarning):
         single = ps.theorem1(eq, loss, A, thetas[2])
-    assert batch.reports[2].nondifferentiable and batch.reports[2].verdict == single.verdict != "holds"
-    assert batch.reports[0].holds and batch.reports[1].holds and batch.failing == (2,)
+    assert batch.reports[2].nondifferentiable and batch.reports[2].verdict == single.verdict == "inconclusive"
+    assert batch.reports[0].holds and batch.reports[1].holds
+    assert batch.inconclusive == (2,) and batch.failing == () and batch.verdict == "inconclusive"
 
 
 def test_each_hypothesis_is_checked_per_point() -> None:
@@ -215,11 +220,16 @@ def test_equivariance_fails_at_reads_eq1_at_the_point_only() -> None:
 def test_equivariance_is_required_near_every_point() -> None:
     """At ``a = 1`` (``T(a, θ) = θ``) eq. (1) holds at every point, and at ``θ₀ = t`` the identities hold
     too (the defect ``(θ₀ − t)⁴`` has no derivative below the fourth there); the nearby points break
-    eq. (1), so the batch, as the single check, names that point with an EquivarianceError."""
+    eq. (1), so the batch, as the single check, names that point with an EquivarianceError.
+
+    The nearby points move by ~1e-3, so the defect's residual there is ~c·1e-12 relative: with c = 10
+    it fell below the threshold at 48 of 300 random points (ratios down to 0.14), and this test failed
+    when the shared generator gave it such a point (it depended on the order of the tests). c = 100 and
+    points of its own."""
     t = 0.3
-    eq = ps.Equivariance(model=lambda th: cubic(th).at[0].add(10 * (th[0] - t) ** 4), T=lambda a, th: a[0] * th,
+    eq = ps.Equivariance(model=lambda th: cubic(th).at[0].add(100 * (th[0] - t) ** 4), T=lambda a, th: a[0] * th,
                          S=lambda a, y: a[0] ** 2 * y, name="defect")
-    thetas = _good_points(2)
+    thetas = np.random.default_rng(3).uniform(-0.9, 0.5, size=(2, 4))
     thetas[1, 0] = t
     one = np.array([1.0])
     assert ps.theorem1_batch(eq, loss, one, thetas, check_equivariance=False).reports[1].holds
@@ -387,7 +397,8 @@ def test_theorem2_hypotheses_are_checked_per_point() -> None:
     with pytest.warns(ps.NonDifferentiableWarning):
         single = ps.theorem2(eq, loss, np.zeros(1), thetas[1])
     assert kink.reports[0].holds and kink.reports[1].jump > 0.0
-    assert kink.reports[1].verdict == single.verdict != "holds"
+    assert kink.reports[1].verdict == single.verdict == "inconclusive"
+    assert kink.inconclusive == (1,) and kink.failing == () and kink.holds is None
     eq, thetas = _fixed_points("involution")
     # ‖Mθ − θ‖/‖θ‖ = √13 θ₁/‖θ‖ ≈ 1800 u (u = 2⁻⁵³): above the fixed-point tolerance 64·n·‖M‖ u ≈ 850 u
     # (not above 64·n·‖M‖² u ≈ 2800 u), below the identities' 64·(n + m)·‖M‖² u ≈ 5600 u
