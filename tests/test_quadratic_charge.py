@@ -22,7 +22,10 @@ def _invariant_loss(t, *, xp):
 
 
 def _broken_loss(t, *, xp):
-    return _invariant_loss(t, xp=xp) + 0.3 * xp.sum(t[:D])
+    """Not invariant: ``0.3‖u‖²`` grows as ``e^{2a}``, so the charge drifts at ``dQ/dt = −0.6‖u‖²``, away
+    from zero wherever ``u ≠ 0`` (a break ``0.3 Σuᵢ`` drifts at ``−0.3 Σuᵢ``, which a random point can
+    make arbitrarily small: at one point of the shared generator the residual was 5e-4)."""
+    return _invariant_loss(t, xp=xp) + 0.3 * xp.sum(t[:D] ** 2)
 
 
 @pytest.mark.parametrize("precision", [None, 50])
@@ -47,7 +50,9 @@ def test_non_symmetric_generator_has_none(precision) -> None:
 
 @pytest.mark.parametrize("precision", [None, 50])
 def test_charge_is_conserved_by_gradient_flow(precision) -> None:
-    theta = rng.standard_normal(2 * D)
+    """Its own point (not the shared generator's, which depends on the order of the tests); over 200
+    random points the control's residual was ≥ 2.6e-3."""
+    theta = np.random.default_rng(5).standard_normal(2 * D)
     report = noether_charge_conserved(_invariant_loss, RESCALING, theta, precision=precision)
     assert report.holds, report
     bad = noether_charge_conserved(_broken_loss, RESCALING, theta, precision=precision)
