@@ -21,7 +21,9 @@ A program is found again when all of these are the same:
 
 Anything else a callable reads when it is traced, e.g. a NumPy array it closes over that is later
 modified *in place*, or a global variable rebound after the first check, is baked into the program,
-as with ``jax.jit``: define a new callable instead. :func:`clear_cache` drops every program.
+as with ``jax.jit``: define a new callable instead. Data enter through the callables (a model or a
+loss closing over its batch), so a new batch is a new callable and compiles its programs again.
+:func:`clear_cache` drops every program.
 
 The cache holds at most :data:`MAX_PROGRAMS` programs, least recently used first out, and fewer where
 they would use up the process's memory maps: a compiled CPU program maps ~10–150 regions of memory
