@@ -44,6 +44,7 @@ def test_cli_figures_writes_report_and_summary(tmp_path, capsys):
     assert main(["figures", "--out", str(tmp_path), "--size", "tiny", "--only", "last_layer"]) == 0
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["passed"] and [e["name"] for e in summary["experiments"]] == ["last_layer"]
+    assert summary["verdict"] == summary["experiments"][0]["verdict"] == "PASS"
     assert (tmp_path / "last_layer.png").exists() and (tmp_path / "REPORT.md").exists()
     assert "PASS" in capsys.readouterr().out
 
